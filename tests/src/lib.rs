@@ -1,0 +1,1 @@
+//! Test kit shared by tether's cross-crate tests.
