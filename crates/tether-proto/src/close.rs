@@ -119,7 +119,10 @@ pub struct CloseFrame {
 impl CloseFrame {
     /// A close frame with `code` and `reason`.
     pub fn new(code: CloseCode, reason: impl Into<String>) -> Self {
-        Self { code, reason: reason.into() }
+        Self {
+            code,
+            reason: reason.into(),
+        }
     }
 
     /// Parses the payload of a received close frame (§5.5.1).
@@ -135,7 +138,8 @@ impl CloseFrame {
                 if !code.is_sendable() {
                     return Err(CloseParseError::InvalidCode(code.0));
                 }
-                let reason = core::str::from_utf8(reason).map_err(|_| CloseParseError::InvalidUtf8)?;
+                let reason =
+                    core::str::from_utf8(reason).map_err(|_| CloseParseError::InvalidUtf8)?;
                 Ok(Self::new(code, reason))
             }
         }
@@ -165,10 +169,19 @@ mod tests {
     #[test]
     fn rfc6455_5_5_1_close_payload_parsing() {
         assert_eq!(CloseFrame::parse(&[]).unwrap().code, CloseCode::NO_STATUS);
-        assert_eq!(CloseFrame::parse(&[0x03]), Err(CloseParseError::OneBytePayload));
+        assert_eq!(
+            CloseFrame::parse(&[0x03]),
+            Err(CloseParseError::OneBytePayload)
+        );
         let f = CloseFrame::parse(&[0x03, 0xe8, b'b', b'y', b'e']).unwrap();
         assert_eq!(f, CloseFrame::new(CloseCode::NORMAL, "bye"));
-        assert_eq!(CloseFrame::parse(&[0x03, 0xed]), Err(CloseParseError::InvalidCode(1005)));
-        assert_eq!(CloseFrame::parse(&[0x03, 0xe8, 0xff]), Err(CloseParseError::InvalidUtf8));
+        assert_eq!(
+            CloseFrame::parse(&[0x03, 0xed]),
+            Err(CloseParseError::InvalidCode(1005))
+        );
+        assert_eq!(
+            CloseFrame::parse(&[0x03, 0xe8, 0xff]),
+            Err(CloseParseError::InvalidUtf8)
+        );
     }
 }

@@ -92,6 +92,13 @@ pub enum ConnectionError {
     /// The peer did not answer our close frame within the close timeout.
     #[error("peer did not complete the close handshake in time")]
     CloseTimeout,
+    /// This endpoint refused the opening handshake with this HTTP status
+    /// ([`Connection::reject`](crate::Connection::reject)).
+    #[error("refused the opening handshake with status {status}")]
+    Refused {
+        /// The status sent.
+        status: u16,
+    },
     /// The transport ended without a close frame (1006).
     #[error("connection ended without a close frame")]
     Abnormal,
@@ -104,13 +111,14 @@ impl ConnectionError {
         match self {
             Self::Protocol(_) => CloseCode::PROTOCOL_ERROR,
             Self::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
-            Self::MessageTooBig { .. } | Self::FrameTooBig { .. } | Self::TooManyFragments { .. } => {
-                CloseCode::TOO_BIG
-            }
+            Self::MessageTooBig { .. }
+            | Self::FrameTooBig { .. }
+            | Self::TooManyFragments { .. } => CloseCode::TOO_BIG,
             Self::Handshake(_)
             | Self::HandshakeTimeout
             | Self::KeepaliveTimeout
             | Self::CloseTimeout
+            | Self::Refused { .. }
             | Self::Abnormal => CloseCode::ABNORMAL,
         }
     }

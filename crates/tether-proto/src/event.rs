@@ -1,8 +1,8 @@
 //! What the connection tells the application.
 
+use crate::CloseFrame;
 use crate::error::ConnectionError;
 use crate::handshake::Request;
-use crate::CloseFrame;
 
 /// The type of a data message.
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]

@@ -62,6 +62,7 @@ impl Utf8Validator {
     }
 
     /// Whether an unfinished character is carried over.
+    #[cfg(test)]
     pub(crate) fn is_mid_char(&self) -> bool {
         self.pending_len != 0
     }
@@ -98,7 +99,9 @@ mod tests {
             "κόσμε".as_bytes(),
             "Hello-µ@ßöäüàá-UTF-8!!".as_bytes(),
             "\u{10FFFF}\u{7FF}\u{FFFF}a".as_bytes(),
-            &[0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xed, 0xa0, 0x80],
+            &[
+                0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xed, 0xa0, 0x80,
+            ],
             &[0xf4, 0x90, 0x80, 0x80],
             &[0xc0, 0xaf],
             &[0xe0, 0x80, 0xaf],
@@ -109,7 +112,11 @@ mod tests {
         for bytes in samples {
             let expected = core::str::from_utf8(bytes).is_ok();
             for cut in 0..=bytes.len() {
-                assert_eq!(validate_in_pieces(bytes, &[cut]).is_ok(), expected, "{bytes:x?} cut at {cut}");
+                assert_eq!(
+                    validate_in_pieces(bytes, &[cut]).is_ok(),
+                    expected,
+                    "{bytes:x?} cut at {cut}"
+                );
             }
             let one_at_a_time: Vec<usize> = (1..bytes.len()).collect();
             assert_eq!(validate_in_pieces(bytes, &one_at_a_time).is_ok(), expected);

@@ -97,7 +97,8 @@ impl FrameHeader {
         let [b0, b1, rest @ ..] = buf else {
             return Ok(None);
         };
-        let opcode = OpCode::from_bits(b0 & 0x0f).ok_or(ProtocolError::ReservedOpcode(b0 & 0x0f))?;
+        let opcode =
+            OpCode::from_bits(b0 & 0x0f).ok_or_else(|| ProtocolError::ReservedOpcode(b0 & 0x0f))?;
         let masked = b1 & 0x80 != 0;
         let (payload_len, len_bytes) = match b1 & 0x7f {
             126 => match rest {
@@ -224,7 +225,11 @@ mod tests {
         assert_eq!(len, h.encoded_len());
         let mut out = [0; MAX_HEADER_LEN];
         assert_eq!(h.encode(&mut out), len);
-        assert_eq!(&out[..len], &bytes[..len], "re-encoding gives the same bytes");
+        assert_eq!(
+            &out[..len],
+            &bytes[..len],
+            "re-encoding gives the same bytes"
+        );
         h
     }
 
@@ -233,19 +238,28 @@ mod tests {
         assert_eq!(decode(&[0x82, 0x7d]).payload_len, 125);
         assert_eq!(decode(&[0x82, 0x7e, 0x00, 0x7e]).payload_len, 126);
         assert_eq!(decode(&[0x82, 0x7e, 0xff, 0xff]).payload_len, 65535);
-        assert_eq!(decode(&[0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0]).payload_len, 65536);
+        assert_eq!(
+            decode(&[0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0]).payload_len,
+            65536
+        );
     }
 
     #[test]
     fn rfc6455_5_2_length_top_bit_is_rejected() {
         let bytes = [0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0];
-        assert_eq!(FrameHeader::decode(&bytes), Err(ProtocolError::LengthOverflow));
+        assert_eq!(
+            FrameHeader::decode(&bytes),
+            Err(ProtocolError::LengthOverflow)
+        );
     }
 
     #[test]
     fn rfc6455_5_2_reserved_opcodes_are_rejected() {
         for op in [3u8, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf] {
-            assert_eq!(FrameHeader::decode(&[0x80 | op, 0]), Err(ProtocolError::ReservedOpcode(op)));
+            assert_eq!(
+                FrameHeader::decode(&[0x80 | op, 0]),
+                Err(ProtocolError::ReservedOpcode(op))
+            );
         }
     }
 
@@ -253,7 +267,11 @@ mod tests {
     fn partial_headers_need_more_bytes() {
         let full = [0x82, 0xfe, 0x01, 0x00, 1, 2, 3, 4];
         for n in 0..full.len() {
-            assert_eq!(FrameHeader::decode(&full[..n]), Ok(None), "prefix of {n} bytes");
+            assert_eq!(
+                FrameHeader::decode(&full[..n]),
+                Ok(None),
+                "prefix of {n} bytes"
+            );
         }
         assert!(FrameHeader::decode(&full).unwrap().is_some());
     }
@@ -263,29 +281,50 @@ mod tests {
         let masked = decode(&[0x81, 0x80, 1, 2, 3, 4]);
         let unmasked = decode(&[0x81, 0x00]);
         assert_eq!(masked.check(Role::Server, Rsv::NONE), Ok(()));
-        assert_eq!(unmasked.check(Role::Server, Rsv::NONE), Err(ProtocolError::UnmaskedFrame));
+        assert_eq!(
+            unmasked.check(Role::Server, Rsv::NONE),
+            Err(ProtocolError::UnmaskedFrame)
+        );
         assert_eq!(unmasked.check(Role::Client, Rsv::NONE), Ok(()));
-        assert_eq!(masked.check(Role::Client, Rsv::NONE), Err(ProtocolError::MaskedFrame));
+        assert_eq!(
+            masked.check(Role::Client, Rsv::NONE),
+            Err(ProtocolError::MaskedFrame)
+        );
     }
 
     #[test]
     fn rfc6455_5_2_reserved_bits_need_an_extension() {
         let h = decode(&[0xc1, 0x00]);
-        assert_eq!(h.check(Role::Client, Rsv::NONE), Err(ProtocolError::ReservedBits(0x40)));
+        assert_eq!(
+            h.check(Role::Client, Rsv::NONE),
+            Err(ProtocolError::ReservedBits(0x40))
+        );
         assert_eq!(h.check(Role::Client, Rsv::RSV1), Ok(()));
         let h = decode(&[0xb1, 0x00]);
-        assert_eq!(h.check(Role::Client, Rsv::RSV1), Err(ProtocolError::ReservedBits(0x30)));
+        assert_eq!(
+            h.check(Role::Client, Rsv::RSV1),
+            Err(ProtocolError::ReservedBits(0x30))
+        );
     }
 
     #[test]
     fn rfc6455_5_5_control_frames_are_short_and_whole() {
         let long_ping = decode(&[0x89, 0x7e, 0x00, 0x7e]);
-        assert_eq!(long_ping.check(Role::Client, Rsv::NONE), Err(ProtocolError::ControlFrameTooLong(126)));
+        assert_eq!(
+            long_ping.check(Role::Client, Rsv::NONE),
+            Err(ProtocolError::ControlFrameTooLong(126))
+        );
         let fragmented_ping = decode(&[0x09, 0x00]);
-        assert_eq!(fragmented_ping.check(Role::Client, Rsv::NONE), Err(ProtocolError::FragmentedControlFrame));
+        assert_eq!(
+            fragmented_ping.check(Role::Client, Rsv::NONE),
+            Err(ProtocolError::FragmentedControlFrame)
+        );
         let ok = decode(&[0x8a, 0x7d]);
         assert_eq!(ok.check(Role::Client, Rsv::NONE), Ok(()));
         let compressed_ping = decode(&[0xc9, 0x00]);
-        assert_eq!(compressed_ping.check(Role::Client, Rsv::RSV1), Err(ProtocolError::ReservedBits(0x40)));
+        assert_eq!(
+            compressed_ping.check(Role::Client, Rsv::RSV1),
+            Err(ProtocolError::ReservedBits(0x40))
+        );
     }
 }

@@ -28,7 +28,9 @@
 #[inline]
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], phase: usize) {
     let key = rotate(key, phase);
-    let wide = [key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3]];
+    let wide = [
+        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
+    ];
     let word = u64::from_ne_bytes(wide);
     let (blocks, tail) = buf.as_chunks_mut::<32>();
     for block in blocks {
@@ -56,7 +58,7 @@ const fn rotate(key: [u8; 4], phase: usize) -> [u8; 4] {
 
 /// The reference implementation the fast path is checked against: one byte at a time.
 #[cfg(test)]
-pub(crate) fn apply_mask_naive(buf: &mut [u8], key: [u8; 4], phase: usize) {
+fn apply_mask_naive(buf: &mut [u8], key: [u8; 4], phase: usize) {
     for (i, b) in buf.iter_mut().enumerate() {
         *b ^= key[(i + phase) % 4];
     }
@@ -88,8 +90,14 @@ mod tests {
     fn masking_twice_restores_the_payload() {
         let mut buf = *b"the quick brown fox jumps over the lazy dog, twice over";
         apply_mask(&mut buf, [1, 2, 3, 4], 3);
-        assert_ne!(&buf, b"the quick brown fox jumps over the lazy dog, twice over");
+        assert_ne!(
+            &buf,
+            b"the quick brown fox jumps over the lazy dog, twice over"
+        );
         apply_mask(&mut buf, [1, 2, 3, 4], 3);
-        assert_eq!(&buf, b"the quick brown fox jumps over the lazy dog, twice over");
+        assert_eq!(
+            &buf,
+            b"the quick brown fox jumps over the lazy dog, twice over"
+        );
     }
 }

@@ -9,6 +9,4 @@ mod opcode;
 
 pub use header::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Rsv};
 pub use mask::apply_mask;
-#[cfg(test)]
-pub(crate) use mask::apply_mask_naive;
 pub use opcode::OpCode;

@@ -30,7 +30,12 @@ pub const WEBSOCKET_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /// assert_eq!(accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 /// ```
 pub fn accept_key(key: &[u8]) -> alloc::string::String {
-    todo!()
+    use base64::Engine as _;
+    use sha1::Digest as _;
+    let mut sha1 = sha1::Sha1::new();
+    sha1.update(key);
+    sha1.update(WEBSOCKET_GUID.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(sha1.finalize())
 }
 
 /// Bounds on the handshake's HTTP head, so a peer cannot make us buffer without end.
@@ -48,6 +53,143 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_head_bytes: 16 << 10, max_headers: 64, max_body_bytes: 4 << 10 }
+        Self {
+            max_head_bytes: 16 << 10,
+            max_headers: 64,
+            max_body_bytes: 4 << 10,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn rfc6455_1_3_accept_key_vector() {
+        assert_eq!(
+            accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+        assert_ne!(
+            accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
+            accept_key(b"dGhlIHNhbXBsZSBub25jZR==")
+        );
+    }
+
+    #[test]
+    fn client_and_server_agree_end_to_end() {
+        let options = ClientOptions::default()
+            .protocols(["v2", "v1"])
+            .extension(
+                ExtensionOffer::new("permessage-deflate").with_param("client_max_window_bits"),
+            )
+            .header("Cookie", "id=7");
+        let mut wire = Vec::new();
+        let mut client =
+            ClientHandshake::new("ws://u:p@[::1]:9001/a?b", &options, [7; 16], &mut wire).unwrap();
+        let (req, used) = ServerHandshake::new()
+            .poll_request(&wire, &Limits::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(used, wire.len());
+        assert_eq!(
+            (req.host(), req.path(), req.query()),
+            ("[::1]:9001", "/a", Some("b"))
+        );
+        assert_eq!(req.protocols(), ["v2", "v1"]);
+        assert_eq!(req.header("cookie"), Some("id=7"));
+        assert!(
+            req.header("authorization")
+                .is_some_and(|a| a.starts_with("Basic "))
+        );
+
+        let chosen = ExtensionOffer::new("permessage-deflate")
+            .with_param_value("client_max_window_bits", "12");
+        let mut answer = Vec::new();
+        req.write_accept(
+            &Accept::default().protocol("v1").extension(chosen.clone()),
+            &mut answer,
+        )
+        .unwrap();
+        let head = answer.len();
+        answer.extend_from_slice(b"\x81\x00");
+        let (resp, used) = client
+            .poll_response(&answer, false, &Limits::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(used, head);
+        assert_eq!(
+            (resp.protocol(), resp.extensions()),
+            (Some("v1"), &[chosen][..])
+        );
+    }
+
+    #[test]
+    fn server_rejection_is_understood_by_the_client() {
+        let mut wire = Vec::new();
+        let mut client =
+            ClientHandshake::new("ws://h/", &ClientOptions::default(), [1; 16], &mut wire).unwrap();
+        let bad = String::from_utf8(wire)
+            .unwrap()
+            .replace("Version: 13", "Version: 8");
+        let e = ServerHandshake::new()
+            .poll_request(bad.as_bytes(), &Limits::default())
+            .unwrap_err();
+        let mut answer = Vec::new();
+        e.rejection().unwrap().write(&mut answer);
+        let e = client
+            .poll_response(&answer, false, &Limits::default())
+            .unwrap_err();
+        assert_eq!(e.status(), Some(426));
+        assert_eq!(
+            e.response_headers()
+                .and_then(|h| h.get("sec-websocket-version")),
+            Some("13")
+        );
+        assert!(
+            e.response_body()
+                .is_some_and(|b| b.starts_with(b"client asked for WebSocket version"))
+        );
+    }
+
+    use alloc::string::String;
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_input_never_panics(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+                                        split in 0usize..512) {
+            let limits = Limits { max_head_bytes: 256, max_headers: 8, max_body_bytes: 32 };
+            let split = split.min(data.len());
+            let mut server = ServerHandshake::new();
+            if let Ok(None) = server.poll_request(&data[..split], &limits) {
+                let _ = server.poll_request(&data, &limits);
+            }
+            let mut out = Vec::new();
+            let mut client = ClientHandshake::new("ws://h/", &ClientOptions::default(), [0; 16], &mut out).unwrap();
+            if let Ok(None) = client.poll_response(&data[..split], false, &limits) {
+                let _ = client.poll_response(&data, true, &limits);
+            }
+            let _ = core::str::from_utf8(&data).map(ExtensionOffer::parse_header);
+        }
+
+        #[test]
+        fn responses_with_any_head_prefix_parse_the_same(extra in "([A-Za-z-]{1,12}: [ -~]{0,20}\r\n){0,6}", split in 0usize..400) {
+            let mut wire = Vec::new();
+            let mut a = ClientHandshake::new("ws://h/", &ClientOptions::default(), [3; 16], &mut wire).unwrap();
+            let mut b = a.clone();
+            let response = alloc::format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Accept: {}\r\n{extra}\r\n", accept_key(a.key().as_bytes()));
+            let bytes = response.as_bytes();
+            let whole = a.poll_response(bytes, false, &Limits::default());
+            let split = split.min(bytes.len());
+            let piecewise = match b.poll_response(&bytes[..split], false, &Limits::default()) {
+                Ok(None) => b.poll_response(bytes, false, &Limits::default()),
+                other => other,
+            };
+            proptest::prop_assert_eq!(whole, piecewise);
+        }
     }
 }

@@ -1,0 +1,492 @@
+//! The inbound side: the input buffer, frame decoding, message assembly.
+//!
+//! Input is unmasked in place in the buffer it was read into. A data frame that is complete in
+//! the buffer and is a whole message is handed out from there without a copy; a message that
+//! arrives in several frames or several reads is copied once, into the assembly buffer, as its
+//! bytes arrive — never reserved from a length the peer declared.
+
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use super::{Core, HandshakeState, State};
+use crate::close::{CloseFrame, CloseParseError};
+use crate::error::{ConnectionError, ProtocolError};
+use crate::extension::{Extension, ExtensionError};
+use crate::frame::{FrameHeader, OpCode, Rsv, apply_mask};
+use crate::utf8::Utf8Validator;
+use crate::{MessageKind, ReceiveMode};
+
+/// Received bytes not yet decoded, and the buffers messages are assembled in.
+#[derive(Debug, Default)]
+pub(crate) struct Input {
+    /// `buf[start..end]` holds bytes not yet decoded; `buf[end..]` is free space to read into.
+    pub(crate) buf: Vec<u8>,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    /// A message being assembled from several pieces.
+    pub(crate) assembly: Vec<u8>,
+    /// Set when `assembly` was handed out; cleared at the next poll.
+    pub(crate) assembly_emitted: bool,
+    /// Output of an extension's decoder in partial mode.
+    pub(crate) scratch: Vec<u8>,
+}
+
+/// The buffers shrink back to this after a large message, so idle connections stay small.
+const KEEP_CAPACITY: usize = 1 << 20;
+
+impl Input {
+    /// Undecoded bytes.
+    pub(crate) fn pending(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    /// Free space for at least `read_size` bytes, after moving undecoded bytes to the front.
+    pub(crate) fn spare(&mut self, read_size: usize) -> &mut [u8] {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            if self.buf.len() > 2 * read_size.max(KEEP_CAPACITY / 4) {
+                self.buf = Vec::new();
+            }
+        } else if self.start > 0 && self.buf.len() - self.end < read_size {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() - self.end < read_size {
+            self.buf.resize(self.end + read_size, 0);
+        }
+        &mut self.buf[self.end..]
+    }
+
+    /// Marks `n` bytes of the space from [`spare`](Self::spare) as filled.
+    pub(crate) fn commit(&mut self, n: usize) {
+        self.end = (self.end + n).min(self.buf.len());
+    }
+
+    /// Appends bytes.
+    pub(crate) fn push(&mut self, data: &[u8]) {
+        let space = self.spare(data.len());
+        space[..data.len()].copy_from_slice(data);
+        self.commit(data.len());
+    }
+
+    /// Forgets a message handed out at the previous poll.
+    pub(crate) fn release(&mut self) {
+        if self.assembly_emitted {
+            self.assembly_emitted = false;
+            self.assembly.clear();
+            if self.assembly.capacity() > KEEP_CAPACITY {
+                self.assembly = Vec::new();
+            }
+        }
+    }
+}
+
+/// The frame whose payload is being received.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct InFrame {
+    opcode: OpCode,
+    fin: bool,
+    mask: Option<[u8; 4]>,
+    /// Payload bytes still to come.
+    remaining: u64,
+    /// Position in the masking key of the next payload byte.
+    phase: usize,
+}
+
+/// The data message being received.
+#[derive(Debug)]
+pub(crate) struct InMessage {
+    kind: MessageKind,
+    mode: ReceiveMode,
+    /// Extension bits of the first frame: the message is to be decoded by the extension.
+    rsv: Rsv,
+    utf8: Utf8Validator,
+    /// Payload bytes received so far (decoded bytes when an extension transforms it).
+    size: u64,
+    fragments: u32,
+}
+
+/// What a decoding step produced; turned into an [`Event`](crate::Event) by the caller, which
+/// borrows the bytes.
+#[derive(Debug)]
+pub(crate) enum Step {
+    /// Nothing more to report until more input arrives (or a command is given).
+    Pending,
+    Request,
+    Open,
+    /// A whole message in `Input::buf`, not yet checked for UTF-8 if text.
+    Whole(MessageKind, Range<usize>),
+    /// A whole message in `Input::assembly`, already validated.
+    Assembled(MessageKind),
+    /// A piece of a message, in `Input::buf` or (`scratch`) `Input::scratch`.
+    Data {
+        kind: MessageKind,
+        range: Range<usize>,
+        scratch: bool,
+        fin: bool,
+    },
+    Ping(Range<usize>),
+    Pong(Range<usize>),
+    Closed,
+}
+
+impl Core {
+    /// Decodes until there is something to report.
+    pub(crate) fn step(&mut self, input: &mut Input) -> Step {
+        loop {
+            if self.result.is_some() {
+                if self.result_reported {
+                    return Step::Pending;
+                }
+                self.result_reported = true;
+                return Step::Closed;
+            }
+            if self.state == State::Connecting {
+                match self.step_handshake(input) {
+                    Some(step) => return step,
+                    None => continue,
+                }
+            }
+            if self.open_pending {
+                self.open_pending = false;
+                return Step::Open;
+            }
+            match self.step_frame(input) {
+                Some(Step::Pending) if self.eof => {
+                    // §7.1.5: the transport closed before the close handshake: 1006.
+                    self.fail(ConnectionError::Abnormal);
+                }
+                Some(step) => return step,
+                None => {}
+            }
+        }
+    }
+
+    /// One step of the opening handshake. `None`: the state changed, step again.
+    fn step_handshake(&mut self, input: &mut Input) -> Option<Step> {
+        let limits = self.config.handshake_limits;
+        match &mut self.handshake {
+            HandshakeState::Client(hs) => {
+                match hs.poll_response(input.pending(), self.eof, &limits) {
+                    Ok(None) => Some(Step::Pending),
+                    Ok(Some((response, used))) => {
+                        input.start += used;
+                        self.negotiated.protocol = response.protocol().map(Into::into);
+                        self.negotiated.extensions = response.extensions().to_vec();
+                        self.response = Some(response);
+                        self.handshake = HandshakeState::Done;
+                        self.become_open();
+                        self.open_pending = false;
+                        Some(Step::Open)
+                    }
+                    Err(e) => {
+                        self.fail(e.into());
+                        None
+                    }
+                }
+            }
+            HandshakeState::Server(hs) => match hs.poll_request(input.pending(), &limits) {
+                Ok(None) if self.eof => {
+                    self.fail(ConnectionError::Abnormal);
+                    None
+                }
+                Ok(None) => Some(Step::Pending),
+                Ok(Some((request, used))) => {
+                    input.start += used;
+                    self.request = Some(request);
+                    self.handshake = HandshakeState::AwaitingAccept;
+                    Some(Step::Request)
+                }
+                Err(e) => {
+                    if let Some(reject) = e.rejection() {
+                        reject.write(self.out.raw_buf());
+                    }
+                    self.fail(e.into());
+                    None
+                }
+            },
+            HandshakeState::AwaitingAccept if self.eof => {
+                self.fail(ConnectionError::Abnormal);
+                None
+            }
+            HandshakeState::AwaitingAccept | HandshakeState::Done => Some(Step::Pending),
+        }
+    }
+
+    /// One step of frame decoding. `None`: the state changed, step again.
+    fn step_frame(&mut self, input: &mut Input) -> Option<Step> {
+        let mut frame = match self.frame {
+            Some(frame) => frame,
+            None => match FrameHeader::decode(input.pending()) {
+                Ok(None) => return Some(Step::Pending),
+                Ok(Some((header, len))) => match self.begin_frame(&header) {
+                    Ok(frame) => {
+                        input.start += len;
+                        self.frame = Some(frame);
+                        frame
+                    }
+                    Err(e) => {
+                        self.fail(e);
+                        return None;
+                    }
+                },
+                Err(e) => {
+                    self.fail(e.into());
+                    return None;
+                }
+            },
+        };
+        let available = (input.end - input.start) as u64;
+        if frame.opcode.is_control() {
+            // Control payloads are at most 125 bytes: wait for all of it.
+            if available < frame.remaining {
+                return Some(Step::Pending);
+            }
+            let range = input.start..input.start + frame.remaining as usize;
+            input.start = range.end;
+            self.frame = None;
+            if let Some(key) = frame.mask {
+                apply_mask(&mut input.buf[range.clone()], key, 0);
+            }
+            return match frame.opcode {
+                OpCode::Ping => {
+                    // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame
+                    // in response, unless it already received a Close frame."
+                    if self.config.auto_pong && self.state == State::Open {
+                        self.out.queue_pong(&input.buf[range.clone()]);
+                    }
+                    Some(Step::Ping(range))
+                }
+                OpCode::Pong => Some(Step::Pong(range)),
+                _ => {
+                    self.on_close_frame(&input.buf[range]);
+                    None
+                }
+            };
+        }
+        let take = frame.remaining.min(available) as usize;
+        if take == 0 && frame.remaining > 0 {
+            return Some(Step::Pending);
+        }
+        let range = input.start..input.start + take;
+        input.start = range.end;
+        if let Some(key) = frame.mask {
+            apply_mask(&mut input.buf[range.clone()], key, frame.phase);
+        }
+        frame.remaining -= take as u64;
+        frame.phase = (frame.phase + take) & 3;
+        let fin = frame.remaining == 0 && frame.fin;
+        self.frame = (frame.remaining > 0).then_some(frame);
+        self.deliver(input, range, fin)
+    }
+
+    /// Checks a new frame against the connection's state and limits.
+    fn begin_frame(&mut self, header: &FrameHeader) -> Result<InFrame, ConnectionError> {
+        header.check(self.role, self.allowed_rsv())?;
+        let limit = self.config.max_frame_size;
+        if header.payload_len > limit {
+            return Err(ConnectionError::FrameTooBig {
+                len: header.payload_len,
+                limit,
+            });
+        }
+        let frame = InFrame {
+            opcode: header.opcode,
+            fin: header.fin,
+            mask: header.mask,
+            remaining: header.payload_len,
+            phase: 0,
+        };
+        let kind = match header.opcode {
+            OpCode::Text => MessageKind::Text,
+            OpCode::Binary => MessageKind::Binary,
+            OpCode::Continuation => {
+                // §5.4: a continuation belongs to a message started by a text or binary frame.
+                let message = self
+                    .message
+                    .as_mut()
+                    .ok_or(ProtocolError::UnexpectedContinuation)?;
+                if !header.rsv.is_empty() {
+                    // Extensions' bits are carried by a message's first frame only.
+                    return Err(ProtocolError::ReservedBits(header.rsv.bits()).into());
+                }
+                message.fragments += 1;
+                if message.fragments > self.config.max_fragments {
+                    return Err(ConnectionError::TooManyFragments {
+                        limit: self.config.max_fragments,
+                    });
+                }
+                check_declared_size(message, header.payload_len, self.config.max_message_size)?;
+                return Ok(frame);
+            }
+            _ => return Ok(frame),
+        };
+        // §5.4: "the fragments of one message MUST NOT be interleaved between the fragments of
+        // another message".
+        if self.message.is_some() {
+            return Err(ProtocolError::ExpectedContinuation.into());
+        }
+        let message = InMessage {
+            kind,
+            mode: self.config.receive_mode,
+            rsv: header.rsv,
+            utf8: Utf8Validator::default(),
+            size: 0,
+            fragments: 1,
+        };
+        check_declared_size(&message, header.payload_len, self.config.max_message_size)?;
+        self.message = Some(message);
+        Ok(frame)
+    }
+
+    /// Hands on the next piece of a data message: `input.buf[range]`, unmasked.
+    fn deliver(&mut self, input: &mut Input, range: Range<usize>, fin: bool) -> Option<Step> {
+        let limit = self.config.max_message_size;
+        let Some(message) = self.message.as_mut() else {
+            return Some(Step::Pending);
+        };
+        let kind = message.kind;
+        let result = if !message.rsv.is_empty() {
+            // Decode through the extension that claimed the bits (`allowed_rsv` guarantees one).
+            match self.extension.as_mut() {
+                Some(extension) => {
+                    decode_piece(extension.as_mut(), message, input, range, fin, limit)
+                }
+                None => Err(ProtocolError::ReservedBits(message.rsv.bits()).into()),
+            }
+        } else {
+            message.size += range.len() as u64;
+            match message.mode {
+                ReceiveMode::Partial if range.is_empty() && !fin => Ok(None),
+                ReceiveMode::Partial => {
+                    check_text(message, &input.buf[range.clone()], fin).map(|()| {
+                        Some(Step::Data {
+                            kind,
+                            range,
+                            scratch: false,
+                            fin,
+                        })
+                    })
+                }
+                // The whole message is this one piece: hand it out from the input buffer.
+                ReceiveMode::Message if fin && message.size == range.len() as u64 => {
+                    Ok(Some(Step::Whole(kind, range)))
+                }
+                ReceiveMode::Message => {
+                    let piece = &input.buf[range];
+                    check_text(message, piece, fin).map(|()| {
+                        input.assembly.extend_from_slice(piece);
+                        fin.then_some(Step::Assembled(kind))
+                    })
+                }
+            }
+        };
+        match result {
+            Ok(step) => {
+                if fin {
+                    self.message = None;
+                    self.stats.messages_received += 1;
+                }
+                step
+            }
+            Err(e) => {
+                self.fail(e);
+                None
+            }
+        }
+    }
+
+    /// Handles a received close frame (§5.5.1, §7.1.5).
+    fn on_close_frame(&mut self, payload: &[u8]) {
+        let frame = match CloseFrame::parse(payload) {
+            Ok(frame) => frame,
+            Err(CloseParseError::OneBytePayload) => {
+                return self.fail(ProtocolError::CloseOneByte.into());
+            }
+            Err(CloseParseError::InvalidCode(code)) => {
+                return self.fail(ProtocolError::InvalidCloseCode(code).into());
+            }
+            Err(CloseParseError::InvalidUtf8) => return self.fail(ConnectionError::InvalidUtf8),
+        };
+        if self.state == State::Open {
+            // §5.5.1: "If an endpoint receives a Close frame and did not previously send a
+            // Close frame, the endpoint MUST send a Close frame in response ... typically
+            // echoing the status code it received."
+            let code = frame.code;
+            self.send_close_frame(code, "");
+        }
+        self.finish_close(Ok(frame));
+    }
+}
+
+/// Passes a piece of a transformed message through the extension, into the assembly buffer
+/// (whole messages) or the scratch buffer (partial mode).
+fn decode_piece(
+    extension: &mut dyn Extension,
+    message: &mut InMessage,
+    input: &mut Input,
+    range: Range<usize>,
+    fin: bool,
+    limit: u64,
+) -> Result<Option<Step>, ConnectionError> {
+    let kind = message.kind;
+    let partial = message.mode == ReceiveMode::Partial;
+    let out = if partial {
+        input.scratch.clear();
+        &mut input.scratch
+    } else {
+        &mut input.assembly
+    };
+    let before = out.len();
+    let room = usize::try_from(limit.saturating_sub(message.size)).unwrap_or(usize::MAX);
+    extension
+        .decode(message.rsv, &input.buf[range], fin, out, room)
+        .map_err(|e| match e {
+            ExtensionError::TooBig => ConnectionError::MessageTooBig { limit },
+            ExtensionError::Invalid(why) => ProtocolError::Extension(why).into(),
+        })?;
+    let produced = &out[before..];
+    message.size += produced.len() as u64;
+    if message.size > limit {
+        return Err(ConnectionError::MessageTooBig { limit });
+    }
+    check_text(message, produced, fin)?;
+    Ok(match message.mode {
+        ReceiveMode::Partial if produced.is_empty() && !fin => None,
+        ReceiveMode::Partial => Some(Step::Data {
+            kind,
+            range: before..out.len(),
+            scratch: true,
+            fin,
+        }),
+        ReceiveMode::Message => fin.then_some(Step::Assembled(kind)),
+    })
+}
+
+/// Fails early when a frame's declared length would take its message past the limit.
+fn check_declared_size(message: &InMessage, len: u64, limit: u64) -> Result<(), ConnectionError> {
+    // With an extension the limit applies to decoded bytes, checked as they are produced.
+    if message.rsv.is_empty() && message.size.saturating_add(len) > limit {
+        return Err(ConnectionError::MessageTooBig { limit });
+    }
+    Ok(())
+}
+
+/// Validates the next piece of a text message, failing at the first invalid byte (§8.1).
+fn check_text(message: &mut InMessage, piece: &[u8], fin: bool) -> Result<(), ConnectionError> {
+    if message.kind == MessageKind::Text {
+        message
+            .utf8
+            .feed(piece)
+            .map_err(|_| ConnectionError::InvalidUtf8)?;
+        if fin {
+            message
+                .utf8
+                .finish()
+                .map_err(|_| ConnectionError::InvalidUtf8)?;
+        }
+    }
+    Ok(())
+}

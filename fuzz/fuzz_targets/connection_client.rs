@@ -1,0 +1,26 @@
+//! A client connection, already open, fed arbitrary bytes (partial receive mode when the
+//! first byte is odd).
+#![no_main]
+
+mod common;
+
+use libfuzzer_sys::fuzz_target;
+use tether_proto::connection::Negotiated;
+use tether_proto::{Connection, FixedEntropy, Instant, ReceiveMode, Role};
+
+fuzz_target!(|data: &[u8]| {
+    let mode = if data.first().is_some_and(|b| b & 1 == 1) {
+        ReceiveMode::Partial
+    } else {
+        ReceiveMode::Message
+    };
+    let config = common::config().receive_mode(mode);
+    let mut conn = Connection::open(
+        Role::Client,
+        Negotiated::default(),
+        config,
+        FixedEntropy::new(1),
+        Instant::ZERO,
+    );
+    common::drive(&mut conn, data);
+});

@@ -1,0 +1,159 @@
+//! Property: any sequence of messages, fragmented any way and interleaved with control frames,
+//! encoded by one role and decoded by the other, yields the same messages — however the byte
+//! stream is split, down to one byte at a time, in both receive modes.
+
+use proptest::prelude::*;
+use tether_proto::connection::Negotiated;
+use tether_proto::{Config, Connection, FixedEntropy, Instant, MessageKind, ReceiveMode, Role};
+use tether_tests::{Ev, events};
+
+/// One thing the sender does.
+#[derive(Clone, Debug)]
+enum Op {
+    /// A message sent in these pieces (streamed; one piece is a whole message), with a ping
+    /// after the piece at index `ping_after`, if any.
+    Message {
+        kind: MessageKind,
+        pieces: Vec<Vec<u8>>,
+        ping_after: Option<usize>,
+    },
+    /// A ping between messages.
+    Ping(Vec<u8>),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let text = any::<String>().prop_map(|s| (MessageKind::Text, s.into_bytes()));
+    let binary = prop::collection::vec(any::<u8>(), 0..300).prop_map(|b| (MessageKind::Binary, b));
+    let message = (
+        prop_oneof![text, binary],
+        prop::collection::vec(any::<prop::sample::Index>(), 0..4),
+        any::<Option<prop::sample::Index>>(),
+    )
+        .prop_map(|((kind, data), cuts, ping)| {
+            let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(data.len() + 1)).collect();
+            cuts.sort_unstable();
+            let mut pieces = Vec::new();
+            let mut start = 0;
+            for cut in cuts.into_iter().chain([data.len()]) {
+                pieces.push(data[start..cut].to_vec());
+                start = cut;
+            }
+            let ping_after = ping.map(|i| i.index(pieces.len()));
+            Op::Message {
+                kind,
+                pieces,
+                ping_after,
+            }
+        });
+    prop_oneof![4 => message, 1 => prop::collection::vec(any::<u8>(), 0..=125).prop_map(Op::Ping)]
+}
+
+/// Encodes `ops` with a connection of `role`; returns the bytes and the events the peer should
+/// see in message mode.
+fn encode(role: Role, ops: &[Op], frame_size: usize) -> (Vec<u8>, Vec<Ev>) {
+    let config = Config::default()
+        .send_frame_size(frame_size)
+        .ping_interval(None);
+    let mut sender = Connection::open(
+        role,
+        Negotiated::default(),
+        config,
+        FixedEntropy::new(3),
+        Instant::ZERO,
+    );
+    let mut expected = Vec::new();
+    for op in ops {
+        match op {
+            Op::Ping(p) => {
+                sender.send_ping(p).unwrap();
+                expected.push(Ev::Ping(p.clone()));
+            }
+            Op::Message {
+                kind,
+                pieces,
+                ping_after,
+            } => {
+                sender.begin_message(*kind).unwrap();
+                for (i, piece) in pieces.iter().enumerate() {
+                    sender.send_chunk(piece, i + 1 == pieces.len()).unwrap();
+                    if *ping_after == Some(i) && i + 1 < pieces.len() {
+                        sender.send_ping(b"mid").unwrap();
+                        expected.push(Ev::Ping(b"mid".to_vec()));
+                    }
+                }
+                let data = pieces.concat();
+                expected.push(match kind {
+                    MessageKind::Text => Ev::Text(String::from_utf8(data).unwrap()),
+                    MessageKind::Binary => Ev::Binary(data),
+                });
+            }
+        }
+    }
+    (sender.take_transmit(), expected)
+}
+
+/// Decodes `bytes` fed in pieces of the given sizes (cycled).
+fn decode(role: Role, mode: ReceiveMode, bytes: &[u8], sizes: &[usize]) -> Vec<Ev> {
+    let config = Config::default().receive_mode(mode).ping_interval(None);
+    let mut receiver = Connection::open(
+        role,
+        Negotiated::default(),
+        config,
+        FixedEntropy::new(4),
+        Instant::ZERO,
+    );
+    let mut got = Vec::new();
+    let mut rest = bytes;
+    let mut sizes = sizes.iter().cycle();
+    while !rest.is_empty() {
+        let n = (*sizes.next().unwrap()).clamp(1, rest.len());
+        receiver.handle_input(Instant::ZERO, &rest[..n]);
+        rest = &rest[n..];
+        got.extend(events(&mut receiver));
+    }
+    got
+}
+
+/// Joins partial-mode pieces back into whole messages.
+fn join_pieces(events: Vec<Ev>) -> Vec<Ev> {
+    let mut out = Vec::new();
+    let mut buf = Vec::new();
+    for ev in events {
+        match ev {
+            Ev::Data(kind, bytes, fin) => {
+                buf.extend_from_slice(&bytes);
+                if fin {
+                    let data = std::mem::take(&mut buf);
+                    out.push(match kind {
+                        MessageKind::Text => {
+                            Ev::Text(String::from_utf8(data).expect("pieces of valid text"))
+                        }
+                        MessageKind::Binary => Ev::Binary(data),
+                    });
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn any_split_gives_the_same_messages(
+        ops in prop::collection::vec(op(), 0..12),
+        frame_size in 1usize..80,
+        sizes in prop::collection::vec(1usize..64, 1..8),
+        client_sends in any::<bool>(),
+    ) {
+        let (sender, receiver) = if client_sends { (Role::Client, Role::Server) } else { (Role::Server, Role::Client) };
+        let (bytes, expected) = encode(sender, &ops, frame_size);
+        prop_assert_eq!(&decode(receiver, ReceiveMode::Message, &bytes, &[bytes.len().max(1)]), &expected);
+        prop_assert_eq!(&decode(receiver, ReceiveMode::Message, &bytes, &sizes), &expected);
+        prop_assert_eq!(&decode(receiver, ReceiveMode::Message, &bytes, &[1]), &expected);
+        prop_assert_eq!(&join_pieces(decode(receiver, ReceiveMode::Partial, &bytes, &sizes)), &expected);
+        prop_assert_eq!(&join_pieces(decode(receiver, ReceiveMode::Partial, &bytes, &[1])), &expected);
+    }
+}
