@@ -171,14 +171,38 @@ fn rfc6455_5_7_fragmented_unmasked_text() {
     assert_eq!(events(&mut c), [Ev::Text("Hello".into())]);
 }
 
+/// Entropy that always gives the §5.7 masking key.
+fn rfc_key(buf: &mut [u8]) {
+    for (b, k) in buf.iter_mut().zip(KEY.iter().cycle()) {
+        *b = *k;
+    }
+}
+
 #[test]
 fn rfc6455_5_7_unmasked_ping_and_masked_pong() {
-    let mut c = client();
+    let mut c = Connection::open(Role::Client, Negotiated::default(), config(), rfc_key, T0);
     c.handle_input(T0, &[0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]);
     assert_eq!(events(&mut c), [Ev::Ping(b"Hello".to_vec())]);
-    let out = c.take_transmit();
-    assert_eq!(out[..2], [0x8a, 0x85], "a masked pong of 5 bytes");
-    assert_eq!(frames(&out), [(0x8a, b"Hello".to_vec())]);
+    assert_eq!(
+        c.take_transmit(),
+        [
+            0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58
+        ]
+    );
+}
+
+#[test]
+fn rfc6455_5_7_256_byte_and_64k_binary_frames_decode() {
+    let mut c = client();
+    let mut input = vec![0x82, 0x7e, 0x01, 0x00];
+    input.extend_from_slice(&[1; 256]);
+    input.extend_from_slice(&[0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0]);
+    input.extend_from_slice(&[2; 65536]);
+    c.handle_input(T0, &input);
+    assert_eq!(
+        events(&mut c),
+        [Ev::Binary(vec![1; 256]), Ev::Binary(vec![2; 65536])]
+    );
 }
 
 #[test]
@@ -205,12 +229,7 @@ fn rfc6455_5_7_server_sends_exact_hello() {
 
 #[test]
 fn rfc6455_5_3_client_masks_with_injected_key() {
-    let key = |buf: &mut [u8]| {
-        for (b, k) in buf.iter_mut().zip(KEY.iter().cycle()) {
-            *b = *k;
-        }
-    };
-    let mut c = Connection::open(Role::Client, Negotiated::default(), config(), key, T0);
+    let mut c = Connection::open(Role::Client, Negotiated::default(), config(), rfc_key, T0);
     c.send_text("Hello").unwrap();
     assert_eq!(
         c.take_transmit(),

@@ -1,0 +1,311 @@
+//! Sending: N binary messages of 16 B, 1 KiB or 64 KiB, each encoded and handed to the
+//! transport as soon as it is sent (the usual `send` pattern), as a server (unmasked) and as a
+//! client (masked with a fresh random key per frame).
+//!
+//! - `tether`: `send_binary`, then `poll_transmit`/`advance_transmit` until idle. Client masking
+//!   keys come from `OsEntropy` (a ChaCha generator, like the peers' `rand` thread RNG).
+//! - `tungstenite`: `send(Message::Binary)` (write + flush) on a `WebSocket` over a sink.
+//! - `fastwebsockets`: `write_frame(Frame::binary(..))` on a current-thread tokio runtime. As a
+//!   server it writes header and payload with one vectored write (no copy of payloads above
+//!   1 KiB); as a client it masks the caller's buffer in place (`Payload::BorrowedMut`), which
+//!   is the cheapest way it offers but destroys the caller's copy.
+//!
+//! The sink copies what it is given into a ring buffer, like a socket that always has room.
+//! Throughput counts the bytes put on the wire (headers and payloads), the same for all three.
+
+use std::hint::black_box;
+use std::io::{self, IoSlice, Write};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use tether_bench::{
+    MEASUREMENT_TIME, SAMPLE_SIZE, WARM_UP_TIME, payload, size_name, tether_config,
+};
+use tether_proto::connection::{Negotiated, Transmit};
+use tether_proto::{Connection, Event, Instant, Message, OsEntropy, Role};
+use tokio::io::AsyncWrite;
+
+/// A transport that always has room. Like a socket's `write`, it copies what it is given (into
+/// a 256 KiB ring, standing in for the kernel's socket buffer), so a zero-copy vectored write
+/// still pays the one copy a real transport makes. In verification runs it keeps everything.
+struct Sink {
+    ring: Vec<u8>,
+    pos: usize,
+    capture: Option<Vec<u8>>,
+}
+
+impl Default for Sink {
+    fn default() -> Self {
+        Self {
+            ring: vec![0; 256 << 10],
+            pos: 0,
+            capture: None,
+        }
+    }
+}
+
+impl Sink {
+    #[inline]
+    fn take(&mut self, bytes: &[u8]) {
+        if let Some(out) = &mut self.capture {
+            out.extend_from_slice(bytes);
+        }
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let n = (self.ring.len() - self.pos).min(rest.len());
+            self.ring[self.pos..self.pos + n].copy_from_slice(&rest[..n]);
+            self.pos = (self.pos + n) % self.ring.len();
+            rest = &rest[n..];
+        }
+        black_box(&mut self.ring);
+    }
+}
+
+impl io::Read for Sink {
+    fn read(&mut self, _out: &mut [u8]) -> io::Result<usize> {
+        Err(io::ErrorKind::WouldBlock.into())
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.take(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl tokio::io::AsyncRead for Sink {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        _buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Poll::Pending
+    }
+}
+
+impl AsyncWrite for Sink {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut().take(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    /// Takes every slice, like `writev` on a socket with room.
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let mut n = 0;
+        for buf in bufs {
+            this.take(buf);
+            n += buf.len();
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+fn tether_conn(role: Role) -> Connection {
+    // Frames are never split: the largest message here is one frame for every contender.
+    let config = tether_config(16 << 10).send_frame_size(1 << 20);
+    Connection::open(
+        role,
+        Negotiated::default(),
+        config,
+        OsEntropy::new(),
+        Instant::ZERO,
+    )
+}
+
+#[inline]
+fn tether_send(conn: &mut Connection, sink: &mut Sink, payload: &[u8], count: usize) {
+    for _ in 0..count {
+        conn.send_binary(payload).expect("tether send_binary");
+        while let Transmit::Data(bytes) = conn.poll_transmit() {
+            let n = bytes.len();
+            sink.take(bytes);
+            conn.advance_transmit(n);
+        }
+    }
+}
+
+fn tungstenite_ws(role: Role, sink: Sink) -> tungstenite::WebSocket<Sink> {
+    let role = match role {
+        Role::Server => tungstenite::protocol::Role::Server,
+        Role::Client => tungstenite::protocol::Role::Client,
+    };
+    tungstenite::WebSocket::from_raw_socket(sink, role, None)
+}
+
+#[inline]
+fn tungstenite_send(
+    ws: &mut tungstenite::WebSocket<Sink>,
+    payload: &tungstenite::Bytes,
+    count: usize,
+) {
+    for _ in 0..count {
+        ws.send(tungstenite::Message::Binary(payload.clone()))
+            .expect("tungstenite send");
+    }
+}
+
+fn fastws_ws(role: Role, sink: Sink) -> fastwebsockets::WebSocket<Sink> {
+    let role = match role {
+        Role::Server => fastwebsockets::Role::Server,
+        Role::Client => fastwebsockets::Role::Client,
+    };
+    fastwebsockets::WebSocket::after_handshake(sink, role)
+}
+
+async fn fastws_send(
+    ws: &mut fastwebsockets::WebSocket<Sink>,
+    role: Role,
+    payload: &mut [u8],
+    count: usize,
+) {
+    for _ in 0..count {
+        let payload = match role {
+            // Masking needs a mutable payload; a borrowed one would be copied into a new Vec.
+            Role::Client => fastwebsockets::Payload::BorrowedMut(&mut *payload),
+            Role::Server => fastwebsockets::Payload::Borrowed(&*payload),
+        };
+        ws.write_frame(fastwebsockets::Frame::binary(payload))
+            .await
+            .expect("fastwebsockets write_frame");
+    }
+}
+
+/// Decodes `wire` with a tether connection of the other role and checks it holds `count`
+/// copies of `payload`.
+fn check_output(who: &str, sender: Role, wire: &[u8], payload: &[u8], count: usize) {
+    let receiver = match sender {
+        Role::Server => Role::Client,
+        Role::Client => Role::Server,
+    };
+    let mut conn = Connection::open(
+        receiver,
+        Negotiated::default(),
+        tether_config(wire.len()),
+        OsEntropy::new(),
+        Instant::ZERO,
+    );
+    conn.handle_input(Instant::ZERO, wire);
+    let mut n = 0;
+    while let Some(event) = conn.poll_event() {
+        match event {
+            Event::Message(Message::Binary(p)) if p == payload => n += 1,
+            other => panic!("{who}: unexpected {other:?}"),
+        }
+    }
+    assert_eq!(n, count, "{who}: wrong message count");
+}
+
+/// Runs every contender once, capturing its output, checks it, and returns the wire length.
+fn verify(role: Role, data: &[u8], count: usize, rt: &tokio::runtime::Runtime) -> usize {
+    let capture = || Sink {
+        capture: Some(Vec::new()),
+        ..Sink::default()
+    };
+
+    let mut conn = tether_conn(role);
+    let mut sink = capture();
+    tether_send(&mut conn, &mut sink, data, count);
+    let tether = sink.capture.take().expect("captured");
+    check_output("tether", role, &tether, data, count);
+
+    let mut ws = tungstenite_ws(role, capture());
+    tungstenite_send(&mut ws, &tungstenite::Bytes::copy_from_slice(data), count);
+    let tung = ws.get_mut().capture.take().expect("captured");
+    check_output("tungstenite", role, &tung, data, count);
+
+    // A client masks the payload buffer in place, so each message gets a fresh copy here; the
+    // timed loop re-masks one buffer, which costs the same.
+    let mut ws = fastws_ws(role, capture());
+    for _ in 0..count {
+        rt.block_on(fastws_send(&mut ws, role, &mut data.to_vec(), 1));
+    }
+    let fast = ws.into_inner().capture.take().expect("captured");
+    check_output("fastwebsockets", role, &fast, data, count);
+
+    assert_eq!(
+        tether.len(),
+        tung.len(),
+        "tungstenite output length differs"
+    );
+    assert_eq!(
+        tether.len(),
+        fast.len(),
+        "fastwebsockets output length differs"
+    );
+    tether.len()
+}
+
+fn encode(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("tokio runtime");
+    for (len, count) in [(16, 4096), (1 << 10, 1024), (64 << 10, 16)] {
+        let data = payload(0, len);
+        let bytes = tungstenite::Bytes::copy_from_slice(&data);
+        for role in [Role::Server, Role::Client] {
+            let wire_len = verify(role, &data, count, &rt);
+            let role_name = match role {
+                Role::Server => "server",
+                Role::Client => "client",
+            };
+            let mut group = c.benchmark_group(format!("encode/{}/{role_name}", size_name(len)));
+            group.throughput(Throughput::Bytes(wire_len as u64));
+            let param = format!("{count}x{}", size_name(len));
+
+            let mut conn = tether_conn(role);
+            let mut sink = Sink::default();
+            group.bench_function(BenchmarkId::new("tether", &param), |b| {
+                b.iter(|| tether_send(&mut conn, &mut sink, black_box(&data), count));
+            });
+
+            let mut ws = tungstenite_ws(role, Sink::default());
+            group.bench_function(BenchmarkId::new("tungstenite", &param), |b| {
+                b.iter(|| tungstenite_send(&mut ws, black_box(&bytes), count));
+            });
+
+            let mut ws = fastws_ws(role, Sink::default());
+            let mut scratch = data.clone();
+            group.bench_function(BenchmarkId::new("fastwebsockets", &param), |b| {
+                b.iter(|| rt.block_on(fastws_send(&mut ws, role, black_box(&mut scratch), count)));
+            });
+            group.finish();
+        }
+    }
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .measurement_time(MEASUREMENT_TIME)
+        .warm_up_time(WARM_UP_TIME)
+        .sample_size(SAMPLE_SIZE)
+}
+
+criterion_group! { name = benches; config = config(); targets = encode }
+criterion_main!(benches);
