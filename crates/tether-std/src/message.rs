@@ -308,17 +308,18 @@ impl<S: Transport> MessageSocket<S> {
     /// Switches to receiving pieces as they arrive ([`recv_chunk`](Self::recv_chunk)), or
     /// back to whole messages, from the next message on.
     pub fn set_receive_mode(&mut self, mode: ReceiveMode) {
-        self.handle.lock().conn.set_receive_mode(mode);
+        self.handle.lock().conn.config_mut().receive_mode = mode;
     }
 
-    /// Turns this socket into a [`StreamSocket`]. Incoming data is then received in pieces,
-    /// but the message size limit this socket was created with still applies (use
-    /// [`connect_stream_with`](crate::connect_stream_with) for none).
+    /// Turns this socket into a [`StreamSocket`]: incoming data is then received in pieces as
+    /// it arrives, with no message size limit (memory stays constant whatever the size).
     pub fn into_stream(self) -> StreamSocket<S> {
-        self.handle
-            .lock()
-            .conn
-            .set_receive_mode(ReceiveMode::Partial);
+        {
+            let mut shared = self.handle.lock();
+            let config = shared.conn.config_mut();
+            config.receive_mode = ReceiveMode::Partial;
+            config.max_message_size = u64::MAX;
+        }
         StreamSocket::from_handle(self.handle)
     }
 

@@ -623,9 +623,21 @@ impl Connection {
         &self.core.config
     }
 
-    /// Changes how the next messages are received (the one in progress finishes as it began).
-    pub fn set_receive_mode(&mut self, mode: crate::ReceiveMode) {
-        self.core.config.receive_mode = mode;
+    /// The settings, to change while the connection runs. Every setting is read where it is
+    /// used, so a change applies from the next frame, message, read or timer; a message being
+    /// received finishes in the [`ReceiveMode`](crate::ReceiveMode) it began with.
+    ///
+    /// ```
+    /// # use tether_proto::{Config, Connection, FixedEntropy, Instant, ReceiveMode, Role};
+    /// # use tether_proto::connection::Negotiated;
+    /// let mut conn = Connection::open(Role::Server, Negotiated::default(), Config::default(),
+    ///     FixedEntropy::new(1), Instant::ZERO);
+    /// // Hand the rest of the connection to a byte-stream reader.
+    /// conn.config_mut().receive_mode = ReceiveMode::Partial;
+    /// conn.config_mut().max_message_size = u64::MAX;
+    /// ```
+    pub fn config_mut(&mut self) -> &mut Config {
+        &mut self.core.config
     }
 
     /// The negotiated subprotocol, once open.

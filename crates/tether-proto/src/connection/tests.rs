@@ -990,3 +990,23 @@ fn events_borrow_without_copying_small_messages() {
     assert_eq!(s.input.assembly.capacity(), 0, "no message was copied");
     let _ = vec![0u8; 0];
 }
+
+#[test]
+fn config_changes_apply_from_the_next_message() {
+    let mut s = open(Role::Server, config().max_message_size(4));
+    s.handle_input(T0, &masked(0x82, b"1234"));
+    assert_eq!(events(&mut s), [Ev::Binary(b"1234".to_vec())]);
+    s.config_mut().max_message_size = 8;
+    s.config_mut().receive_mode = ReceiveMode::Partial;
+    s.handle_input(T0, &masked(0x82, b"12345678"));
+    assert_eq!(
+        events(&mut s),
+        [Ev::Data(MessageKind::Binary, b"12345678".to_vec(), true)]
+    );
+    s.handle_input(T0, &masked(0x82, b"123456789"));
+    assert_failed(
+        &mut s,
+        ConnectionError::MessageTooBig { limit: 8 },
+        Some(1009),
+    );
+}
