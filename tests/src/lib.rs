@@ -126,3 +126,6 @@ fn transfer(from: &mut Connection, to: &mut Connection, now: Instant, closed: &m
         }
     }
 }
+
+pub mod conformance;
+pub mod interop;
