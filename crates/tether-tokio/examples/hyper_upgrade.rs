@@ -1,0 +1,108 @@
+//! A hyper 1 HTTP server that upgrades one route, `/ws`, to a tether message socket (an echo).
+//! Every other path gets a plain HTTP answer.
+//!
+//! ```text
+//! cargo run -p tether-tokio --example hyper_upgrade -- 127.0.0.1:PORT
+//! ```
+//!
+//! hyper parses the request; `Request::from_http` checks it exactly as tether's own parser
+//! would, `accept_http` builds the 101 response, and once hyper hands over the connection
+//! (`hyper::upgrade::on`) `MessageSocket::from_upgraded` runs WebSocket over it.
+
+use std::convert::Infallible;
+use std::error::Error;
+use std::net::SocketAddr;
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tether_tokio::tether_proto::handshake;
+use tether_tokio::{Accept, MessageSocket, Negotiated, SocketConfig};
+use tokio::net::TcpListener;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
+    let addr: SocketAddr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8080".to_string())
+        .parse()?;
+    let listener = TcpListener::bind(addr).await?;
+    println!(
+        "hyper + tether listening on http://{}/ws",
+        listener.local_addr()?
+    );
+    serve(listener).await
+}
+
+/// Serves HTTP/1.1 connections from `listener`, upgrading `/ws`.
+pub(crate) async fn serve(listener: TcpListener) -> Result<(), Box<dyn Error + Send + Sync>> {
+    loop {
+        let (tcp, _) = listener.accept().await?;
+        tcp.set_nodelay(true)?;
+        tokio::spawn(async move {
+            let service = service_fn(route);
+            if let Err(e) = http1::Builder::new()
+                .serve_connection(TokioIo::new(tcp), service)
+                .with_upgrades()
+                .await
+            {
+                eprintln!("http: {e}");
+            }
+        });
+    }
+}
+
+async fn route(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    if req.uri().path() != "/ws" {
+        return Ok(plain(StatusCode::NOT_FOUND, "try /ws\n"));
+    }
+    // Check the upgrade request and choose a subprotocol, as `accept_with` would.
+    let ws_request = match handshake::Request::from_http(&req) {
+        Ok(r) => r,
+        Err(e) => {
+            let status = e.rejection().map_or(400, |r| r.status());
+            return Ok(plain(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+                "not a WebSocket upgrade\n",
+            ));
+        }
+    };
+    let accept = match ws_request.protocols().iter().find(|p| *p == "echo") {
+        Some(p) => Accept::default().protocol(p.clone()),
+        None => Accept::default(),
+    };
+    let Ok(switching) = ws_request.accept_http(&accept) else {
+        return Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, "cannot accept\n"));
+    };
+    let negotiated = Negotiated {
+        protocol: accept.chosen_protocol().map(str::to_string),
+        extensions: Vec::new(),
+    };
+    // Once hyper has sent the 101, the connection is ours.
+    tokio::spawn(async move {
+        match hyper::upgrade::on(req).await {
+            Ok(upgraded) => {
+                let io = TokioIo::new(upgraded);
+                let mut ws = MessageSocket::from_upgraded(io, negotiated, &SocketConfig::default());
+                let mut buf = Vec::new();
+                while let Ok(Some(kind)) = ws.recv_into(&mut buf).await {
+                    if ws.feed_as(kind, &buf).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            Err(e) => eprintln!("upgrade: {e}"),
+        }
+    });
+    let (parts, ()) = switching.into_parts();
+    Ok(Response::from_parts(parts, Full::new(Bytes::new())))
+}
+
+fn plain(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *response.status_mut() = status;
+    response
+}

@@ -1,0 +1,89 @@
+//! Cancel safety of receives: racing `recv` against other branches in `select!` loses nothing.
+
+use std::time::Duration;
+
+use tether_tokio::{CloseCode, Message, ReceiveMode, SocketConfig, connect_with};
+
+use crate::common::serve_one;
+
+const N: usize = 4000;
+
+/// Message `i`: mostly small, every 97th one large enough to span several reads.
+fn message(i: usize) -> Vec<u8> {
+    let len = if i.is_multiple_of(97) {
+        200_000
+    } else {
+        8 + i % 300
+    };
+    let mut m = vec![(i % 251) as u8; len];
+    m[..8].copy_from_slice(&(i as u64).to_be_bytes());
+    m
+}
+
+/// A server that sends the N messages in uneven bursts, then closes.
+async fn burst_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    serve_one(
+        SocketConfig::default(),
+        |_| Ok(Default::default()),
+        |ws| async move {
+            let mut ws = ws.unwrap();
+            for i in 0..N {
+                ws.feed_binary(&message(i)).await.unwrap();
+                if i % 7 == 0 {
+                    ws.flush().await.unwrap();
+                }
+                if i % 50 == 0 {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            }
+            ws.close(CloseCode::NORMAL, "all sent").await.unwrap();
+        },
+    )
+    .await
+}
+
+async fn receive_racing(mode: ReceiveMode) {
+    let (addr, server) = burst_server().await;
+    let mut ws = connect_with(&format!("ws://{addr}/"), &SocketConfig::default())
+        .await
+        .unwrap();
+    ws.set_receive_mode(mode);
+    let mut next = 0;
+    let mut cancelled = 0u32;
+    let mut round = 0u32;
+    loop {
+        round += 1;
+        let received = tokio::select! {
+            r = ws.recv() => Some(r),
+            // Two ways to lose the race: a task yield (completes on its second poll) and a
+            // short timer.
+            () = tokio::task::yield_now(), if !round.is_multiple_of(3) => None,
+            () = tokio::time::sleep(Duration::from_micros(200)), if round.is_multiple_of(3) => None,
+        };
+        match received {
+            None => cancelled += 1,
+            Some(Ok(Some(Message::Binary(bytes)))) => {
+                assert_eq!(bytes, message(next), "message {next}");
+                next += 1;
+            }
+            Some(Ok(Some(other))) => panic!("unexpected {other:?}"),
+            Some(Ok(None)) => break,
+            Some(Err(e)) => panic!("{e}"),
+        }
+    }
+    assert_eq!(next, N, "every message arrives, in order");
+    assert!(cancelled > 100, "only {cancelled} receives were cancelled");
+    assert_eq!(ws.close_frame().unwrap().reason, "all sent");
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn select_cancelling_recv_loses_no_message() {
+    receive_racing(ReceiveMode::Message).await;
+}
+
+#[tokio::test]
+async fn select_cancelling_recv_loses_no_piece_in_partial_mode() {
+    // Whole messages gathered by the socket from pieces: a cancelled receive keeps them.
+    receive_racing(ReceiveMode::Partial).await;
+}
