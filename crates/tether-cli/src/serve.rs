@@ -1,0 +1,391 @@
+//! `tether serve`: accept connections (TLS optional), answer plain HTTP requests with the web
+//! page, hand upgrade requests to `tether-tokio`, then echo or broadcast.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tether_net::{TimeoutKind, tls};
+use tether_tokio::{
+    Accept, CloseCode, CloseFrame, Error, MessageKind, MessageSocket, MessageWriteHalf,
+    SocketConfig, Transport, accept_with,
+};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::broadcast;
+use tokio::time::timeout;
+use tokio_rustls::TlsAcceptor;
+use tracing::{debug, info, warn};
+
+use crate::cli::{Mode, ServeArgs};
+use crate::errors::{self, CliError};
+use crate::http::{self, Head, HeadError, Replay};
+use crate::page;
+
+/// Time a client has for the TLS handshake and its request head.
+const HANDSHAKE: Duration = Duration::from_secs(10);
+/// Messages a slow broadcast listener may fall behind before it misses some.
+const ROOM_BACKLOG: usize = 4096;
+
+/// A message for the whole room.
+#[derive(Debug)]
+struct Shared {
+    kind: MessageKind,
+    data: Vec<u8>,
+}
+
+/// What every connection shares.
+struct Server {
+    mode: Mode,
+    config: SocketConfig,
+    protocols: Vec<String>,
+    /// The `Authorization` value required, with `--basic-auth`.
+    auth: Option<String>,
+    page: String,
+    room: broadcast::Sender<Arc<Shared>>,
+    tls: Option<TlsAcceptor>,
+}
+
+/// How a WebSocket connection ended.
+enum Ended {
+    /// The client closed (its close frame, when it sent one with a code).
+    Peer(Option<CloseFrame>),
+    /// It was idle past `--idle-timeout` and we closed it (the client's answer).
+    Idle(Result<CloseFrame, Error>),
+    /// It failed.
+    Failed(Error),
+}
+
+/// Runs `tether serve` until Ctrl-C; returns the exit code.
+///
+/// # Errors
+///
+/// Unreadable TLS files (exit code 2), or the address cannot be listened on (3).
+pub async fn run(args: ServeArgs) -> Result<u8, CliError> {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(load_tls(cert, key)?),
+        _ => None,
+    };
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| listen_error(args.listen, &e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| listen_error(args.listen, &e))?;
+    let (ws, web) = if tls.is_some() {
+        ("wss", "https")
+    } else {
+        ("ws", "http")
+    };
+    // One plain line on stdout (scripts and tests read the port from it), the rest is logs.
+    println!(
+        "tether serve: listening on {ws}://{addr}/ ({} mode); open {web}://{addr}/ in a browser",
+        args.mode.name()
+    );
+    info!(%addr, mode = args.mode.name(), tls = tls.is_some(), "listening");
+
+    let config = SocketConfig::default()
+        .max_message_size(args.max_message_size)
+        .keepalive_interval((!args.ping_interval.is_zero()).then_some(args.ping_interval))
+        .read_timeout(args.idle_timeout)
+        .handshake_timeout(Some(HANDSHAKE));
+    let server = Arc::new(Server {
+        mode: args.mode,
+        config,
+        protocols: args.protocols,
+        auth: args
+            .basic_auth
+            .map(|c| http::basic_value(&c.user, &c.password)),
+        page: page::render(args.mode),
+        room: broadcast::channel(ROOM_BACKLOG).0,
+        tls,
+    });
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut ctrl_c => {
+                info!("interrupted, shutting down");
+                return Ok(errors::OK);
+            }
+        };
+        match accepted {
+            Ok((tcp, peer)) => {
+                tokio::spawn(handle(tcp, peer, Arc::clone(&server)));
+            }
+            Err(e) => {
+                // Out of file descriptors, say: keep serving the connections we have.
+                warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+fn listen_error(addr: SocketAddr, e: &std::io::Error) -> CliError {
+    let hint = match e.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            "another program uses that port; pick another with --listen 127.0.0.1:PORT \
+             (port 0 picks a free one)"
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "ports below 1024 need privileges; pick a higher one with --listen"
+        }
+        std::io::ErrorKind::AddrNotAvailable => {
+            "that address is not one of this machine's; try --listen 127.0.0.1:9001"
+        }
+        _ => "check the --listen address",
+    };
+    CliError::new(
+        errors::UNREACHABLE,
+        format!("cannot listen on {addr}: {e}; {hint}"),
+    )
+}
+
+fn load_tls(cert: &Path, key: &Path) -> Result<TlsAcceptor, CliError> {
+    let read = |path: &Path, what: &str| {
+        std::fs::read(path)
+            .map_err(|e| CliError::usage(format!("cannot read {what} {}: {e}", path.display())))
+    };
+    let config = tls::server_config_pem(&read(cert, "--tls-cert")?, &read(key, "--tls-key")?)
+        .map_err(|e| {
+            CliError::usage(format!(
+                "cannot use --tls-cert {} with --tls-key {}: {e}",
+                cert.display(),
+                key.display()
+            ))
+        })?;
+    Ok(TlsAcceptor::from(config))
+}
+
+async fn handle(tcp: TcpStream, peer: SocketAddr, server: Arc<Server>) {
+    let _ = tcp.set_nodelay(true);
+    match &server.tls {
+        Some(acceptor) => match timeout(HANDSHAKE, acceptor.accept(tcp)).await {
+            Ok(Ok(stream)) => connection(stream, peer, &server).await,
+            Ok(Err(e)) => info!(%peer, error = %e, "TLS handshake failed"),
+            Err(_) => info!(%peer, "TLS handshake timed out"),
+        },
+        None => connection(tcp, peer, &server).await,
+    }
+}
+
+/// One connection: read the request head, check credentials, then the page or WebSocket.
+async fn connection<S: Transport + 'static>(mut io: S, peer: SocketAddr, server: &Server) {
+    let mut buf = Vec::with_capacity(1024);
+    let head = match timeout(HANDSHAKE, http::read_head(&mut io, &mut buf)).await {
+        Ok(Ok(head)) => head,
+        Ok(Err(HeadError::TooLarge)) => {
+            let _ = http::respond(
+                &mut io,
+                "431 Request Header Fields Too Large",
+                &[],
+                "text/plain",
+                b"",
+            )
+            .await;
+            return;
+        }
+        Ok(Err(HeadError::Malformed)) => {
+            debug!(%peer, "not an HTTP request");
+            let body = b"400 Bad Request: this is a WebSocket server (ws:// or http://)\n";
+            let _ = http::respond(&mut io, "400 Bad Request", &[], "text/plain", body).await;
+            return;
+        }
+        Ok(Err(HeadError::Closed | HeadError::Io(_))) | Err(_) => return,
+    };
+    if let Some(expected) = &server.auth
+        && !http::authorized(head.authorization.as_deref(), expected)
+    {
+        info!(%peer, target = %head.target, upgrade = head.upgrade,
+              "refused with 401: credentials missing or wrong");
+        let body =
+            b"401 Unauthorized: this server wants the user and password it was started with\n";
+        let challenge = [(
+            "WWW-Authenticate",
+            "Basic realm=\"tether\", charset=\"UTF-8\"",
+        )];
+        let _ = http::respond(
+            &mut io,
+            "401 Unauthorized",
+            &challenge,
+            "text/plain; charset=utf-8",
+            body,
+        )
+        .await;
+        return;
+    }
+    if !head.upgrade {
+        web(io, &head, peer, server).await;
+        return;
+    }
+    let mut path = String::new();
+    let upgraded = accept_with(Replay::new(buf, io), &server.config, |req| {
+        path = req.path().to_string();
+        Ok(choose_protocol(req.protocols(), &server.protocols))
+    })
+    .await;
+    let ws = match upgraded {
+        Ok(ws) => ws,
+        Err(e) => {
+            info!(%peer, error = %e, "upgrade failed");
+            return;
+        }
+    };
+    let protocol = ws.info().protocol;
+    info!(%peer, %path, protocol = protocol.as_deref().unwrap_or("-"), "open");
+    let ended = match server.mode {
+        Mode::Echo => echo(ws).await,
+        Mode::Broadcast => broadcast(ws, &server.room).await,
+    };
+    log_end(peer, ended);
+}
+
+/// The first of our subprotocols the client offers (none when we have none in common).
+fn choose_protocol(offered: &[String], ours: &[String]) -> Accept {
+    ours.iter()
+        .find(|p| offered.contains(p))
+        .map_or_else(Accept::default, |p| Accept::default().protocol(p.clone()))
+}
+
+/// Answers a plain HTTP request: the page at `/`.
+async fn web<S: Transport>(mut io: S, head: &Head, peer: SocketAddr, server: &Server) {
+    let path = head.target.split('?').next().unwrap_or("/");
+    let (status, result) = match (head.method.as_str(), path) {
+        ("GET", "/" | "/index.html") => {
+            let page = server.page.as_bytes();
+            let r = http::respond(&mut io, "200 OK", &[], "text/html; charset=utf-8", page).await;
+            (200, r)
+        }
+        ("GET", "/favicon.ico") => (
+            204,
+            http::respond(&mut io, "204 No Content", &[], "text/plain", b"").await,
+        ),
+        ("GET", _) => {
+            let body = b"404 Not Found: the page is at /, the WebSocket at any path\n";
+            (
+                404,
+                http::respond(&mut io, "404 Not Found", &[], "text/plain", body).await,
+            )
+        }
+        _ => {
+            let body = b"405 Method Not Allowed: GET the page, or upgrade to WebSocket\n";
+            let allow = [("Allow", "GET")];
+            (
+                405,
+                http::respond(
+                    &mut io,
+                    "405 Method Not Allowed",
+                    &allow,
+                    "text/plain",
+                    body,
+                )
+                .await,
+            )
+        }
+    };
+    debug!(%peer, method = %head.method, target = %head.target, status, ok = result.is_ok(), "http");
+}
+
+/// Echo: every message straight back. `recv_into` reuses one buffer, `feed_as` queues the
+/// answer; queued answers go out in one write when no more input is ready.
+async fn echo<S: Transport>(mut ws: MessageSocket<S>) -> Ended {
+    let mut buf = Vec::new();
+    loop {
+        match ws.recv_into(&mut buf).await {
+            Ok(Some(kind)) => {
+                if let Err(e) = ws.feed_as(kind, &buf).await {
+                    return Ended::Failed(e);
+                }
+            }
+            Ok(None) => return Ended::Peer(ws.close_frame()),
+            Err(Error::Timeout(TimeoutKind::Read)) => {
+                return Ended::Idle(ws.close(CloseCode::GOING_AWAY, "idle timeout").await);
+            }
+            Err(e) => return Ended::Failed(e),
+        }
+    }
+}
+
+/// Broadcast: the read half publishes to the room, a task writes the room to this client.
+async fn broadcast<S: Transport + 'static>(
+    ws: MessageSocket<S>,
+    room: &broadcast::Sender<Arc<Shared>>,
+) -> Ended {
+    let listener = room.subscribe();
+    let (mut reader, writer) = ws.into_split();
+    let forwarding = tokio::spawn(forward(listener, writer));
+    let mut buf = Vec::new();
+    let ended = loop {
+        match reader.recv_into(&mut buf).await {
+            Ok(Some(kind)) => {
+                let data = buf.clone();
+                // Err only when nobody listens, and we do.
+                let _ = room.send(Arc::new(Shared { kind, data }));
+            }
+            Ok(None) => break Ended::Peer(reader.close_frame()),
+            Err(Error::Timeout(TimeoutKind::Read)) => {
+                break Ended::Idle(reader.close(CloseCode::GOING_AWAY, "idle timeout").await);
+            }
+            Err(e) => break Ended::Failed(e),
+        }
+    };
+    forwarding.abort();
+    ended
+}
+
+/// Writes the room's messages to one client: queue what is ready, then flush once.
+async fn forward<S: Transport>(
+    mut room: broadcast::Receiver<Arc<Shared>>,
+    mut ws: MessageWriteHalf<S>,
+) {
+    use broadcast::error::{RecvError, TryRecvError};
+    loop {
+        let first = match room.recv().await {
+            Ok(message) => message,
+            Err(RecvError::Lagged(missed)) => {
+                warn!(missed, "a slow client missed messages");
+                continue;
+            }
+            Err(RecvError::Closed) => return,
+        };
+        if ws.feed_as(first.kind, &first.data).await.is_err() {
+            return;
+        }
+        loop {
+            match room.try_recv() {
+                Ok(message) => {
+                    if ws.feed_as(message.kind, &message.data).await.is_err() {
+                        return;
+                    }
+                }
+                Err(TryRecvError::Lagged(missed)) => warn!(missed, "a slow client missed messages"),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Closed) => return,
+            }
+        }
+        if ws.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+fn log_end(peer: SocketAddr, ended: Ended) {
+    match ended {
+        Ended::Peer(Some(f)) => {
+            info!(%peer, code = f.code.as_u16(), reason = ?f.reason, "closed by client");
+        }
+        Ended::Peer(None) => info!(%peer, code = 1005, reason = "", "closed by client"),
+        Ended::Idle(answer) => info!(
+            %peer, code = 1001, reason = "idle timeout",
+            answered = answer.is_ok(), "closed idle connection"
+        ),
+        Ended::Failed(Error::ConnectionClosed { code, reason }) => {
+            info!(%peer, code = code.as_u16(), reason = ?reason, "connection lost");
+        }
+        Ended::Failed(e) => warn!(
+            %peer, code = e.close_code().map(|c| c.as_u16()), error = %e, "connection failed"
+        ),
+    }
+}
