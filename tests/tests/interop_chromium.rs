@@ -137,9 +137,12 @@ fn http(mut stream: TcpStream, tx: &mpsc::Sender<Seen>) -> std::io::Result<()> {
 }
 
 fn websocket(stream: TcpStream, tx: &mpsc::Sender<Seen>) -> Result<(), tether_std::Error> {
+    // Uncompressed: the page checks `ws.extensions === ""` and exact pong byte counts
+    // (interop_chromium_deflate.rs covers compression).
     let config = SocketConfig::default()
         .keepalive_interval(None)
-        .read_timeout(Some(Duration::from_secs(30)));
+        .read_timeout(Some(Duration::from_secs(30)))
+        .deflate(false);
     let mut path = String::new();
     let mut ws = accept_with(stream, &config, |req| {
         path = req.path().to_string();

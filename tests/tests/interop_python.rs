@@ -29,10 +29,12 @@ struct Seen {
     end: String,
 }
 
+/// Uncompressed (the client checks that deflate is declined; interop_deflate.rs covers it).
 fn server_config() -> SocketConfig {
     SocketConfig::default()
         .max_message_size(64 << 20)
         .keepalive_interval(None)
+        .deflate(false)
 }
 
 /// A tether-std server: echoes on every path; on `/close` echoes one message, then closes
@@ -207,11 +209,13 @@ fn websockets_server(python: &std::path::Path) -> (KillOnDrop, u16, mpsc::Receiv
     (child, port, lines)
 }
 
+/// Uncompressed (the checks expect no extension and count pong bytes exactly).
 fn client_config() -> SocketConfig {
     SocketConfig::default()
         .max_message_size(64 << 20)
         .keepalive_interval(None)
         .read_timeout(Some(Duration::from_secs(20)))
+        .deflate(false)
 }
 
 #[test]

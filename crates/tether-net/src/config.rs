@@ -256,6 +256,10 @@ pub struct SocketConfig {
     pub origin: Option<String>,
     /// Extra headers sent with a client's upgrade request. Default: none.
     pub headers: Vec<(String, String)>,
+    /// Offer (client) or accept (server) permessage-deflate compression (RFC 7692), with the
+    /// core's default settings (`tether_proto::deflate::DeflateConfig`). Needs the `deflate`
+    /// feature (on by default); without it this does nothing. Default: `true`.
+    pub deflate: bool,
 }
 
 impl Default for SocketConfig {
@@ -282,6 +286,7 @@ impl Default for SocketConfig {
             close_timeout: Duration::from_secs(10),
             origin: None,
             headers: Vec::new(),
+            deflate: true,
         }
     }
 }
@@ -333,6 +338,8 @@ impl SocketConfig {
         write_timeout: Option<Duration>;
         /// Sets [`close_timeout`](Self#structfield.close_timeout).
         close_timeout: Duration;
+        /// Sets [`deflate`](Self#structfield.deflate).
+        deflate: bool;
     }
 
     /// Sets [`protocols`](Self#structfield.protocols), most preferred first.
@@ -375,16 +382,23 @@ impl SocketConfig {
     }
 
     /// The core's settings for a message socket: limits, receive mode, outbound bound,
-    /// keepalive, handshake and close timeouts.
+    /// keepalive, handshake and close timeouts, compression.
     pub fn proto_config(&self) -> Config {
-        Config::default()
+        let config = Config::default()
             .max_message_size(self.max_message_size)
             .receive_mode(self.receive_mode)
             .output_high_water(self.outbound_buffer_size.max(1))
             .ping_interval(self.keepalive_interval)
             .ping_timeout(self.keepalive_timeout)
             .handshake_timeout(self.handshake_timeout)
-            .close_timeout(self.close_timeout)
+            .close_timeout(self.close_timeout);
+        #[cfg(feature = "deflate")]
+        let config = if self.deflate {
+            config
+        } else {
+            config.deflate(None)
+        };
+        config
     }
 
     /// The core's settings for a stream socket: as [`proto_config`](Self::proto_config), but

@@ -22,3 +22,13 @@ pub struct ConnectionInfo {
     /// Bytes and messages sent and received (WinRT `BandwidthStatistics`), handshake included.
     pub stats: Stats,
 }
+
+impl ConnectionInfo {
+    /// The permessage-deflate (RFC 7692) agreement among [`extensions`](Self::extensions), with
+    /// its parameters as the server answered, if compression is in use.
+    pub fn deflate(&self) -> Option<&ExtensionOffer> {
+        self.extensions
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case("permessage-deflate"))
+    }
+}

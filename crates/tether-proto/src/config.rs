@@ -76,6 +76,12 @@ pub struct Config {
     ///
     /// [`Connection::input_buffer`]: crate::Connection::input_buffer
     pub read_size: usize,
+    /// permessage-deflate (RFC 7692): offered by a client, accepted by a server, with these
+    /// settings; `None` turns it off. Default: on, with [`DeflateConfig::default`].
+    ///
+    /// [`DeflateConfig::default`]: crate::deflate::DeflateConfig
+    #[cfg(feature = "deflate")]
+    pub deflate: Option<crate::deflate::DeflateConfig>,
 }
 
 impl Default for Config {
@@ -94,6 +100,8 @@ impl Default for Config {
             ping_timeout: Duration::from_secs(30),
             close_timeout: Duration::from_secs(10),
             read_size: 16 << 10,
+            #[cfg(feature = "deflate")]
+            deflate: Some(crate::deflate::DeflateConfig::default()),
         }
     }
 }
@@ -187,6 +195,14 @@ impl Config {
     #[must_use]
     pub fn read_size(mut self, bytes: usize) -> Self {
         self.read_size = bytes.max(1);
+        self
+    }
+
+    /// Sets [`deflate`](Self#structfield.deflate); `None` turns compression off.
+    #[cfg(feature = "deflate")]
+    #[must_use]
+    pub fn deflate(mut self, deflate: Option<crate::deflate::DeflateConfig>) -> Self {
+        self.deflate = deflate;
         self
     }
 }

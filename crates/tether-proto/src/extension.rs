@@ -27,15 +27,29 @@ pub enum ExtensionError {
     Invalid(&'static str),
 }
 
+/// How far a call to [`Extension::decode`] got.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Decoded {
+    /// All of the input was taken and everything it decodes to was appended.
+    Done,
+    /// The output reached the `limit` and more is pending: the extension kept what it still
+    /// needs of the input, and the connection calls `decode` again with an empty input (same
+    /// `rsv` and `fin`) once the output so far was handed on. When the limit was the room left
+    /// under the message size limit, the connection fails with 1009 instead.
+    Full,
+}
+
 /// A negotiated extension's data transform.
 pub trait Extension: fmt::Debug + Send {
     /// The reserved bits this extension gives meaning to.
     fn rsv(&self) -> Rsv;
 
     /// Decodes the next piece of a received message whose first frame set `rsv` (some of this
-    /// extension's bits). `fin` marks the message's last piece. Appends the output to `out`;
-    /// `out` must not grow by more than `limit` bytes in this call (return
-    /// [`ExtensionError::TooBig`] instead), which is how decompression bombs are stopped.
+    /// extension's bits). `fin` marks the message's last piece. Appends the output to `out`,
+    /// which must not grow by more than `limit` bytes in this call: that is how decompression
+    /// bombs are stopped and how partial mode keeps memory constant. When more output is
+    /// pending at the limit, return [`Decoded::Full`] and continue at the next call (or return
+    /// [`ExtensionError::TooBig`] if the extension cannot resume).
     fn decode(
         &mut self,
         rsv: Rsv,
@@ -43,7 +57,7 @@ pub trait Extension: fmt::Debug + Send {
         fin: bool,
         out: &mut Vec<u8>,
         limit: usize,
-    ) -> Result<(), ExtensionError>;
+    ) -> Result<Decoded, ExtensionError>;
 
     /// Encodes the next piece of an outgoing message, appending the output to `out`.
     ///

@@ -23,7 +23,9 @@
 //!   code and surface once as [`Event::Closed`]. API misuse returns a [`SendError`] at once.
 //!
 //! Features: `std` (default) adds [`OsEntropy`] and `std::error::Error`; without it the crate is
-//! `#![no_std]` + `alloc`. `http` adds conversions from and to the `http` crate's types, so an
+//! `#![no_std]` + `alloc`. `deflate` (default, implies `std`) adds permessage-deflate
+//! compression (RFC 7692), negotiated by every connection unless [`Config::deflate`] is `None`
+//! (see [`deflate`]). `http` adds conversions from and to the `http` crate's types, so an
 //! upgrade that hyper or axum already parsed can be accepted.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -35,6 +37,8 @@ extern crate std;
 mod close;
 mod config;
 pub mod connection;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 mod entropy;
 mod error;
 mod event;
@@ -52,7 +56,7 @@ pub use entropy::OsEntropy;
 pub use entropy::{Entropy, FixedEntropy};
 pub use error::{ConnectionError, ProtocolError, SendError};
 pub use event::{Event, Message, MessageKind};
-pub use extension::{Extension, ExtensionError};
+pub use extension::{Decoded, Extension, ExtensionError};
 pub use time::Instant;
 
 /// Which end of the connection this endpoint is.

@@ -20,6 +20,10 @@
 //! After every input or command, an adapter drains events, writes what `poll_transmit` gives,
 //! and re-arms its timer from `poll_timeout`.
 
+#[cfg(all(test, feature = "deflate"))]
+mod deflate_tests;
+#[cfg(feature = "deflate")]
+mod negotiate;
 mod recv;
 mod send;
 #[cfg(test)]
@@ -140,6 +144,12 @@ pub(crate) struct Core {
     extension: Option<Box<dyn Extension>>,
     /// Encoder output for outgoing messages an extension transforms.
     send_scratch: Vec<u8>,
+    /// Client: the core offered permessage-deflate itself (and so handles the answer).
+    #[cfg(feature = "deflate")]
+    deflate_offered: bool,
+    /// The permessage-deflate agreement, when the core installed it.
+    #[cfg(feature = "deflate")]
+    deflate: Option<crate::deflate::DeflateParams>,
     /// Whether a close frame went out.
     close_sent: bool,
     /// How the connection ended, once it has.
@@ -166,6 +176,8 @@ struct OutMessage {
     utf8: Utf8Validator,
     /// The extension's bits, if it transforms this message.
     rsv: Rsv,
+    /// Sent as it is, bypassing the extension.
+    plain: bool,
     /// Whether a frame of it has gone out.
     started: bool,
 }
@@ -176,6 +188,7 @@ impl OutMessage {
             kind,
             utf8: Utf8Validator::default(),
             rsv: Rsv::NONE,
+            plain: false,
             started: false,
         }
     }
@@ -199,15 +212,25 @@ impl Connection {
         let mut key = [0; 16];
         entropy.fill(&mut key);
         let mut out = Output::new(true);
+        #[cfg(feature = "deflate")]
+        let (options, offered) = Core::offer_deflate(&config, options);
+        #[cfg(feature = "deflate")]
+        let options = &options;
         let handshake = ClientHandshake::new(url, options, key, out.raw_buf())?;
-        Ok(Self::new(
+        #[allow(unused_mut)]
+        let mut conn = Self::new(
             Role::Client,
             HandshakeState::Client(Box::new(handshake)),
             out,
             config,
             entropy,
             now,
-        ))
+        );
+        #[cfg(feature = "deflate")]
+        {
+            conn.core.deflate_offered = offered;
+        }
+        Ok(conn)
     }
 
     /// A server connection: waits for the client's upgrade request, reports it as
@@ -227,6 +250,11 @@ impl Connection {
 
     /// A connection whose opening handshake was done elsewhere (for example by an HTTP server
     /// that parsed the upgrade request, see the `http` feature). It starts open.
+    ///
+    /// With the `deflate` feature and [`Config::deflate`] set, a permessage-deflate response
+    /// among `negotiated.extensions` (see [`DeflateConfig::negotiate`]) installs the codec.
+    ///
+    /// [`DeflateConfig::negotiate`]: crate::deflate::DeflateConfig::negotiate
     pub fn open(
         role: Role,
         negotiated: Negotiated,
@@ -244,6 +272,8 @@ impl Connection {
             now,
         );
         conn.core.negotiated = negotiated;
+        #[cfg(feature = "deflate")]
+        conn.core.deflate_from_negotiated();
         conn.core.become_open();
         conn.core.open_pending = false;
         conn
@@ -280,6 +310,10 @@ impl Connection {
                 sending: None,
                 extension: None,
                 send_scratch: Vec::new(),
+                #[cfg(feature = "deflate")]
+                deflate_offered: false,
+                #[cfg(feature = "deflate")]
+                deflate: None,
                 close_sent: false,
                 result: None,
                 result_reported: false,
@@ -348,10 +382,16 @@ impl Connection {
     /// Server side: accepts the request reported by [`Event::Request`], with the chosen
     /// subprotocol, extensions and extra headers. The connection opens ([`Event::Open`]).
     ///
+    /// When `accept` chooses no extension and [`Config::deflate`] is set, the client's
+    /// permessage-deflate offers are negotiated here (the first one this side can honour is
+    /// accepted, the rest declined) and the codec installed.
+    ///
     /// # Errors
     ///
     /// No request is waiting, or `accept` chooses something the client did not offer.
     pub fn accept(&mut self, accept: Accept) -> Result<(), SendError> {
+        #[cfg(feature = "deflate")]
+        let (accept, deflate) = self.core.negotiate_deflate(accept);
         let core = &mut self.core;
         let (HandshakeState::AwaitingAccept, Some(request)) = (&core.handshake, &core.request)
         else {
@@ -366,6 +406,10 @@ impl Connection {
         core.out.raw(&response);
         core.negotiated.protocol = accept.chosen_protocol().map(Into::into);
         core.negotiated.extensions = accept.chosen_extensions().to_vec();
+        #[cfg(feature = "deflate")]
+        if let (Some(params), Some(config)) = (deflate, core.config.deflate) {
+            core.install_deflate(params, &config);
+        }
         core.handshake = HandshakeState::Done;
         core.become_open();
         Ok(())
@@ -403,6 +447,10 @@ impl Connection {
             return Err(SendError::MessageInProgress);
         }
         self.core.extension = Some(extension);
+        #[cfg(feature = "deflate")]
+        {
+            self.core.deflate = None;
+        }
         Ok(())
     }
 
@@ -431,6 +479,33 @@ impl Connection {
     /// As [`send_binary`](Self::send_binary), and [`SendError::InvalidUtf8`] for bad text.
     pub fn send_message(&mut self, message: Message<'_>) -> Result<(), SendError> {
         self.core.send_whole(message.kind(), message.as_bytes())
+    }
+
+    /// Sends a whole message as it is, bypassing the installed extension: with
+    /// permessage-deflate, uncompressed (RSV1 clear) — for data that is already compressed,
+    /// or must not share a compression context with other messages (secrets next to
+    /// attacker-chosen text, as in CRIME/BREACH).
+    ///
+    /// # Errors
+    ///
+    /// As [`send_message`](Self::send_message).
+    pub fn send_message_uncompressed(&mut self, message: Message<'_>) -> Result<(), SendError> {
+        self.core
+            .send_whole_as(message.kind(), message.as_bytes(), true)
+    }
+
+    /// Starts a streamed message that bypasses the installed extension (see
+    /// [`send_message_uncompressed`](Self::send_message_uncompressed)).
+    ///
+    /// # Errors
+    ///
+    /// As [`begin_message`](Self::begin_message).
+    pub fn begin_message_uncompressed(&mut self, kind: MessageKind) -> Result<(), SendError> {
+        self.begin_message(kind)?;
+        if let Some(sending) = self.core.sending.as_mut() {
+            sending.plain = true;
+        }
+        Ok(())
     }
 
     /// Starts a streamed message: its pieces follow with [`send_chunk`](Self::send_chunk), so
@@ -650,6 +725,13 @@ impl Connection {
         &self.core.negotiated
     }
 
+    /// The permessage-deflate agreement in force, when the connection negotiated it (or was
+    /// opened with it, see [`open`](Self::open)).
+    #[cfg(feature = "deflate")]
+    pub fn deflate(&self) -> Option<crate::deflate::DeflateParams> {
+        self.core.deflate
+    }
+
     /// Server side: the client's upgrade request, once received.
     pub fn request(&self) -> Option<&Request> {
         self.core.request.as_ref()
@@ -721,6 +803,16 @@ impl Core {
     }
 
     fn send_whole(&mut self, kind: MessageKind, data: &[u8]) -> Result<(), SendError> {
+        self.send_whole_as(kind, data, false)
+    }
+
+    /// Sends a whole message; `plain` bypasses the extension.
+    fn send_whole_as(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        plain: bool,
+    ) -> Result<(), SendError> {
         self.ensure_open()?;
         if self.sending.is_some() {
             return Err(SendError::MessageInProgress);
@@ -728,7 +820,10 @@ impl Core {
         if kind == MessageKind::Text && core::str::from_utf8(data).is_err() {
             return Err(SendError::InvalidUtf8);
         }
-        self.sending = Some(OutMessage::new(kind));
+        self.sending = Some(OutMessage {
+            plain,
+            ..OutMessage::new(kind)
+        });
         self.send_piece(data, true)
     }
 
@@ -751,6 +846,7 @@ impl Core {
         let mut rsv = Rsv::NONE;
         let mut payload = data;
         if let Some(extension) = self.extension.as_mut()
+            && !sending.plain
             && (first || !sending.rsv.is_empty())
         {
             {

@@ -11,7 +11,7 @@ use core::ops::Range;
 use super::{Core, HandshakeState, State};
 use crate::close::{CloseFrame, CloseParseError};
 use crate::error::{ConnectionError, ProtocolError};
-use crate::extension::{Extension, ExtensionError};
+use crate::extension::{Decoded, Extension, ExtensionError};
 use crate::frame::{FrameHeader, OpCode, Rsv, apply_mask};
 use crate::utf8::Utf8Validator;
 use crate::{MessageKind, ReceiveMode};
@@ -33,6 +33,10 @@ pub(crate) struct Input {
 
 /// The buffers shrink back to this after a large message, so idle connections stay small.
 const KEEP_CAPACITY: usize = 1 << 20;
+
+/// Most bytes an extension decodes into one piece of partial mode, so a small compressed piece
+/// that inflates a lot is handed out in steps and memory stays constant.
+pub(crate) const PARTIAL_DECODE_STEP: usize = 64 << 10;
 
 impl Input {
     /// Undecoded bytes.
@@ -106,6 +110,9 @@ pub(crate) struct InMessage {
     /// Payload bytes received so far (decoded bytes when an extension transforms it).
     size: u64,
     fragments: u32,
+    /// The extension stopped at the partial-mode step with more output pending for a piece;
+    /// `Some(fin)` of that piece.
+    decode_more: Option<bool>,
 }
 
 /// What a decoding step produced; turned into an [`Event`](crate::Event) by the caller, which
@@ -173,6 +180,11 @@ impl Core {
                     Ok(None) => Some(Step::Pending),
                     Ok(Some((response, used))) => {
                         input.start += used;
+                        #[cfg(feature = "deflate")]
+                        if let Err(e) = self.deflate_response(&response) {
+                            self.fail(e.into());
+                            return None;
+                        }
                         self.negotiated.protocol = response.protocol().map(Into::into);
                         self.negotiated.extensions = response.extensions().to_vec();
                         self.response = Some(response);
@@ -217,6 +229,11 @@ impl Core {
 
     /// One step of frame decoding. `None`: the state changed, step again.
     fn step_frame(&mut self, input: &mut Input) -> Option<Step> {
+        if let Some(fin) = self.message.as_ref().and_then(|m| m.decode_more) {
+            // The rest of what the extension decoded from the last piece comes first.
+            let at = input.start;
+            return self.deliver(input, at..at, fin);
+        }
         let mut frame = match self.frame {
             Some(frame) => frame,
             None => match FrameHeader::decode(input.pending()) {
@@ -335,6 +352,7 @@ impl Core {
             utf8: Utf8Validator::default(),
             size: 0,
             fragments: 1,
+            decode_more: None,
         };
         check_declared_size(&message, header.payload_len, self.config.max_message_size)?;
         self.message = Some(message);
@@ -385,7 +403,11 @@ impl Core {
         };
         match result {
             Ok(step) => {
-                if fin {
+                let pending = self
+                    .message
+                    .as_ref()
+                    .is_some_and(|m| m.decode_more.is_some());
+                if fin && !pending {
                     self.message = None;
                     self.stats.messages_received += 1;
                 }
@@ -441,17 +463,27 @@ fn decode_piece(
     };
     let before = out.len();
     let room = usize::try_from(limit.saturating_sub(message.size)).unwrap_or(usize::MAX);
-    extension
-        .decode(message.rsv, &input.buf[range], fin, out, room)
+    // Partial mode hands decoded bytes out in bounded steps; whole messages get all the room.
+    let step = if partial {
+        room.min(PARTIAL_DECODE_STEP)
+    } else {
+        room
+    };
+    let decoded = extension
+        .decode(message.rsv, &input.buf[range], fin, out, step)
         .map_err(|e| match e {
             ExtensionError::TooBig => ConnectionError::MessageTooBig { limit },
             ExtensionError::Invalid(why) => ProtocolError::Extension(why).into(),
         })?;
     let produced = &out[before..];
     message.size += produced.len() as u64;
-    if message.size > limit {
+    // More output than the room left: the message is too big (checked on decoded bytes,
+    // before any more is produced).
+    if message.size > limit || (decoded == Decoded::Full && step == room) {
         return Err(ConnectionError::MessageTooBig { limit });
     }
+    message.decode_more = (decoded == Decoded::Full).then_some(fin);
+    let fin = fin && decoded == Decoded::Done;
     check_text(message, produced, fin)?;
     Ok(match message.mode {
         ReceiveMode::Partial if produced.is_empty() && !fin => None,

@@ -910,12 +910,12 @@ impl Extension for Invert {
         _: bool,
         out: &mut Vec<u8>,
         limit: usize,
-    ) -> Result<(), crate::ExtensionError> {
+    ) -> Result<crate::Decoded, crate::ExtensionError> {
         if input.len() > limit {
             return Err(crate::ExtensionError::TooBig);
         }
         out.extend(input.iter().map(|b| !b));
-        Ok(())
+        Ok(crate::Decoded::Done)
     }
 
     fn encode(

@@ -115,6 +115,11 @@ pub enum HandshakeError {
     /// Client: the server's `Sec-WebSocket-Extensions` header does not follow RFC 6455 §9.1.
     #[error("malformed Sec-WebSocket-Extensions header: {0}")]
     MalformedExtensions(String),
+    /// Client: the server accepted an offered extension with parameters this client cannot
+    /// use (for permessage-deflate, RFC 7692 §7.1: an unknown, repeated or invalid parameter,
+    /// a window larger than offered, a parameter asked for and not confirmed).
+    #[error("the server's extension response cannot be used: {0}")]
+    InvalidExtensionResponse(String),
     /// Server application: [`Accept`](super::Accept) chose a subprotocol the client did not
     /// offer (RFC 6455 §4.2.2 says the server must pick one of the client's values).
     #[error("cannot accept with subprotocol `{0}`: the client did not offer it")]
@@ -181,7 +186,8 @@ impl HandshakeError {
             | Self::InvalidAccept
             | Self::UnexpectedProtocol(_)
             | Self::UnexpectedExtension(_)
-            | Self::MalformedExtensions(_) => return None,
+            | Self::MalformedExtensions(_)
+            | Self::InvalidExtensionResponse(_) => return None,
         };
         let mut reject = Reject::new(status);
         match self {

@@ -44,7 +44,10 @@ async fn burst_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
 
 async fn receive_racing(mode: ReceiveMode) {
     let (addr, server) = burst_server().await;
-    let mut ws = connect_with(&format!("ws://{addr}/"), &SocketConfig::default())
+    // Uncompressed: deflate would shrink the large messages to a few hundred bytes, and they
+    // must span several reads.
+    let config = SocketConfig::default().deflate(false);
+    let mut ws = connect_with(&format!("ws://{addr}/"), &config)
         .await
         .unwrap();
     ws.set_receive_mode(mode);

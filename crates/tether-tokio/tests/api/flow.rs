@@ -28,9 +28,11 @@ async fn writer_waits_at_the_outbound_bound_while_the_peer_does_not_read() {
         },
     )
     .await;
+    // Uncompressed: deflate would shrink the repetitive pieces to almost nothing.
     let config = SocketConfig::default()
         .outbound_buffer_size(BOUND)
-        .write_timeout(None);
+        .write_timeout(None)
+        .deflate(false);
     let mut ws = connect_with(&format!("ws://{addr}/"), &config)
         .await
         .unwrap();

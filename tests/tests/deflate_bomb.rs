@@ -1,0 +1,104 @@
+//! A decompression bomb against a tether-std server: one message of 1 GiB of zeros, which
+//! permessage-deflate squeezes to about 1 MiB on the wire, sent to a server whose message limit
+//! is 8 MiB. The server must fail the connection with 1009 once 8 MiB are inflated, and the
+//! process's peak memory must stay near the limit (measured in a child process, so other tests
+//! do not count).
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::time::Instant;
+
+use tether_std::{Accept, MessageKind, SocketConfig, accept_with, connect_with};
+
+const CHILD_ENV: &str = "TETHER_DEFLATE_BOMB_CHILD";
+const LIMIT: u64 = 8 << 20;
+const GIB: u64 = 1 << 30;
+
+fn status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+#[test]
+#[ignore = "run by deflate_bomb_fails_with_1009_near_the_limit in its own process"]
+fn bomb_child() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let before = status_kib("VmRSS:");
+    let start = Instant::now();
+    let server = std::thread::spawn(move || {
+        let (s, _) = listener.accept().unwrap();
+        let config = SocketConfig::default().max_message_size(LIMIT);
+        let mut ws = accept_with(s, &config, |_| Ok(Accept::default())).unwrap();
+        let deflate = ws.info().deflate().is_some();
+        let result = ws.recv();
+        (
+            deflate,
+            format!("{result:?}"),
+            ws.info().stats.bytes_received,
+        )
+    });
+    let mut ws = connect_with(&format!("ws://{addr}/"), &SocketConfig::default()).unwrap();
+    assert!(ws.info().deflate().is_some(), "deflate negotiated");
+    // One message of 1 GiB of zeros, compressed as it is written; the writes fail once the
+    // server has given up.
+    let chunk = vec![0u8; 256 << 10];
+    let mut sent = 0u64;
+    if let Ok(mut message) = ws.start_message(MessageKind::Binary) {
+        while sent < GIB && message.write_all(&chunk).is_ok() {
+            sent += chunk.len() as u64;
+        }
+        let _ = message.finish();
+    }
+    let _ = ws.recv();
+    let close_code = ws.close_frame().map(|f| f.code.as_u16());
+    let (deflate, result, wire) = server.join().unwrap();
+    let hwm = status_kib("VmHWM:");
+    assert!(deflate);
+    assert!(result.contains("MessageTooBig"), "server: {result}");
+    println!(
+        "BOMB_RESULT rss_before_kib={before} hwm_kib={hwm} growth_kib={} wire_bytes={wire} \
+         sent_bytes={sent} client_close={close_code:?} secs={:.2}",
+        hwm.saturating_sub(before),
+        start.elapsed().as_secs_f64()
+    );
+}
+
+#[test]
+fn deflate_bomb_fails_with_1009_near_the_limit() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "bomb_child", "--ignored", "--nocapture"])
+        .env(CHILD_ENV, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "child failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("BOMB_RESULT"))
+        .unwrap_or_else(|| panic!("no result line in {stdout}"));
+    eprintln!("{line}");
+    let field = |name: &str| -> u64 {
+        line.split_whitespace()
+            .find_map(|f| f.strip_prefix(name))
+            .and_then(|v| v.parse().ok())
+            .unwrap()
+    };
+    // The limit (8 MiB) plus the compressor, decompressor and socket buffers; a bomb that
+    // inflated freely would take 1 GiB.
+    let growth = field("growth_kib=");
+    assert!(growth < 24 << 10, "peak RSS grew by {growth} KiB");
+    // A small message on the wire: what the server read before failing.
+    assert!(field("wire_bytes=") < 1 << 20);
+}
