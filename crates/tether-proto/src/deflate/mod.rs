@@ -26,6 +26,12 @@
 //! the end of every message and the memory freed, at the cost of setting it up again for the
 //! next compressed message.
 //!
+//! Measured (live heap from a counting allocator, one end of a connection after one 1.6 KB
+//! JSON message each way, default settings): 437 KiB with context takeover, 20 KiB with both
+//! `*_no_context_takeover` (the codec state is freed; what remains is the connection's own
+//! buffers), 4 KiB for a connection without compression. Servers holding many mostly idle
+//! connections should consider `server_no_context_takeover` or smaller windows.
+//!
 //! # Window size 8
 //!
 //! zlib (and zlib-rs) refuse a raw-deflate compressor with an 8-bit window. When our
