@@ -29,10 +29,20 @@ pub(crate) struct Input {
     pub(crate) assembly_emitted: bool,
     /// Output of an extension's decoder in partial mode.
     pub(crate) scratch: Vec<u8>,
+    /// Free space the next read is offered, beyond `Config::read_size`: doubles while reads fill
+    /// what they are offered (bytes are arriving faster than one read takes them), halves when
+    /// they use less than a quarter. Grown only by bytes that arrived, never by a declared
+    /// length.
+    read_hint: usize,
+    /// Free space the last [`spare`](Self::spare) offered, until its [`commit`](Self::commit).
+    offered: usize,
 }
 
 /// The buffers shrink back to this after a large message, so idle connections stay small.
 const KEEP_CAPACITY: usize = 1 << 20;
+
+/// The most free space one read is offered while reads keep filling the buffer.
+const MAX_READ: usize = 1 << 20;
 
 /// Most bytes an extension decodes into one piece of partial mode, so a small compressed piece
 /// that inflates a lot is handed out in steps and memory stays constant.
@@ -44,35 +54,50 @@ impl Input {
         &self.buf[self.start..self.end]
     }
 
-    /// Free space for at least `read_size` bytes, after moving undecoded bytes to the front.
+    /// Free space to read into: at least `read_size` bytes, more while reads keep filling what
+    /// they are offered (up to [`MAX_READ`]). Undecoded bytes move to the front first.
     pub(crate) fn spare(&mut self, read_size: usize) -> &mut [u8] {
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-            if self.buf.len() > 2 * read_size.max(KEEP_CAPACITY / 4) {
-                self.buf = Vec::new();
-            }
-        } else if self.start > 0 && self.buf.len() - self.end < read_size {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-        }
-        if self.buf.len() - self.end < read_size {
-            self.buf.resize(self.end + read_size, 0);
-        }
+        let want = self.read_hint.clamp(read_size, MAX_READ.max(read_size));
+        self.make_room(want);
+        self.offered = self.buf.len() - self.end;
         &mut self.buf[self.end..]
     }
 
     /// Marks `n` bytes of the space from [`spare`](Self::spare) as filled.
     pub(crate) fn commit(&mut self, n: usize) {
         self.end = (self.end + n).min(self.buf.len());
+        let offered = core::mem::take(&mut self.offered);
+        if offered > 0 && n >= offered {
+            self.read_hint = offered.saturating_mul(2).min(MAX_READ);
+        } else if n < offered / 4 {
+            self.read_hint /= 2;
+        }
     }
 
-    /// Appends bytes.
+    /// Appends bytes (not a read: the read size is left alone).
     pub(crate) fn push(&mut self, data: &[u8]) {
-        let space = self.spare(data.len());
-        space[..data.len()].copy_from_slice(data);
-        self.commit(data.len());
+        self.make_room(data.len());
+        self.buf[self.end..self.end + data.len()].copy_from_slice(data);
+        self.end += data.len();
+    }
+
+    /// Makes `buf[end..]` at least `want` bytes long, first moving undecoded bytes to the front
+    /// when that makes the room; releases a large buffer once it is empty and reads are small.
+    fn make_room(&mut self, want: usize) {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            if self.buf.len() > 2 * want {
+                self.buf = Vec::new();
+            }
+        } else if self.start > 0 && self.buf.len() - self.end < want {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() - self.end < want {
+            self.buf.resize(self.end + want, 0);
+        }
     }
 
     /// Forgets a message handed out at the previous poll.

@@ -1010,3 +1010,45 @@ fn config_changes_apply_from_the_next_message() {
         Some(1009),
     );
 }
+
+#[test]
+fn reads_are_offered_more_room_while_they_fill_it_and_less_when_they_do_not() {
+    let mut s = server();
+    let mut offered = Vec::new();
+    // Fast input: every read fills all the space it is offered.
+    let payload = vec![0x5a; 4 << 20];
+    let wire = masked(0x82, &payload);
+    let mut fed = 0;
+    while fed < wire.len() {
+        let space = s.input_buffer();
+        let n = space.len().min(wire.len() - fed);
+        space[..n].copy_from_slice(&wire[fed..fed + n]);
+        offered.push(space.len());
+        s.commit_input(T0, n);
+        fed += n;
+        let _ = events(&mut s);
+    }
+    assert_eq!(offered[0], 16 << 10, "the first read gets read_size");
+    assert!(
+        offered.iter().any(|&o| o >= 1 << 20),
+        "reads grew to 1 MiB: {offered:?}"
+    );
+    assert!(
+        offered.iter().all(|&o| o <= 2 << 20),
+        "bounded: {offered:?}"
+    );
+    // Then small reads: the offer decays back to read_size and the buffer is released.
+    for _ in 0..20 {
+        let space = s.input_buffer();
+        let small = masked(0x81, b"hi");
+        space[..small.len()].copy_from_slice(&small);
+        s.commit_input(T0, small.len());
+        assert_eq!(events(&mut s), [Ev::Text("hi".into())]);
+    }
+    assert_eq!(s.input_buffer().len(), 16 << 10);
+    assert!(
+        s.input.buf.len() <= 32 << 10,
+        "buffer released: {}",
+        s.input.buf.len()
+    );
+}
