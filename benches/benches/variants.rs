@@ -7,6 +7,11 @@
 //!   an inlined copy; and the whole `Connection` (`tether/in_place`) for reference.
 //! - `in_cache/8x64KiB`: decoding 64 KiB frames from a buffer that fits in L2, against word XOR
 //!   over the same (unaligned) payloads and over an aligned buffer of the same size.
+//! - `unaligned/*`: `apply_mask` and word XOR on a payload 14 bytes past a 64-byte boundary (where
+//!   a 1 MiB frame's payload lands behind its header) against one on the boundary, and a variant
+//!   of `apply_mask` that first steps to a 16-byte boundary.
+//! - `layout/*`: the decode benchmark's 4 MiB buffers unmasked frame by frame with `apply_mask`
+//!   and with the aligning variant: the unmasking share of `decode/64KiB` and `decode/1MiB`.
 //! - `send_mask/*`: how a client copies a payload into its output buffer and masks it: the
 //!   current copy-then-mask (two passes over the payload) against single-pass variants written
 //!   in safe Rust.
@@ -350,6 +355,89 @@ fn in_cache(c: &mut Criterion) {
     group.finish();
 }
 
+/// `apply_mask`, after first masking the bytes up to the next 16-byte boundary one at a time,
+/// so the word loop's loads and stores never straddle a cache line. (`align_offset` is safe.)
+#[inline]
+fn apply_mask_peel16(buf: &mut [u8], key: [u8; 4], phase: usize) {
+    let head = buf.as_ptr().align_offset(16).min(buf.len());
+    let (a, b) = buf.split_at_mut(head);
+    for (i, x) in a.iter_mut().enumerate() {
+        *x ^= key[(phase + i) & 3];
+    }
+    apply_mask(b, key, phase + head);
+}
+
+/// Unmasking a payload that starts 14 bytes into an allocation, as a 1 MiB frame's payload does
+/// behind its 14-byte header in a read buffer, against the same at offset 0.
+fn unaligned(c: &mut Criterion) {
+    const KEY: [u8; 4] = [0x9c, 0x41, 0xe7, 0x0a];
+    for len in [64 << 10, 1 << 20] {
+        let mut backing = vec![0u8; len + 64];
+        let base = backing.as_ptr().align_offset(64);
+        {
+            let mut a = payload(0, len);
+            let mut b = a.clone();
+            let mut cpy = backing.clone();
+            cpy[base + 14..base + 14 + len].copy_from_slice(&a);
+            apply_mask_peel16(&mut cpy[base + 14..base + 14 + len], KEY, 1);
+            apply_mask(&mut a, KEY, 1);
+            b.copy_from_slice(&cpy[base + 14..base + 14 + len]);
+            assert_eq!(a, b);
+        }
+        let mut group = c.benchmark_group(format!("unaligned/{}", size_name(len)));
+        group.throughput(Throughput::Bytes(len as u64));
+        for offset in [0, 14] {
+            let range = base + offset..base + offset + len;
+            group.bench_function(format!("apply_mask/offset{offset}"), |b| {
+                b.iter(|| apply_mask(black_box(&mut backing[range.clone()]), black_box(KEY), 0))
+            });
+            group.bench_function(format!("word_xor/offset{offset}"), |b| {
+                b.iter(|| word_xor(black_box(&mut backing[range.clone()]), black_box(KEY)))
+            });
+        }
+        let range = base + 14..base + 14 + len;
+        group.bench_function("apply_mask_peel16/offset14", |b| {
+            b.iter(|| apply_mask_peel16(black_box(&mut backing[range.clone()]), black_box(KEY), 0))
+        });
+        group.finish();
+    }
+}
+
+/// The decode benchmark's buffers (4 MiB of 64 KiB or 1 MiB frames, payloads wherever the
+/// headers leave them), unmasked frame by frame in place with `apply_mask` as the decoder does,
+/// and with the 16-byte-aligning variant. Parsing is left out: this is the unmasking share.
+fn layout(c: &mut Criterion) {
+    for len in [64 << 10, 1 << 20] {
+        let buf = FrameBuffer::masked(len);
+        let mut group = c.benchmark_group(format!("layout/{}x{}", buf.frames, size_name(len)));
+        group.throughput(Throughput::Bytes(buf.wire.len() as u64));
+        // Same alignment as the decoder's input buffer would give is not guaranteed; report it.
+        let mut scratch = buf.wire.clone();
+        eprintln!(
+            "layout/{}: buffer starts at {} mod 64",
+            size_name(len),
+            scratch.as_ptr() as usize % 64
+        );
+        group.bench_function("apply_mask", |b| {
+            b.iter(|| {
+                let scratch = black_box(&mut scratch[..]);
+                for (range, key) in &buf.payloads {
+                    apply_mask(&mut scratch[range.clone()], *key, 0);
+                }
+            })
+        });
+        group.bench_function("apply_mask_peel16", |b| {
+            b.iter(|| {
+                let scratch = black_box(&mut scratch[..]);
+                for (range, key) in &buf.payloads {
+                    apply_mask_peel16(&mut scratch[range.clone()], *key, 0);
+                }
+            })
+        });
+        group.finish();
+    }
+}
+
 /// What `Output::frame` does today for a client: copy, then mask the copy in place.
 #[inline(never)]
 fn send_copy_then_mask(out: &mut Vec<u8>, payload: &[u8], key: [u8; 4]) {
@@ -442,5 +530,5 @@ fn config() -> Criterion {
         .sample_size(SAMPLE_SIZE)
 }
 
-criterion_group! { name = benches; config = config(); targets = parts, in_cache, send_mask }
+criterion_group! { name = benches; config = config(); targets = parts, in_cache, unaligned, layout, send_mask }
 criterion_main!(benches);
