@@ -13,7 +13,8 @@
 //! * [`Target`]: what a `ws://` / `wss://` URL asks to connect to;
 //! * [`tls`]: building `rustls` client and server configs from [`TlsOptions`], always with the
 //!   `ring` provider passed explicitly (no process-wide `CryptoProvider` set-up needed);
-//! * [`ConnectionInfo`]: addresses, negotiated protocol and extensions, traffic counters.
+//! * [`ConnectionInfo`]: addresses, negotiated protocol and extensions, traffic counters;
+//! * [`Message`] and [`Chunk`]: what a message socket receives, whole or in pieces.
 //!
 //! ```
 //! use std::time::Duration;
@@ -31,6 +32,7 @@
 mod config;
 mod error;
 mod info;
+mod message;
 pub mod proxy;
 mod target;
 pub mod tls;
@@ -38,6 +40,7 @@ pub mod tls;
 pub use config::{Credentials, MessageType, ProxySetting, RootCerts, SocketConfig, TlsOptions};
 pub use error::{Error, TimeoutKind};
 pub use info::ConnectionInfo;
+pub use message::{Chunk, Message};
 pub use proxy::Proxy;
 pub use target::Target;
 
