@@ -56,6 +56,8 @@ impl Driver {
                     return Ok(false);
                 }
                 Transmit::Idle => return Ok(true),
+                // Only after `send_message_vectored`, which this example does not use.
+                Transmit::Payload { .. } => unreachable!("no payload was sent by reference"),
             }
         }
     }

@@ -45,8 +45,10 @@ pub struct Config {
     pub max_fragments: u32,
     /// Limits on the opening handshake's HTTP head (size, header count, error body kept).
     pub handshake_limits: Limits,
-    /// Whole messages and streamed chunks larger than this are sent as several frames, so
-    /// control frames can go out between them. Default: 64 KiB.
+    /// Whole messages and streamed chunks larger than this are sent as several frames (for
+    /// peers that limit frame size). Output goes out in order, so smaller frames do not let
+    /// control frames overtake a message already queued. Default: 16 MiB, the largest frame
+    /// [`max_frame_size`](Self#structfield.max_frame_size) accepts by default.
     pub send_frame_size: usize,
     /// Output buffered but not yet written above which [`Connection::is_writable`] turns false,
     /// so the adapter stops taking new messages until the transport catches up. Default: 1 MiB.
@@ -91,7 +93,7 @@ impl Default for Config {
             max_frame_size: 16 << 20,
             max_fragments: 1 << 17,
             handshake_limits: Limits::default(),
-            send_frame_size: 64 << 10,
+            send_frame_size: 16 << 20,
             output_high_water: 1 << 20,
             auto_pong: true,
             receive_mode: ReceiveMode::Message,

@@ -126,6 +126,12 @@ impl<S: Transport> Shared<S> {
                     return Ok(());
                 }
                 Transmit::Idle => break,
+                // Only after `send_message_vectored`, which this adapter does not call.
+                Transmit::Payload { .. } => {
+                    return Err(Error::Send(SendError::InvalidState(
+                        "a payload sent by reference is not at hand",
+                    )));
+                }
             };
             self.conn.advance_transmit(n);
         }

@@ -9,7 +9,7 @@
 //! same poll that returns `Ready`. So a receive future dropped while pending has taken
 //! nothing that the next receive will not find.
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -33,6 +33,8 @@ pub(crate) struct Incoming<'a> {
     pub(crate) text: Option<&'a str>,
     /// Whether this ends the message (always, for whole messages).
     pub(crate) fin: bool,
+    /// A whole message from the core, which [`Connection::take_message`] can move.
+    pub(crate) whole: bool,
 }
 
 /// What one step of the opening handshake produced.
@@ -127,34 +129,56 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         cx: &mut Context<'_>,
         timed: bool,
     ) -> Poll<Result<(), Error>> {
+        self.poll_write_out(cx, timed, &[])
+    }
+
+    /// As [`poll_flush_out`](Self::poll_flush_out), with the payload of a message sent by
+    /// [`Connection::send_message_vectored`] at hand: it is written from `payload` after its
+    /// header, in one vectored write.
+    pub(crate) fn poll_write_out(
+        &mut self,
+        cx: &mut Context<'_>,
+        timed: bool,
+        payload: &[u8],
+    ) -> Poll<Result<(), Error>> {
         loop {
-            match self.conn.poll_transmit() {
-                Transmit::Data(bytes) => match Pin::new(&mut self.io).poll_write(cx, bytes) {
-                    Poll::Ready(Ok(0)) => {
-                        return Poll::Ready(Err(Error::Io(io::ErrorKind::WriteZero.into())));
-                    }
-                    Poll::Ready(Ok(n)) => {
-                        self.conn.advance_transmit(n);
-                        self.unflushed = true;
-                    }
-                    Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(self.io_failed(e))),
-                    Poll::Pending => {
-                        if !timed {
-                            return Poll::Pending;
-                        }
-                        if let (Some(t), None) = (self.write_timeout, self.write_deadline) {
-                            self.write_deadline = TokioInstant::now().checked_add(t);
-                        }
-                        ready!(self.poll_timers(cx, false, true))?;
-                    }
-                },
+            let written = match self.conn.poll_transmit() {
+                Transmit::Data(bytes) => Pin::new(&mut self.io).poll_write(cx, bytes),
+                Transmit::Payload { head, offset } => {
+                    let Some(rest) = payload.get(offset..).filter(|r| !r.is_empty()) else {
+                        return Poll::Ready(Err(Error::Send(SendError::InvalidState(
+                            "a payload sent by reference is not at hand",
+                        ))));
+                    };
+                    let bufs = [IoSlice::new(head), IoSlice::new(rest)];
+                    Pin::new(&mut self.io).poll_write_vectored(cx, &bufs)
+                }
                 Transmit::Close => {
                     ready!(self.poll_close_transport(cx));
                     self.write_deadline = None;
                     return Poll::Ready(Ok(()));
                 }
                 Transmit::Idle => break,
+            };
+            match written {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(Error::Io(io::ErrorKind::WriteZero.into())));
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.conn.advance_transmit(n);
+                    self.unflushed = true;
+                }
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(self.io_failed(e))),
+                Poll::Pending => {
+                    if !timed {
+                        return Poll::Pending;
+                    }
+                    if let (Some(t), None) = (self.write_timeout, self.write_deadline) {
+                        self.write_deadline = TokioInstant::now().checked_add(t);
+                    }
+                    ready!(self.poll_timers(cx, false, true))?;
+                }
             }
         }
         if self.unflushed {
@@ -188,10 +212,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     }
 
     /// Runs a command on the connection; a refusal after the end reports how it ended.
-    pub(crate) fn command(
+    pub(crate) fn command<T>(
         &mut self,
-        command: impl FnOnce(&mut Connection) -> Result<(), SendError>,
-    ) -> Result<(), Error> {
+        command: impl FnOnce(&mut Connection) -> Result<T, SendError>,
+    ) -> Result<T, Error> {
         command(&mut self.conn).map_err(|e| self.send_error(e))
     }
 
@@ -336,6 +360,49 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 self.read_deadline = TokioInstant::now().checked_add(t);
             }
             ready!(self.poll_timers(cx, true, false))?;
+        }
+    }
+
+    /// The next whole message into `buf` (whose contents it replaces): moved out of the core
+    /// without a copy when the core assembled it; pieces (partial mode) gather in the driver's
+    /// assembly buffer, so a receive cancelled half way loses nothing.
+    pub(crate) fn poll_recv_into(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut Vec<u8>,
+    ) -> Poll<Result<Option<MessageKind>, Error>> {
+        loop {
+            let step = ready!(self.poll_next(
+                cx,
+                &mut |i: Incoming<'_>, assembly: &mut Vec<u8>| {
+                    if !i.fin {
+                        assembly.extend_from_slice(i.payload);
+                        None
+                    } else if i.whole {
+                        Some((i.kind, true))
+                    } else {
+                        if assembly.is_empty() {
+                            buf.clear();
+                            buf.extend_from_slice(i.payload);
+                        } else {
+                            assembly.extend_from_slice(i.payload);
+                            std::mem::swap(assembly, buf);
+                            assembly.clear();
+                        }
+                        Some((i.kind, false))
+                    }
+                }
+            ))?;
+            match step {
+                None => return Poll::Ready(Ok(None)),
+                Some(None) => {}
+                Some(Some((kind, whole))) => {
+                    if whole {
+                        self.conn.take_message(buf);
+                    }
+                    return Poll::Ready(Ok(Some(kind)));
+                }
+            }
         }
     }
 
@@ -494,12 +561,14 @@ fn take_incoming<T>(
                     tether_proto::Message::Binary(_) => None,
                 },
                 fin: true,
+                whole: true,
             },
             Event::Data { kind, payload, fin } => Incoming {
                 kind,
                 payload,
                 text: None,
                 fin,
+                whole: false,
             },
             _ => continue,
         };

@@ -3,11 +3,36 @@
 use std::future::poll_fn;
 
 use tether_net::Error;
-use tether_proto::{CloseCode, CloseFrame, Connection, MessageKind, SendError};
+use tether_proto::connection::VECTORED_MIN;
+use tether_proto::{CloseCode, CloseFrame, Connection, Message, MessageKind, SendError};
 
 use crate::Transport;
 use crate::driver::Incoming;
 use crate::handle::Handle;
+
+/// Queues a whole message of either kind, copied.
+pub(crate) fn queue(c: &mut Connection, kind: MessageKind, data: &[u8]) -> Result<(), SendError> {
+    match kind {
+        MessageKind::Binary => c.send_binary(data),
+        MessageKind::Text => {
+            c.send_text(std::str::from_utf8(data).map_err(|_| SendError::InvalidUtf8)?)
+        }
+    }
+}
+
+/// A payload the connection may still need: if the send is dropped before the transport took
+/// all of it, the rest is copied into the output buffer, so the message still goes out whole.
+struct Lent<'a, S> {
+    handle: &'a mut Handle<S>,
+    payload: &'a [u8],
+}
+
+impl<S> Drop for Lent<'_, S> {
+    fn drop(&mut self) {
+        let payload = self.payload;
+        self.handle.with_mut(|d| d.conn.fill_payload(payload));
+    }
+}
 
 impl<S: Transport> Handle<S> {
     /// The next piece of incoming data, given to `on`. Cancel safe: see the crate docs.
@@ -30,36 +55,23 @@ impl<S: Transport> Handle<S> {
         .await
     }
 
-    /// The next whole message into `buf` (cleared first). In partial mode the pieces gather in
-    /// the driver's assembly buffer (not in this future), so cancelling loses nothing.
+    /// The next whole message into `buf` (its contents replaced). Cancel safe: pieces gather
+    /// in the driver, not in this future.
     pub(crate) async fn recv_into(
         &mut self,
         buf: &mut Vec<u8>,
     ) -> Result<Option<MessageKind>, Error> {
-        buf.clear();
-        loop {
-            let step = self
-                .next(|i, assembly| {
-                    if !i.fin {
-                        assembly.extend_from_slice(i.payload);
-                        return None;
-                    }
-                    if assembly.is_empty() {
-                        buf.extend_from_slice(i.payload);
-                    } else {
-                        assembly.extend_from_slice(i.payload);
-                        std::mem::swap(assembly, buf);
-                        assembly.clear();
-                    }
-                    Some(i.kind)
-                })
-                .await?;
-            match step {
-                None => return Ok(None),
-                Some(Some(kind)) => return Ok(Some(kind)),
-                Some(None) => {}
-            }
-        }
+        let mut fresh = true;
+        poll_fn(|cx| {
+            self.drive(cx, |d, cx| {
+                if fresh {
+                    d.read_deadline = None;
+                    fresh = false;
+                }
+                d.poll_recv_into(cx, buf)
+            })
+        })
+        .await
     }
 
     /// Queues a command once the output is below the outbound bound; with `flush`, writes
@@ -78,6 +90,47 @@ impl<S: Transport> Handle<S> {
             self.flush().await?;
         }
         Ok(())
+    }
+
+    /// Queues a whole message; with `flush`, writes everything out before returning. On a
+    /// whole socket a large payload is not copied: it is written from `data`, after its header,
+    /// before this returns (cancelled half way, the rest is copied into the output buffer, so
+    /// it still goes out whole).
+    pub(crate) async fn send_message(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        flush: bool,
+    ) -> Result<(), Error> {
+        // Split halves copy: the other half may write the queue while this one waits.
+        if data.len() < VECTORED_MIN || !matches!(self, Self::Whole(_)) {
+            return self.send(|c| queue(c, kind, data), flush).await;
+        }
+        poll_fn(|cx| self.drive(cx, |d, cx| d.poll_writable(cx))).await?;
+        let by_ref = self.with_mut(|d| {
+            let message = match kind {
+                MessageKind::Binary => Message::Binary(data),
+                MessageKind::Text => Message::Text(
+                    std::str::from_utf8(data).map_err(|_| Error::Send(SendError::InvalidUtf8))?,
+                ),
+            };
+            d.command(|c| c.send_message_vectored(message))
+        })?;
+        if by_ref {
+            let lent = Lent {
+                handle: self,
+                payload: data,
+            };
+            poll_fn(|cx| {
+                lent.handle
+                    .drive(cx, |d, cx| d.poll_write_out(cx, true, lent.payload))
+            })
+            .await
+        } else if flush {
+            self.flush().await
+        } else {
+            Ok(())
+        }
     }
 
     /// Writes everything queued.

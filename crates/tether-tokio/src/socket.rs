@@ -97,7 +97,9 @@ macro_rules! send_methods {
         ///
         /// As [`send`](Self::send).
         pub async fn send_text(&mut self, text: &str) -> Result<(), Error> {
-            self.handle.send(|c| c.send_text(text), true).await
+            self.handle
+                .send_message(MessageKind::Text, text.as_bytes(), true)
+                .await
         }
 
         /// Sends a binary message and writes it out.
@@ -106,7 +108,9 @@ macro_rules! send_methods {
         ///
         /// As [`send`](Self::send).
         pub async fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
-            self.handle.send(|c| c.send_binary(data), true).await
+            self.handle
+                .send_message(MessageKind::Binary, data, true)
+                .await
         }
 
         /// Sends an owned [`Message`] of either type and writes it out.
@@ -127,7 +131,7 @@ macro_rules! send_methods {
         ///
         /// As [`send`](Self::send).
         pub async fn send_as(&mut self, kind: MessageKind, data: &[u8]) -> Result<(), Error> {
-            self.handle.send(|c| queue(c, kind, data), true).await
+            self.handle.send_message(kind, data, true).await
         }
 
         /// Queues `data` as one message of type `kind` without writing it yet: it goes out
@@ -140,7 +144,7 @@ macro_rules! send_methods {
         ///
         /// As [`send`](Self::send).
         pub async fn feed_as(&mut self, kind: MessageKind, data: &[u8]) -> Result<(), Error> {
-            self.handle.send(|c| queue(c, kind, data), false).await
+            self.handle.send_message(kind, data, false).await
         }
 
         /// Queues a text message; see [`feed_as`](Self::feed_as).
@@ -149,7 +153,9 @@ macro_rules! send_methods {
         ///
         /// As [`send`](Self::send).
         pub async fn feed_text(&mut self, text: &str) -> Result<(), Error> {
-            self.handle.send(|c| c.send_text(text), false).await
+            self.handle
+                .send_message(MessageKind::Text, text.as_bytes(), false)
+                .await
         }
 
         /// Queues a binary message; see [`feed_as`](Self::feed_as).
@@ -158,7 +164,9 @@ macro_rules! send_methods {
         ///
         /// As [`send`](Self::send).
         pub async fn feed_binary(&mut self, data: &[u8]) -> Result<(), Error> {
-            self.handle.send(|c| c.send_binary(data), false).await
+            self.handle
+                .send_message(MessageKind::Binary, data, false)
+                .await
         }
 
         /// Writes everything queued.
@@ -235,20 +243,6 @@ macro_rules! info_methods {
     };
 }
 pub(crate) use info_methods;
-
-/// Queues a whole message of either kind.
-fn queue(
-    c: &mut Connection,
-    kind: MessageKind,
-    data: &[u8],
-) -> Result<(), tether_proto::SendError> {
-    match kind {
-        MessageKind::Binary => c.send_binary(data),
-        MessageKind::Text => c.send_text(
-            std::str::from_utf8(data).map_err(|_| tether_proto::SendError::InvalidUtf8)?,
-        ),
-    }
-}
 
 /// A WebSocket that sends and receives whole messages, text or binary (WinRT
 /// `MessageWebSocket`).

@@ -34,8 +34,8 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use self::recv::{InFrame, InMessage, Input, Step};
-use self::send::Output;
+use self::recv::{Emitted, InFrame, InMessage, Input, Step};
+use self::send::{Output, Pending};
 use self::timer::{Timer, Timers};
 use crate::error::{ConnectionError, SendError};
 use crate::extension::Extension;
@@ -49,6 +49,11 @@ use crate::{
     CloseCode, CloseFrame, Config, Entropy, Event, Instant, MAX_REASON_LEN, Message, MessageKind,
     Role,
 };
+
+/// The smallest payload [`Connection::send_message_vectored`] leaves with the caller: below it,
+/// copying into the output buffer (where several messages go out in one write) costs less than
+/// a write of its own.
+pub const VECTORED_MIN: usize = 32 << 10;
 
 /// Where a connection is in its life (RFC 6455 §4, §7).
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
@@ -70,6 +75,15 @@ pub enum Transmit<'a> {
     /// Write these bytes, then report how many were written with
     /// [`Connection::advance_transmit`].
     Data(&'a [u8]),
+    /// Write `head`, then the payload given to [`Connection::send_message_vectored`] from
+    /// `offset` on (one vectored write does both), then report the total written with
+    /// [`Connection::advance_transmit`]. Only seen by a caller of `send_message_vectored`.
+    Payload {
+        /// Bytes that go before the payload (frames queued earlier, the payload's header).
+        head: &'a [u8],
+        /// How much of the payload was written already.
+        offset: usize,
+    },
     /// Everything is written and the connection is done: close the transport (§7.1.1: the
     /// server closes the TCP connection first; the client once the server has, or after the
     /// close timeout).
@@ -173,7 +187,8 @@ enum HandshakeState {
 /// A streamed message being sent.
 struct OutMessage {
     kind: MessageKind,
-    utf8: Utf8Validator,
+    /// Checks streamed text piece by piece; `None` for a whole message, which came as `&str`.
+    utf8: Option<Utf8Validator>,
     /// The extension's bits, if it transforms this message.
     rsv: Rsv,
     /// Sent as it is, bypassing the extension.
@@ -186,7 +201,7 @@ impl OutMessage {
     fn new(kind: MessageKind) -> Self {
         Self {
             kind,
-            utf8: Utf8Validator::default(),
+            utf8: (kind == MessageKind::Text).then(Utf8Validator::default),
             rsv: Rsv::NONE,
             plain: false,
             started: false,
@@ -481,6 +496,71 @@ impl Connection {
         self.core.send_whole(message.kind(), message.as_bytes())
     }
 
+    /// Sends a whole message like [`send_message`](Self::send_message), but when it pays, leaves
+    /// the payload where it is instead of copying it into the output buffer: the frame's
+    /// header is queued, and [`poll_transmit`](Self::poll_transmit) returns
+    /// [`Transmit::Payload`] until the transport has taken the payload from the caller (a
+    /// vectored write of the header and the caller's bytes). Returns `true` then, and the
+    /// caller must keep the same bytes at hand and write them as asked — or, if it has to let
+    /// go of them first, hand them over with [`fill_payload`](Self::fill_payload).
+    ///
+    /// It pays for a payload of at least [`VECTORED_MIN`] bytes that goes out unchanged in one
+    /// frame: server role (a client masks a copy), no extension transforming it, at most
+    /// [`Config::send_frame_size`]. Anything else is copied as by `send_message`, and the
+    /// result is `false`.
+    ///
+    /// ```
+    /// # use tether_proto::{Config, Connection, FixedEntropy, Instant, Message, Role};
+    /// # use tether_proto::connection::{Negotiated, Transmit};
+    /// let mut conn = Connection::open(Role::Server, Negotiated::default(), Config::default(),
+    ///     FixedEntropy::new(1), Instant::ZERO);
+    /// let payload = vec![7u8; 100_000];
+    /// assert!(conn.send_message_vectored(Message::Binary(&payload))?);
+    /// let mut wire = Vec::new();
+    /// loop {
+    ///     let n = match conn.poll_transmit() {
+    ///         Transmit::Payload { head, offset } => {
+    ///             // A transport would write both slices with one `write_vectored`.
+    ///             wire.extend_from_slice(head);
+    ///             wire.extend_from_slice(&payload[offset..]);
+    ///             head.len() + payload.len() - offset
+    ///         }
+    ///         Transmit::Data(bytes) => { wire.extend_from_slice(bytes); bytes.len() }
+    ///         _ => break,
+    ///     };
+    ///     conn.advance_transmit(n);
+    /// }
+    /// assert_eq!(wire.len(), 10 + 100_000); // a 10-byte header, then the payload
+    /// # Ok::<(), tether_proto::SendError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`send_message`](Self::send_message).
+    pub fn send_message_vectored(&mut self, message: Message<'_>) -> Result<bool, SendError> {
+        self.core
+            .send_whole_vectored(message.kind(), message.as_bytes())
+    }
+
+    /// Copies the part of a payload left with the caller by
+    /// [`send_message_vectored`](Self::send_message_vectored) that the transport has not yet
+    /// taken into the output buffer, in its place; `payload` is the whole payload, as it was
+    /// given. For a caller that can no longer keep the bytes (a cancelled send). Nothing
+    /// happens when no payload is outstanding.
+    pub fn fill_payload(&mut self, payload: &[u8]) {
+        self.core.out.fill_external(payload);
+    }
+
+    /// Moves the message that the last [`poll_event`](Self::poll_event) returned as
+    /// [`Event::Message`] into `buf`, replacing what `buf` held: a message assembled from
+    /// several frames or reads is swapped in without a copy (and `buf`'s old allocation is
+    /// kept for assembling the next), a message that arrived in one piece is copied. Returns
+    /// `false` (and leaves `buf` alone) when the last event was no whole message, or input
+    /// arrived since.
+    pub fn take_message(&mut self, buf: &mut Vec<u8>) -> bool {
+        self.input.take_message(buf)
+    }
+
     /// Sends a whole message as it is, bypassing the installed extension: with
     /// permessage-deflate, uncompressed (RSV1 clear) — for data that is already compressed,
     /// or must not share a compression context with other messages (secrets next to
@@ -597,9 +677,11 @@ impl Connection {
             Step::Request => Event::Request(self.core.request.as_ref()?),
             Step::Open => Event::Open,
             Step::Whole(MessageKind::Binary, range) => {
+                self.input.emitted = Emitted::Buf(range.clone());
                 Event::Message(Message::Binary(&self.input.buf[range]))
             }
             Step::Whole(MessageKind::Text, range) => {
+                self.input.emitted = Emitted::Buf(range.clone());
                 match core::str::from_utf8(&self.input.buf[range]) {
                     Ok(text) => Event::Message(Message::Text(text)),
                     Err(_) => {
@@ -610,7 +692,7 @@ impl Connection {
                 }
             }
             Step::Assembled(kind) => {
-                self.input.assembly_emitted = true;
+                self.input.emitted = Emitted::Assembly;
                 let bytes = &self.input.assembly;
                 match kind {
                     MessageKind::Binary => Event::Message(Message::Binary(bytes)),
@@ -649,7 +731,10 @@ impl Connection {
     pub fn poll_transmit(&mut self) -> Transmit<'_> {
         let core = &mut self.core;
         if core.out.has_pending() {
-            return Transmit::Data(core.out.pending(&mut *core.entropy));
+            return match core.out.pending(&mut *core.entropy) {
+                Pending::Bytes(bytes) => Transmit::Data(bytes),
+                Pending::Payload(head, offset) => Transmit::Payload { head, offset },
+            };
         }
         if core.close_transport {
             Transmit::Close
@@ -658,7 +743,8 @@ impl Connection {
         }
     }
 
-    /// The transport took `n` bytes of what [`poll_transmit`](Self::poll_transmit) gave.
+    /// The transport took `n` bytes of what [`poll_transmit`](Self::poll_transmit) gave (for
+    /// [`Transmit::Payload`], of the head and the payload together).
     pub fn advance_transmit(&mut self, n: usize) {
         self.core.stats.bytes_sent += n as u64;
         self.core.out.advance(n);
@@ -806,6 +892,30 @@ impl Core {
         self.send_whole_as(kind, data, false)
     }
 
+    /// Sends a whole message, leaving a large payload that goes out unchanged with the caller.
+    fn send_whole_vectored(&mut self, kind: MessageKind, data: &[u8]) -> Result<bool, SendError> {
+        if data.len() < VECTORED_MIN
+            || data.len() > self.config.send_frame_size
+            || self.out.masks()
+            || self.out.has_external()
+            || self.extension.is_some()
+        {
+            return self.send_whole(kind, data).map(|()| false);
+        }
+        self.ensure_open()?;
+        if self.sending.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        // Text arrives as `&str`: valid already.
+        let opcode = match kind {
+            MessageKind::Text => OpCode::Text,
+            MessageKind::Binary => OpCode::Binary,
+        };
+        self.out.frame_external(opcode, true, Rsv::NONE, data.len());
+        self.stats.messages_sent += 1;
+        Ok(true)
+    }
+
     /// Sends a whole message; `plain` bypasses the extension.
     fn send_whole_as(
         &mut self,
@@ -817,11 +927,10 @@ impl Core {
         if self.sending.is_some() {
             return Err(SendError::MessageInProgress);
         }
-        if kind == MessageKind::Text && core::str::from_utf8(data).is_err() {
-            return Err(SendError::InvalidUtf8);
-        }
+        // Whole text messages arrive as `&str`: valid already.
         self.sending = Some(OutMessage {
             plain,
+            utf8: None,
             ..OutMessage::new(kind)
         });
         self.send_piece(data, true)
@@ -832,13 +941,10 @@ impl Core {
         let Some(sending) = self.sending.as_mut() else {
             return Err(SendError::NoMessageInProgress);
         };
-        if sending.kind == MessageKind::Text {
-            sending
-                .utf8
-                .feed(data)
-                .map_err(|_| SendError::InvalidUtf8)?;
+        if let Some(utf8) = sending.utf8.as_mut() {
+            utf8.feed(data).map_err(|_| SendError::InvalidUtf8)?;
             if fin {
-                sending.utf8.finish().map_err(|_| SendError::InvalidUtf8)?;
+                utf8.finish().map_err(|_| SendError::InvalidUtf8)?;
             }
         }
         let kind = sending.kind;

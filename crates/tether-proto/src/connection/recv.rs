@@ -25,8 +25,8 @@ pub(crate) struct Input {
     pub(crate) end: usize,
     /// A message being assembled from several pieces.
     pub(crate) assembly: Vec<u8>,
-    /// Set when `assembly` was handed out; cleared at the next poll.
-    pub(crate) assembly_emitted: bool,
+    /// The whole message the last poll handed out; forgotten at the next poll or input.
+    pub(crate) emitted: Emitted,
     /// Output of an extension's decoder in partial mode.
     pub(crate) scratch: Vec<u8>,
     /// Free space the next read is offered, beyond `Config::read_size`: doubles while reads fill
@@ -36,6 +36,17 @@ pub(crate) struct Input {
     read_hint: usize,
     /// Free space the last [`spare`](Self::spare) offered, until its [`commit`](Self::commit).
     offered: usize,
+}
+
+/// Where the whole message handed out by the last poll is.
+#[derive(Debug, Default)]
+pub(crate) enum Emitted {
+    #[default]
+    None,
+    /// In `Input::buf`.
+    Buf(Range<usize>),
+    /// In `Input::assembly`.
+    Assembly,
 }
 
 /// The buffers shrink back to this after a large message, so idle connections stay small.
@@ -84,6 +95,8 @@ impl Input {
     /// Makes `buf[end..]` at least `want` bytes long, first moving undecoded bytes to the front
     /// when that makes the room; releases a large buffer once it is empty and reads are small.
     fn make_room(&mut self, want: usize) {
+        // Bytes may move: a message handed out is forgotten.
+        self.release();
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
@@ -102,13 +115,30 @@ impl Input {
 
     /// Forgets a message handed out at the previous poll.
     pub(crate) fn release(&mut self) {
-        if self.assembly_emitted {
-            self.assembly_emitted = false;
+        if let Emitted::Assembly = core::mem::take(&mut self.emitted) {
             self.assembly.clear();
             if self.assembly.capacity() > KEEP_CAPACITY {
                 self.assembly = Vec::new();
             }
         }
+    }
+
+    /// Moves the message handed out at the last poll into `buf`: swapped in when assembled,
+    /// copied when it is in the input buffer.
+    pub(crate) fn take_message(&mut self, buf: &mut Vec<u8>) -> bool {
+        match core::mem::take(&mut self.emitted) {
+            Emitted::None => return false,
+            Emitted::Buf(range) => {
+                buf.clear();
+                buf.extend_from_slice(&self.buf[range]);
+            }
+            Emitted::Assembly => {
+                // `buf`'s allocation was the caller's to keep; it is ours to reuse now.
+                core::mem::swap(&mut self.assembly, buf);
+                self.assembly.clear();
+            }
+        }
+        true
     }
 }
 

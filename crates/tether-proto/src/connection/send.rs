@@ -1,4 +1,5 @@
-//! The outbound side: frames encoded straight into one output buffer.
+//! The outbound side: frames encoded straight into one output buffer, and at most one large
+//! payload left with the caller (written from where it is, after its header).
 
 use alloc::vec::Vec;
 
@@ -16,6 +17,27 @@ pub(crate) struct Output {
     pending_pong: Option<([u8; MAX_CONTROL_PAYLOAD], u8)>,
     /// Whether frames are masked (client role).
     mask: bool,
+    /// A payload the caller keeps and supplies when it is its turn to be written: it goes
+    /// between `buf[..at]` and `buf[at..]`.
+    external: Option<External>,
+}
+
+/// A payload left with the caller, see [`Output::external`].
+#[derive(Clone, Copy, Debug)]
+struct External {
+    /// Where in `buf` the payload goes.
+    at: usize,
+    len: usize,
+    /// How much of it the transport took.
+    done: usize,
+}
+
+/// What to write next, from [`Output::pending`].
+pub(crate) enum Pending<'a> {
+    /// These bytes.
+    Bytes(&'a [u8]),
+    /// These bytes, then the caller's payload from this offset on.
+    Payload(&'a [u8], usize),
 }
 
 impl Output {
@@ -26,9 +48,15 @@ impl Output {
         }
     }
 
-    /// Bytes buffered and not yet taken by the transport (a pending pong not included).
+    /// Bytes buffered (or left with the caller) and not yet taken by the transport (a pending
+    /// pong not included).
     pub(crate) fn len(&self) -> usize {
-        self.buf.len() - self.written
+        self.buf.len() - self.written + self.external.map_or(0, |e| e.len - e.done)
+    }
+
+    /// Whether frames are masked (so a payload can't be written as the caller holds it).
+    pub(crate) fn masks(&self) -> bool {
+        self.mask
     }
 
     /// Appends raw bytes (the handshake's HTTP head).
@@ -74,6 +102,41 @@ impl Output {
         }
     }
 
+    /// Encodes the header of an unmasked frame whose payload (`len` bytes) stays with the
+    /// caller until the transport takes it. Only one such payload may be outstanding.
+    pub(crate) fn frame_external(&mut self, opcode: OpCode, fin: bool, rsv: Rsv, len: usize) {
+        debug_assert!(!self.mask && self.external.is_none());
+        let header = FrameHeader {
+            fin,
+            rsv,
+            opcode,
+            mask: None,
+            payload_len: len as u64,
+        };
+        let mut head = [0; MAX_HEADER_LEN];
+        let head_len = header.encode(&mut head);
+        self.buf.extend_from_slice(&head[..head_len]);
+        self.external = Some(External {
+            at: self.buf.len(),
+            len,
+            done: 0,
+        });
+    }
+
+    /// Whether a payload left with the caller is still to be written.
+    pub(crate) fn has_external(&self) -> bool {
+        self.external.is_some()
+    }
+
+    /// Copies what the transport has not yet taken of the caller's payload (`payload` is the
+    /// whole of it) into the buffer, in its place, so the caller may let go of it.
+    pub(crate) fn fill_external(&mut self, payload: &[u8]) {
+        if let Some(e) = self.external.take() {
+            let rest = payload.get(e.done..e.len).unwrap_or_default();
+            self.buf.splice(e.at..e.at, rest.iter().copied());
+        }
+    }
+
     /// Queues an automatic pong, replacing one not yet encoded.
     pub(crate) fn queue_pong(&mut self, payload: &[u8]) {
         let mut bytes = [0; MAX_CONTROL_PAYLOAD];
@@ -87,9 +150,12 @@ impl Output {
         self.pending_pong = None;
     }
 
-    /// The bytes to write now. The pending pong is encoded once everything before it has been
+    /// What to write now. The pending pong is encoded once everything before it has been
     /// written, which is what lets a newer one replace it.
-    pub(crate) fn pending(&mut self, entropy: &mut dyn Entropy) -> &[u8] {
+    pub(crate) fn pending(&mut self, entropy: &mut dyn Entropy) -> Pending<'_> {
+        if let Some(e) = self.external {
+            return Pending::Payload(&self.buf[self.written..e.at], e.done);
+        }
         if self.len() == 0
             && let Some((bytes, len)) = self.pending_pong.take()
         {
@@ -101,7 +167,7 @@ impl Output {
                 &bytes[..usize::from(len)],
             );
         }
-        &self.buf[self.written..]
+        Pending::Bytes(&self.buf[self.written..])
     }
 
     /// Whether anything (bytes or a pong) waits to be written.
@@ -109,15 +175,27 @@ impl Output {
         self.len() > 0 || self.pending_pong.is_some()
     }
 
-    /// The transport took `n` more bytes.
+    /// The transport took `n` more bytes (of the buffer, then of the caller's payload).
     pub(crate) fn advance(&mut self, n: usize) {
-        self.written = (self.written + n).min(self.buf.len());
-        if self.written == self.buf.len() {
-            self.buf.clear();
-            self.written = 0;
-        } else if self.written >= 64 << 10 && self.written * 2 >= self.buf.len() {
+        match &mut self.external {
+            Some(e) => {
+                let head = n.min(e.at - self.written);
+                self.written += head;
+                e.done = (e.done + n - head).min(e.len);
+                if e.done == e.len {
+                    self.external = None;
+                }
+            }
+            None => self.written = (self.written + n).min(self.buf.len()),
+        }
+        if self.written == self.buf.len()
+            || (self.written >= 64 << 10 && self.written * 2 >= self.buf.len())
+        {
             // Keep the unwritten tail at the front so the buffer does not creep.
             self.buf.drain(..self.written);
+            if let Some(e) = &mut self.external {
+                e.at -= self.written;
+            }
             self.written = 0;
         }
     }
