@@ -157,3 +157,87 @@ proptest! {
         prop_assert_eq!(&join_pieces(decode(receiver, ReceiveMode::Partial, &bytes, &[1])), &expected);
     }
 }
+
+/// Decodes `bytes` the way adapters read: into [`Connection::input_buffer`], each read taking
+/// at most the size given (cycled) and never more than offered. Large frames then go straight
+/// into the assembly buffer.
+fn decode_reads(role: Role, mode: ReceiveMode, bytes: &[u8], sizes: &[usize]) -> Vec<Ev> {
+    let config = Config::default().receive_mode(mode).ping_interval(None);
+    let mut receiver = Connection::open(
+        role,
+        Negotiated::default(),
+        config,
+        FixedEntropy::new(4),
+        Instant::ZERO,
+    );
+    let mut got = Vec::new();
+    let mut rest = bytes;
+    let mut sizes = sizes.iter().cycle();
+    while !rest.is_empty() {
+        let space = receiver.input_buffer();
+        let n = (*sizes.next().unwrap())
+            .clamp(1, rest.len())
+            .min(space.len());
+        space[..n].copy_from_slice(&rest[..n]);
+        receiver.commit_input(Instant::ZERO, n);
+        rest = &rest[n..];
+        got.extend(events(&mut receiver));
+    }
+    got
+}
+
+/// A large message (up to 200 KB, text with multi-byte characters or binary) in pieces.
+fn large_op() -> impl Strategy<Value = Op> {
+    let sizes = 30_000usize..200_000;
+    let text = (sizes.clone(), any::<u8>()).prop_map(|(n, seed)| {
+        // 1-, 2-, 3- and 4-byte characters, so pieces and reads split them.
+        let chars = ['a', 'é', '€', '𝄞'];
+        let s: String = (0..n / 3)
+            .map(|i| chars[(i + usize::from(seed)) % 4])
+            .collect();
+        (MessageKind::Text, s.into_bytes())
+    });
+    let binary = (sizes, any::<u8>()).prop_map(|(n, seed)| {
+        let data = (0..n).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect();
+        (MessageKind::Binary, data)
+    });
+    (
+        prop_oneof![text, binary],
+        prop::collection::vec(any::<prop::sample::Index>(), 0..3),
+        any::<Option<prop::sample::Index>>(),
+    )
+        .prop_map(|((kind, data), cuts, ping)| {
+            let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(data.len() + 1)).collect();
+            cuts.sort_unstable();
+            let mut pieces = Vec::new();
+            let mut start = 0;
+            for cut in cuts.into_iter().chain([data.len()]) {
+                pieces.push(data[start..cut].to_vec());
+                start = cut;
+            }
+            let ping_after = ping.map(|i| i.index(pieces.len()));
+            Op::Message {
+                kind,
+                pieces,
+                ping_after,
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn reads_into_the_input_buffer_give_the_same_messages_as_handed_in_bytes(
+        ops in prop::collection::vec(prop_oneof![1 => op(), 2 => large_op()], 1..5),
+        frame_size in prop_oneof![Just(usize::MAX), 1_000usize..150_000],
+        sizes in prop::collection::vec(prop_oneof![1usize..100, 1_000usize..70_000, Just(usize::MAX)], 1..6),
+        client_sends in any::<bool>(),
+    ) {
+        let (sender, receiver) = if client_sends { (Role::Client, Role::Server) } else { (Role::Server, Role::Client) };
+        let (bytes, expected) = encode(sender, &ops, frame_size);
+        prop_assert_eq!(&decode_reads(receiver, ReceiveMode::Message, &bytes, &sizes), &expected);
+        prop_assert_eq!(&decode_reads(receiver, ReceiveMode::Message, &bytes, &[usize::MAX]), &expected);
+        prop_assert_eq!(&join_pieces(decode_reads(receiver, ReceiveMode::Partial, &bytes, &sizes)), &expected);
+    }
+}

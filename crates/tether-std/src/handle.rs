@@ -202,6 +202,11 @@ impl<S: Transport> Handle<S> {
         self.lock().send(command, flush)
     }
 
+    /// Sends a whole message; see [`Shared::send_message`].
+    pub(crate) fn send_message(&mut self, message: tether_proto::Message<'_>) -> Result<(), Error> {
+        self.lock().send_message(message)
+    }
+
     pub(crate) fn flush(&mut self) -> Result<(), Error> {
         self.lock().flush()
     }

@@ -91,16 +91,13 @@ macro_rules! send_methods {
         pub fn send(&mut self, data: impl AsRef<[u8]>) -> Result<(), Error> {
             let data = data.as_ref();
             match self.message_type {
-                MessageType::Utf8 => self.handle.send(
-                    |c| {
-                        c.send_message(tether_proto::Message::Text(
-                            std::str::from_utf8(data)
-                                .map_err(|_| tether_proto::SendError::InvalidUtf8)?,
-                        ))
-                    },
-                    true,
-                ),
-                MessageType::Binary => self.handle.send(|c| c.send_binary(data), true),
+                MessageType::Utf8 => self.handle.send_message(tether_proto::Message::Text(
+                    std::str::from_utf8(data)
+                        .map_err(|_| Error::Send(tether_proto::SendError::InvalidUtf8))?,
+                )),
+                MessageType::Binary => self
+                    .handle
+                    .send_message(tether_proto::Message::Binary(data)),
             }
         }
 
@@ -110,7 +107,7 @@ macro_rules! send_methods {
         ///
         /// As [`send`](Self::send).
         pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
-            self.handle.send(|c| c.send_text(text), true)
+            self.handle.send_message(tether_proto::Message::Text(text))
         }
 
         /// Sends a binary message.
@@ -119,7 +116,8 @@ macro_rules! send_methods {
         ///
         /// As [`send`](Self::send).
         pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
-            self.handle.send(|c| c.send_binary(data), true)
+            self.handle
+                .send_message(tether_proto::Message::Binary(data))
         }
 
         /// Sends an owned [`Message`] of either type (for example to echo one).

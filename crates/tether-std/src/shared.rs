@@ -2,7 +2,7 @@
 //!
 //! Everything here moves bytes and keeps time; the protocol is the core's.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant as StdInstant};
 
@@ -104,34 +104,32 @@ impl<S: Transport> Shared<S> {
 
     /// Writes everything the connection has to send; closes the transport when it asks.
     pub(crate) fn flush(&mut self) -> Result<(), Error> {
+        self.flush_with(&[])
+    }
+
+    /// As [`flush`](Self::flush), with the payload of a message sent by
+    /// [`Connection::send_message_vectored`] at hand: it is written from `payload`, after its
+    /// header, in one vectored write.
+    fn flush_with(&mut self, payload: &[u8]) -> Result<(), Error> {
         loop {
             let n = match self.conn.poll_transmit() {
-                Transmit::Data(bytes) => match &mut self.tls {
-                    None => write_some(&mut self.stream, bytes)?,
-                    Some(tls) => {
-                        let mut n = tls.writer().write(bytes)?;
-                        if n == 0 {
-                            write_tls_all(tls, &mut self.stream)?;
-                            n = tls.writer().write(bytes)?;
-                            if n == 0 {
-                                return Err(Error::Io(io::ErrorKind::WriteZero.into()));
-                            }
-                        }
-                        write_tls_all(tls, &mut self.stream)?;
-                        n
-                    }
-                },
+                Transmit::Data(bytes) => {
+                    write_out(&mut self.tls, &mut self.stream, &[IoSlice::new(bytes)])?
+                }
+                Transmit::Payload { head, offset } => {
+                    let Some(rest) = payload.get(offset..).filter(|r| !r.is_empty()) else {
+                        return Err(Error::Send(SendError::InvalidState(
+                            "a payload sent by reference is not at hand",
+                        )));
+                    };
+                    let bufs = [IoSlice::new(head), IoSlice::new(rest)];
+                    write_out(&mut self.tls, &mut self.stream, &bufs)?
+                }
                 Transmit::Close => {
                     self.close_transport();
                     return Ok(());
                 }
                 Transmit::Idle => break,
-                // Only after `send_message_vectored`, which this adapter does not call.
-                Transmit::Payload { .. } => {
-                    return Err(Error::Send(SendError::InvalidState(
-                        "a payload sent by reference is not at hand",
-                    )));
-                }
             };
             self.conn.advance_transmit(n);
         }
@@ -361,6 +359,24 @@ impl<S: Transport> Shared<S> {
         self.service()
     }
 
+    /// Sends a whole message and writes it out. A large payload goes from `message` straight to
+    /// the transport, after its header (no copy into the output buffer); if writing fails half
+    /// way, the rest is copied in, so the message still goes out whole with the next write.
+    pub(crate) fn send_message(&mut self, message: tether_proto::Message<'_>) -> Result<(), Error> {
+        if !self.conn.is_writable() {
+            self.flush()?;
+        }
+        let data = message.as_bytes();
+        let by_ref = self
+            .conn
+            .send_message_vectored(message)
+            .map_err(|e| self.send_error(e))?;
+        let written = self.flush_with(if by_ref { data } else { &[] });
+        self.conn.fill_payload(data);
+        written?;
+        self.service()
+    }
+
     /// A refused command as an error: after the end, how the connection ended.
     pub(crate) fn send_error(&self, e: SendError) -> Error {
         match (e, self.conn.close_result()) {
@@ -390,9 +406,30 @@ impl<S: Transport> Shared<S> {
 }
 
 /// One write to the transport, with timeouts and failures as typed errors.
-fn write_some(stream: &mut impl Write, bytes: &[u8]) -> Result<usize, Error> {
+/// Writes some of `bufs` (through TLS, when there is TLS); returns how much was taken.
+fn write_out(
+    tls: &mut Option<rustls::Connection>,
+    stream: &mut impl Write,
+    bufs: &[IoSlice<'_>],
+) -> Result<usize, Error> {
+    let Some(tls) = tls else {
+        return write_some(stream, bufs);
+    };
+    let mut n = tls.writer().write_vectored(bufs)?;
+    if n == 0 {
+        write_tls_all(tls, stream)?;
+        n = tls.writer().write_vectored(bufs)?;
+        if n == 0 {
+            return Err(Error::Io(io::ErrorKind::WriteZero.into()));
+        }
+    }
+    write_tls_all(tls, stream)?;
+    Ok(n)
+}
+
+fn write_some(stream: &mut impl Write, bufs: &[IoSlice<'_>]) -> Result<usize, Error> {
     loop {
-        match stream.write(bytes) {
+        match stream.write_vectored(bufs) {
             Ok(0) => return Err(Error::Io(io::ErrorKind::WriteZero.into())),
             Ok(n) => return Ok(n),
             Err(e) => match e.kind() {

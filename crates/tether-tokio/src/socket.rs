@@ -41,8 +41,10 @@ macro_rules! recv_methods {
             }
         }
 
-        /// Receives the next whole message into `buf` (cleared first, its capacity reused)
-        /// and returns its type: the allocation-free path for small messages. `Ok(None)` once
+        /// Receives the next whole message into `buf` (replacing its contents) and returns its
+        /// type: the allocation-free path for small messages, which are copied into `buf`'s
+        /// capacity. A message assembled from several frames or reads is swapped in instead
+        /// (no copy), and `buf`'s old allocation assembles the next one. `Ok(None)` once
         /// closed cleanly. Cancel safe, like [`recv`](Self::recv).
         ///
         /// # Errors

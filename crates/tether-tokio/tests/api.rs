@@ -25,3 +25,5 @@ mod proxy;
 mod stream;
 #[path = "api/tls.rs"]
 mod tls;
+#[path = "api/vectored.rs"]
+mod vectored;

@@ -29,6 +29,8 @@ mod send;
 #[cfg(test)]
 mod tests;
 mod timer;
+#[cfg(test)]
+mod vectored_tests;
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -357,13 +359,14 @@ impl Connection {
     /// [`commit_input`](Self::commit_input) with how many bytes were read. Offers at least
     /// [`Config::read_size`] bytes, allocating only when a read needs it.
     pub fn input_buffer(&mut self) -> &mut [u8] {
-        self.input.spare(self.core.config.read_size)
+        self.core.prepare_direct_read(&mut self.input);
+        self.input.read_space(self.core.config.read_size)
     }
 
     /// Marks `n` bytes of the space from [`input_buffer`](Self::input_buffer) as received.
     pub fn commit_input(&mut self, now: Instant, n: usize) {
         self.core.note_input(now, n);
-        if self.core.state != State::Closed {
+        if !self.core.commit_direct(&mut self.input, n) && self.core.state != State::Closed {
             self.input.commit(n);
         }
     }
@@ -681,9 +684,11 @@ impl Connection {
                 Event::Message(Message::Binary(&self.input.buf[range]))
             }
             Step::Whole(MessageKind::Text, range) => {
-                self.input.emitted = Emitted::Buf(range.clone());
-                match core::str::from_utf8(&self.input.buf[range]) {
-                    Ok(text) => Event::Message(Message::Text(text)),
+                match core::str::from_utf8(&self.input.buf[range.clone()]) {
+                    Ok(text) => {
+                        self.input.emitted = Emitted::Buf(range);
+                        Event::Message(Message::Text(text))
+                    }
                     Err(_) => {
                         self.core.fail(ConnectionError::InvalidUtf8);
                         self.core.result_reported = true;

@@ -36,6 +36,9 @@ pub(crate) struct Input {
     read_hint: usize,
     /// Free space the last [`spare`](Self::spare) offered, until its [`commit`](Self::commit).
     offered: usize,
+    /// Set while a read goes straight into `assembly`, from this offset (see
+    /// [`Core::prepare_direct_read`]).
+    direct: Option<usize>,
 }
 
 /// Where the whole message handed out by the last poll is.
@@ -55,6 +58,11 @@ const KEEP_CAPACITY: usize = 1 << 20;
 /// The most free space one read is offered while reads keep filling the buffer.
 const MAX_READ: usize = 1 << 20;
 
+/// A read goes straight into the assembly buffer when at least this much of a large frame's
+/// payload is still to come (and nothing else is buffered): the payload is then unmasked where
+/// it landed, never copied.
+const DIRECT_MIN: u64 = 32 << 10;
+
 /// Most bytes an extension decodes into one piece of partial mode, so a small compressed piece
 /// that inflates a lot is handed out in steps and memory stays constant.
 pub(crate) const PARTIAL_DECODE_STEP: usize = 64 << 10;
@@ -68,15 +76,35 @@ impl Input {
     /// Free space to read into: at least `read_size` bytes, more while reads keep filling what
     /// they are offered (up to [`MAX_READ`]). Undecoded bytes move to the front first.
     pub(crate) fn spare(&mut self, read_size: usize) -> &mut [u8] {
-        let want = self.read_hint.clamp(read_size, MAX_READ.max(read_size));
+        let want = self.read_want(read_size);
         self.make_room(want);
         self.offered = self.buf.len() - self.end;
         &mut self.buf[self.end..]
     }
 
+    /// Where the next read goes: the assembly buffer when a direct read was prepared, else the
+    /// input buffer's free space (see [`spare`](Self::spare)).
+    pub(crate) fn read_space(&mut self, read_size: usize) -> &mut [u8] {
+        match self.direct {
+            Some(at) => &mut self.assembly[at..],
+            None => self.spare(read_size),
+        }
+    }
+
     /// Marks `n` bytes of the space from [`spare`](Self::spare) as filled.
     pub(crate) fn commit(&mut self, n: usize) {
         self.end = (self.end + n).min(self.buf.len());
+        self.adapt(n);
+    }
+
+    /// How much the next read is offered: at least `read_size`, more while reads keep filling
+    /// what they are offered (up to [`MAX_READ`]).
+    fn read_want(&self, read_size: usize) -> usize {
+        self.read_hint.clamp(read_size, MAX_READ.max(read_size))
+    }
+
+    /// Adjusts the read hint to a read of `n` bytes.
+    fn adapt(&mut self, n: usize) {
         let offered = core::mem::take(&mut self.offered);
         if offered > 0 && n >= offered {
             self.read_hint = offered.saturating_mul(2).min(MAX_READ);
@@ -85,8 +113,16 @@ impl Input {
         }
     }
 
+    /// Forgets a direct read prepared but not made (input is arriving another way).
+    fn cancel_direct(&mut self) {
+        if let Some(at) = self.direct.take() {
+            self.assembly.truncate(at);
+        }
+    }
+
     /// Appends bytes (not a read: the read size is left alone).
     pub(crate) fn push(&mut self, data: &[u8]) {
+        self.cancel_direct();
         self.make_room(data.len());
         self.buf[self.end..self.end + data.len()].copy_from_slice(data);
         self.end += data.len();
@@ -133,9 +169,13 @@ impl Input {
                 buf.extend_from_slice(&self.buf[range]);
             }
             Emitted::Assembly => {
-                // `buf`'s allocation was the caller's to keep; it is ours to reuse now.
+                // `buf`'s allocation assembles the next message, unless it is too large to
+                // keep while idle.
                 core::mem::swap(&mut self.assembly, buf);
                 self.assembly.clear();
+                if self.assembly.capacity() > KEEP_CAPACITY {
+                    self.assembly = Vec::new();
+                }
             }
         }
         true
@@ -168,6 +208,8 @@ pub(crate) struct InMessage {
     /// The extension stopped at the partial-mode step with more output pending for a piece;
     /// `Some(fin)` of that piece.
     decode_more: Option<bool>,
+    /// The whole message is in the assembly buffer (its last bytes came by a direct read).
+    complete: bool,
 }
 
 /// What a decoding step produced; turned into an [`Event`](crate::Event) by the caller, which
@@ -224,6 +266,65 @@ impl Core {
                 None => {}
             }
         }
+    }
+
+    /// Prepares the next read to go straight into the assembly buffer when the frame being
+    /// received is a large part of a whole message and nothing else is buffered: its payload
+    /// then lands where the message is assembled, with no copy out of the input buffer.
+    pub(crate) fn prepare_direct_read(&self, input: &mut Input) {
+        let (Some(frame), Some(message)) = (self.frame.as_ref(), self.message.as_ref()) else {
+            return;
+        };
+        let direct = matches!(self.state, State::Open | State::Closing)
+            && !frame.opcode.is_control()
+            && frame.remaining >= DIRECT_MIN
+            && message.mode == ReceiveMode::Message
+            && message.rsv.is_empty()
+            && input.start == input.end;
+        if !direct {
+            return;
+        }
+        if input.direct.is_some() {
+            return;
+        }
+        // As much as a read is offered, and no more than the frame still holds (the next header
+        // goes to the input buffer).
+        let want = input.read_want(self.config.read_size);
+        let want = usize::try_from(frame.remaining).map_or(want, |r| r.min(want));
+        input.release();
+        let at = input.assembly.len();
+        input.assembly.resize(at + want, 0);
+        input.direct = Some(at);
+        input.offered = want;
+    }
+
+    /// `n` bytes arrived where [`prepare_direct_read`](Self::prepare_direct_read) offered:
+    /// unmask and check them in place. `false`: the read went to the input buffer.
+    pub(crate) fn commit_direct(&mut self, input: &mut Input, n: usize) -> bool {
+        let Some(at) = input.direct.take() else {
+            return false;
+        };
+        let end = (at + n).min(input.assembly.len());
+        input.assembly.truncate(end);
+        input.adapt(n);
+        let (Some(mut frame), Some(message)) = (self.frame, self.message.as_mut()) else {
+            return true;
+        };
+        let piece = &mut input.assembly[at..end];
+        if let Some(key) = frame.mask {
+            apply_mask(piece, key, frame.phase);
+        }
+        frame.remaining -= piece.len() as u64;
+        frame.phase = (frame.phase + piece.len()) & 3;
+        message.size += piece.len() as u64;
+        let fin = frame.remaining == 0 && frame.fin;
+        if let Err(e) = check_text(message, piece, fin) {
+            self.fail(e);
+            return true;
+        }
+        self.frame = (frame.remaining > 0).then_some(frame);
+        message.complete = fin;
+        true
     }
 
     /// One step of the opening handshake. `None`: the state changed, step again.
@@ -284,6 +385,10 @@ impl Core {
 
     /// One step of frame decoding. `None`: the state changed, step again.
     fn step_frame(&mut self, input: &mut Input) -> Option<Step> {
+        if let Some(message) = self.message.take_if(|m| m.complete) {
+            self.stats.messages_received += 1;
+            return Some(Step::Assembled(message.kind));
+        }
         if let Some(fin) = self.message.as_ref().and_then(|m| m.decode_more) {
             // The rest of what the extension decoded from the last piece comes first.
             let at = input.start;
@@ -408,6 +513,7 @@ impl Core {
             size: 0,
             fragments: 1,
             decode_more: None,
+            complete: false,
         };
         check_declared_size(&message, header.payload_len, self.config.max_message_size)?;
         self.message = Some(message);

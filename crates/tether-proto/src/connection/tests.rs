@@ -1052,3 +1052,72 @@ fn reads_are_offered_more_room_while_they_fill_it_and_less_when_they_do_not() {
         s.input.buf.len()
     );
 }
+
+// ---- reads straight into the assembly buffer ----
+
+/// Feeds `bytes` through `input_buffer`/`commit_input` in reads of at most `size` bytes.
+fn read_in(conn: &mut Connection, mut bytes: &[u8], size: usize) -> Vec<Ev> {
+    let mut evs = Vec::new();
+    while !bytes.is_empty() {
+        let space = conn.input_buffer();
+        let n = size.min(space.len()).min(bytes.len());
+        space[..n].copy_from_slice(&bytes[..n]);
+        conn.commit_input(T0, n);
+        bytes = &bytes[n..];
+        evs.extend(events(conn));
+    }
+    evs
+}
+
+#[test]
+fn large_frame_read_read_by_read_arrives_whole_and_is_taken() {
+    let mut s = server();
+    let payload: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let wire = masked(0x82, &payload);
+    // The header (14 bytes) and a little payload arrive first, then the rest read by read.
+    let evs = read_in(&mut s, &wire[..100], 100);
+    assert!(evs.is_empty());
+    // The next read goes straight into the assembly buffer: never past the frame's end.
+    let offered = s.input_buffer().len();
+    assert!(offered <= payload.len() - (100 - 14), "{offered}");
+    let (last, body) = wire.split_last().unwrap();
+    assert!(read_in(&mut s, &body[100..], 70_000).is_empty());
+    read_in_quietly(&mut s, &[*last]);
+    assert!(matches!(s.poll_event(), Some(Event::Message(Message::Binary(b))) if b == payload));
+    let mut buf = Vec::with_capacity(10);
+    assert!(s.take_message(&mut buf));
+    assert_eq!(buf, payload);
+}
+
+/// Reads `bytes` in one read, without polling.
+fn read_in_quietly(conn: &mut Connection, bytes: &[u8]) {
+    let space = conn.input_buffer();
+    space[..bytes.len()].copy_from_slice(bytes);
+    conn.commit_input(T0, bytes.len());
+}
+
+#[test]
+fn rfc6455_8_1_invalid_utf8_in_a_direct_read_fails_with_1007() {
+    let mut s = server();
+    let mut text = vec![b'a'; 100_000];
+    text[80_000] = 0xff;
+    let evs = read_in(&mut s, &masked(0x81, &text), 40_000);
+    assert_eq!(evs.last(), Some(&Ev::Failed(ConnectionError::InvalidUtf8)));
+    let sent = frames(&s.take_transmit());
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, 0x88);
+    assert_eq!(u16::from_be_bytes([sent[0].1[0], sent[0].1[1]]), 1007);
+}
+
+#[test]
+fn bytes_handed_in_after_an_unused_read_offer_keep_their_order() {
+    let mut s = server();
+    let payload: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+    let wire = masked(0x82, &payload);
+    read_in(&mut s, &wire[..1000], 1000);
+    // A read is offered (straight into the assembly buffer), but the bytes come another way.
+    let _ = s.input_buffer();
+    s.handle_input(T0, &wire[1000..50_000]);
+    let evs = read_in(&mut s, &wire[50_000..], 30_000);
+    assert_eq!(evs, [Ev::Binary(payload)]);
+}
