@@ -39,6 +39,9 @@ pub(crate) struct Input {
     /// Set while a read goes straight into `assembly`, from this offset (see
     /// [`Core::prepare_direct_read`]).
     direct: Option<usize>,
+    /// A large frame ended in a direct read: the next read into `buf` is kept small (see
+    /// [`SMALL_READ_AFTER`]).
+    after_direct: bool,
 }
 
 /// Where the whole message handed out by the last poll is.
@@ -63,6 +66,12 @@ const MAX_READ: usize = 1 << 20;
 /// it landed, never copied.
 const DIRECT_MIN: u64 = 32 << 10;
 
+/// After a frame at least this large arrived by direct reads, the next read into the input
+/// buffer is kept to `Config::read_size`: what comes with the next header is copied, and for
+/// frames this large a read of its own for the rest costs less than the copy. (Smaller frames
+/// gain more from reading many at once.)
+const SMALL_READ_AFTER: u64 = 256 << 10;
+
 /// Most bytes an extension decodes into one piece of partial mode, so a small compressed piece
 /// that inflates a lot is handed out in steps and memory stays constant.
 pub(crate) const PARTIAL_DECODE_STEP: usize = 64 << 10;
@@ -76,6 +85,14 @@ impl Input {
     /// Free space to read into: at least `read_size` bytes, more while reads keep filling what
     /// they are offered (up to [`MAX_READ`]). Undecoded bytes move to the front first.
     pub(crate) fn spare(&mut self, read_size: usize) -> &mut [u8] {
+        if core::mem::take(&mut self.after_direct) {
+            // A large frame before came by direct reads, so this one is likely large too: read
+            // little more than its header here (what comes with it is copied), and the rest
+            // of its payload goes straight to the assembly buffer. The hint is left alone.
+            self.make_room(read_size);
+            self.offered = 0;
+            return &mut self.buf[self.end..self.end + read_size];
+        }
         let want = self.read_want(read_size);
         self.make_room(want);
         self.offered = self.buf.len() - self.end;
@@ -139,6 +156,9 @@ impl Input {
             if self.buf.len() > 2 * want {
                 self.buf = Vec::new();
             }
+            if self.assembly.is_empty() && self.assembly.capacity() > KEEP_CAPACITY.max(2 * want) {
+                self.assembly = Vec::new();
+            }
         } else if self.start > 0 && self.buf.len() - self.end < want {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
@@ -169,11 +189,13 @@ impl Input {
                 buf.extend_from_slice(&self.buf[range]);
             }
             Emitted::Assembly => {
-                // `buf`'s allocation assembles the next message, unless it is too large to
-                // keep while idle.
+                // `buf`'s allocation assembles the next message, unless it is much larger than
+                // the messages arriving (it is released once reads turn small, see
+                // `make_room`).
                 core::mem::swap(&mut self.assembly, buf);
                 self.assembly.clear();
-                if self.assembly.capacity() > KEEP_CAPACITY {
+                let capacity = self.assembly.capacity();
+                if capacity > KEEP_CAPACITY && capacity > 2 * buf.len() {
                     self.assembly = Vec::new();
                 }
             }
@@ -190,6 +212,8 @@ pub(crate) struct InFrame {
     mask: Option<[u8; 4]>,
     /// Payload bytes still to come.
     remaining: u64,
+    /// The whole payload's length.
+    len: u64,
     /// Position in the masking key of the next payload byte.
     phase: usize,
 }
@@ -323,6 +347,7 @@ impl Core {
             return true;
         }
         self.frame = (frame.remaining > 0).then_some(frame);
+        input.after_direct = frame.remaining == 0 && frame.len >= SMALL_READ_AFTER;
         message.complete = fin;
         true
     }
@@ -474,6 +499,7 @@ impl Core {
             fin: header.fin,
             mask: header.mask,
             remaining: header.payload_len,
+            len: header.payload_len,
             phase: 0,
         };
         let kind = match header.opcode {

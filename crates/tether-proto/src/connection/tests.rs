@@ -1121,3 +1121,28 @@ fn bytes_handed_in_after_an_unused_read_offer_keep_their_order() {
     let evs = read_in(&mut s, &wire[50_000..], 30_000);
     assert_eq!(evs, [Ev::Binary(payload)]);
 }
+
+#[test]
+fn after_a_large_frame_read_directly_the_next_read_is_small() {
+    let mut s = server();
+    let read_size = s.config().read_size;
+    let big = masked(0x82, &vec![1; 300_000]);
+    // Reads fill what they are offered, so the offer grows past `read_size`.
+    let evs = read_in(&mut s, &big, usize::MAX);
+    assert_eq!(evs.len(), 1);
+    // The next header is read with little after it: the rest of a large payload then goes
+    // straight to the assembly buffer instead of being copied out of the input buffer.
+    assert_eq!(s.input_buffer().len(), read_size);
+    let next = masked(0x82, &vec![2; 300_000]);
+    assert_eq!(
+        read_in(&mut s, &next, usize::MAX),
+        [Ev::Binary(vec![2; 300_000])]
+    );
+
+    // After frames below 256 KiB the read offer stays as large as reads have been.
+    let mut s = server();
+    for _ in 0..4 {
+        read_in(&mut s, &masked(0x82, &vec![3; 100_000]), usize::MAX);
+    }
+    assert!(s.input_buffer().len() > read_size);
+}
