@@ -20,6 +20,7 @@
 //! After every input or command, an adapter drains events, writes what `poll_transmit` gives,
 //! and re-arms its timer from `poll_timeout`.
 
+mod assembly;
 #[cfg(all(test, feature = "deflate"))]
 mod deflate_tests;
 #[cfg(feature = "deflate")]
@@ -698,7 +699,7 @@ impl Connection {
             }
             Step::Assembled(kind) => {
                 self.input.emitted = Emitted::Assembly;
-                let bytes = &self.input.assembly;
+                let bytes = self.input.assembly.bytes();
                 match kind {
                     MessageKind::Binary => Event::Message(Message::Binary(bytes)),
                     // Validated piece by piece as it arrived; checked again to borrow it as str.

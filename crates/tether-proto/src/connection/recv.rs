@@ -8,6 +8,7 @@
 use alloc::vec::Vec;
 use core::ops::Range;
 
+use super::assembly::Assembly;
 use super::{Core, HandshakeState, State};
 use crate::close::{CloseFrame, CloseParseError};
 use crate::error::{ConnectionError, ProtocolError};
@@ -24,7 +25,7 @@ pub(crate) struct Input {
     pub(crate) start: usize,
     pub(crate) end: usize,
     /// A message being assembled from several pieces.
-    pub(crate) assembly: Vec<u8>,
+    pub(crate) assembly: Assembly,
     /// The whole message the last poll handed out; forgotten at the next poll or input.
     pub(crate) emitted: Emitted,
     /// Output of an extension's decoder in partial mode.
@@ -36,7 +37,7 @@ pub(crate) struct Input {
     read_hint: usize,
     /// Free space the last [`spare`](Self::spare) offered, until its [`commit`](Self::commit).
     offered: usize,
-    /// Set while a read goes straight into `assembly`, from this offset (see
+    /// Set while a read goes straight into `assembly`: the space offered (see
     /// [`Core::prepare_direct_read`]).
     direct: Option<usize>,
     /// A large frame ended in a direct read: the next read into `buf` is kept small (see
@@ -103,7 +104,7 @@ impl Input {
     /// input buffer's free space (see [`spare`](Self::spare)).
     pub(crate) fn read_space(&mut self, read_size: usize) -> &mut [u8] {
         match self.direct {
-            Some(at) => &mut self.assembly[at..],
+            Some(want) => self.assembly.spare(want),
             None => self.spare(read_size),
         }
     }
@@ -132,9 +133,7 @@ impl Input {
 
     /// Forgets a direct read prepared but not made (input is arriving another way).
     fn cancel_direct(&mut self) {
-        if let Some(at) = self.direct.take() {
-            self.assembly.truncate(at);
-        }
+        self.direct = None;
     }
 
     /// Appends bytes (not a read: the read size is left alone).
@@ -156,8 +155,8 @@ impl Input {
             if self.buf.len() > 2 * want {
                 self.buf = Vec::new();
             }
-            if self.assembly.is_empty() && self.assembly.capacity() > KEEP_CAPACITY.max(2 * want) {
-                self.assembly = Vec::new();
+            if self.assembly.is_empty() {
+                self.assembly.clear_and_shrink(KEEP_CAPACITY.max(2 * want));
             }
         } else if self.start > 0 && self.buf.len() - self.end < want {
             self.buf.copy_within(self.start..self.end, 0);
@@ -172,10 +171,7 @@ impl Input {
     /// Forgets a message handed out at the previous poll.
     pub(crate) fn release(&mut self) {
         if let Emitted::Assembly = core::mem::take(&mut self.emitted) {
-            self.assembly.clear();
-            if self.assembly.capacity() > KEEP_CAPACITY {
-                self.assembly = Vec::new();
-            }
+            self.assembly.clear_and_shrink(KEEP_CAPACITY);
         }
     }
 
@@ -192,11 +188,9 @@ impl Input {
                 // `buf`'s allocation assembles the next message, unless it is much larger than
                 // the messages arriving (it is released once reads turn small, see
                 // `make_room`).
-                core::mem::swap(&mut self.assembly, buf);
-                self.assembly.clear();
-                let capacity = self.assembly.capacity();
-                if capacity > KEEP_CAPACITY && capacity > 2 * buf.len() {
-                    self.assembly = Vec::new();
+                self.assembly.swap_into(buf);
+                if self.assembly.capacity() > 2 * buf.len() {
+                    self.assembly.clear_and_shrink(KEEP_CAPACITY);
                 }
             }
         }
@@ -316,25 +310,21 @@ impl Core {
         let want = input.read_want(self.config.read_size);
         let want = usize::try_from(frame.remaining).map_or(want, |r| r.min(want));
         input.release();
-        let at = input.assembly.len();
-        input.assembly.resize(at + want, 0);
-        input.direct = Some(at);
+        input.direct = Some(want);
         input.offered = want;
     }
 
     /// `n` bytes arrived where [`prepare_direct_read`](Self::prepare_direct_read) offered:
     /// unmask and check them in place. `false`: the read went to the input buffer.
     pub(crate) fn commit_direct(&mut self, input: &mut Input, n: usize) -> bool {
-        let Some(at) = input.direct.take() else {
+        let Some(want) = input.direct.take() else {
             return false;
         };
-        let end = (at + n).min(input.assembly.len());
-        input.assembly.truncate(end);
         input.adapt(n);
         let (Some(mut frame), Some(message)) = (self.frame, self.message.as_mut()) else {
             return true;
         };
-        let piece = &mut input.assembly[at..end];
+        let piece = input.assembly.commit(n.min(want));
         if let Some(key) = frame.mask {
             apply_mask(piece, key, frame.phase);
         }
@@ -582,7 +572,7 @@ impl Core {
                 ReceiveMode::Message => {
                     let piece = &input.buf[range];
                     check_text(message, piece, fin).map(|()| {
-                        input.assembly.extend_from_slice(piece);
+                        input.assembly.extend(piece);
                         fin.then_some(Step::Assembled(kind))
                     })
                 }
@@ -640,14 +630,34 @@ fn decode_piece(
     fin: bool,
     limit: u64,
 ) -> Result<Option<Step>, ConnectionError> {
+    let partial = message.mode == ReceiveMode::Partial;
+    // Whole messages are decoded into the assembly buffer, taken out as a `Vec` meanwhile.
+    let mut assembled = (!partial).then(|| input.assembly.take_vec());
+    let out = match assembled.as_mut() {
+        Some(vec) => vec,
+        None => {
+            input.scratch.clear();
+            &mut input.scratch
+        }
+    };
+    let result = decode_into(extension, message, &input.buf[range], fin, out, limit);
+    if let Some(vec) = assembled {
+        input.assembly.put_vec(vec);
+    }
+    result
+}
+
+/// The body of [`decode_piece`], appending to `out`.
+fn decode_into(
+    extension: &mut dyn Extension,
+    message: &mut InMessage,
+    piece: &[u8],
+    fin: bool,
+    out: &mut Vec<u8>,
+    limit: u64,
+) -> Result<Option<Step>, ConnectionError> {
     let kind = message.kind;
     let partial = message.mode == ReceiveMode::Partial;
-    let out = if partial {
-        input.scratch.clear();
-        &mut input.scratch
-    } else {
-        &mut input.assembly
-    };
     let before = out.len();
     let room = usize::try_from(limit.saturating_sub(message.size)).unwrap_or(usize::MAX);
     // Partial mode hands decoded bytes out in bounded steps; whole messages get all the room.
@@ -657,7 +667,7 @@ fn decode_piece(
         room
     };
     let decoded = extension
-        .decode(message.rsv, &input.buf[range], fin, out, step)
+        .decode(message.rsv, piece, fin, out, step)
         .map_err(|e| match e {
             ExtensionError::TooBig => ConnectionError::MessageTooBig { limit },
             ExtensionError::Invalid(why) => ProtocolError::Extension(why).into(),

@@ -1146,3 +1146,26 @@ fn after_a_large_frame_read_directly_the_next_read_is_small() {
     }
     assert!(s.input_buffer().len() > read_size);
 }
+
+#[test]
+fn rfc6455_7_1_5_transport_closed_during_a_direct_read_is_1006() {
+    let mut s = server();
+    let wire = masked(0x82, &vec![7; 200_000]);
+    assert!(read_in(&mut s, &wire[..120_000], 40_000).is_empty());
+    let _ = s.input_buffer();
+    s.handle_eof(T0);
+    assert_eq!(events(&mut s), [Ev::Failed(ConnectionError::Abnormal)]);
+}
+
+#[test]
+fn close_frame_after_a_message_read_directly_completes_the_close() {
+    let mut s = server();
+    let payload = vec![9; 100_000];
+    let mut wire = masked(0x82, &payload);
+    wire.extend_from_slice(&masked(0x88, &close_payload(1000, "bye")));
+    let evs = read_in(&mut s, &wire, 50_000);
+    assert_eq!(
+        evs,
+        [Ev::Binary(payload), Ev::Closed(1000, "bye".to_string())]
+    );
+}

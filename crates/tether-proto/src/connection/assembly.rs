@@ -1,0 +1,85 @@
+//! [`Assembly`]: the buffer a message that arrives in several pieces is gathered in.
+
+use alloc::vec::Vec;
+
+/// `buf[..len]` is the message gathered so far; `buf[len..]` is initialized space left over
+/// from earlier messages, which a direct read fills again without zeroing it first (safe Rust
+/// can only hand out initialized memory to read into).
+#[derive(Debug, Default)]
+pub(crate) struct Assembly {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl Assembly {
+    /// The message gathered so far.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Starts over, giving the space back when it is larger than `keep`.
+    pub(crate) fn clear_and_shrink(&mut self, keep: usize) {
+        self.len = 0;
+        if self.buf.capacity() > keep {
+            self.buf = Vec::new();
+        }
+    }
+
+    /// Appends a piece.
+    pub(crate) fn extend(&mut self, piece: &[u8]) {
+        let end = self.len + piece.len();
+        if end <= self.buf.len() {
+            self.buf[self.len..end].copy_from_slice(piece);
+        } else {
+            self.buf.truncate(self.len);
+            self.buf.extend_from_slice(piece);
+        }
+        self.len = end;
+    }
+
+    /// `want` bytes of space right after the message, to read into.
+    pub(crate) fn spare(&mut self, want: usize) -> &mut [u8] {
+        let end = self.len + want;
+        if self.buf.len() < end {
+            self.buf.resize(end, 0);
+        }
+        &mut self.buf[self.len..end]
+    }
+
+    /// Adds `n` bytes read into [`spare`](Self::spare) to the message; returns them.
+    pub(crate) fn commit(&mut self, n: usize) -> &mut [u8] {
+        let start = self.len;
+        self.len = (start + n).min(self.buf.len());
+        &mut self.buf[start..self.len]
+    }
+
+    /// The message as a `Vec` of its own length, taken out (for an extension that appends to a
+    /// `Vec`); give it back with [`put_vec`](Self::put_vec).
+    pub(crate) fn take_vec(&mut self) -> Vec<u8> {
+        self.buf.truncate(self.len);
+        self.len = 0;
+        core::mem::take(&mut self.buf)
+    }
+
+    /// Puts back a `Vec` from [`take_vec`](Self::take_vec): all of it is the message.
+    pub(crate) fn put_vec(&mut self, buf: Vec<u8>) {
+        self.len = buf.len();
+        self.buf = buf;
+    }
+
+    /// Swaps the gathered message into `buf`; what `buf` held becomes space for the next
+    /// message (initialized, so direct reads reuse it without zeroing).
+    pub(crate) fn swap_into(&mut self, buf: &mut Vec<u8>) {
+        self.buf.truncate(self.len);
+        core::mem::swap(&mut self.buf, buf);
+        self.len = 0;
+    }
+}
