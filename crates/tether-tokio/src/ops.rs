@@ -1,23 +1,24 @@
 //! The async operations every socket type is built from, on a [`Handle`].
 
 use std::future::poll_fn;
+use std::task::{Context, Poll};
 
 use tether_net::Error;
 use tether_proto::connection::VECTORED_MIN;
 use tether_proto::{CloseCode, CloseFrame, Connection, Message, MessageKind, SendError};
 
 use crate::Transport;
-use crate::driver::Incoming;
+use crate::driver::{Driver, Incoming};
 use crate::handle::Handle;
 
-/// Queues a whole message of either kind, copied.
-pub(crate) fn queue(c: &mut Connection, kind: MessageKind, data: &[u8]) -> Result<(), SendError> {
-    match kind {
-        MessageKind::Binary => c.send_binary(data),
-        MessageKind::Text => {
-            c.send_text(std::str::from_utf8(data).map_err(|_| SendError::InvalidUtf8)?)
-        }
-    }
+/// `data` as a message of type `kind` (text must be UTF-8).
+pub(crate) fn message(kind: MessageKind, data: &[u8]) -> Result<Message<'_>, Error> {
+    Ok(match kind {
+        MessageKind::Binary => Message::Binary(data),
+        MessageKind::Text => Message::Text(
+            std::str::from_utf8(data).map_err(|_| Error::Send(SendError::InvalidUtf8))?,
+        ),
+    })
 }
 
 /// A payload the connection may still need: if the send is dropped before the transport took
@@ -35,24 +36,31 @@ impl<S> Drop for Lent<'_, S> {
 }
 
 impl<S: Transport> Handle<S> {
+    /// Runs a receive to its end; its read timeout counts from now (a receive cancelled earlier
+    /// may have left its deadline behind).
+    async fn receive<T>(
+        &mut self,
+        mut poll: impl FnMut(&mut Driver<S>, &mut Context<'_>) -> Poll<Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let mut fresh = true;
+        poll_fn(|cx| {
+            self.drive(cx, |d, cx| {
+                if fresh {
+                    d.read_deadline = None;
+                    fresh = false;
+                }
+                poll(d, cx)
+            })
+        })
+        .await
+    }
+
     /// The next piece of incoming data, given to `on`. Cancel safe: see the crate docs.
     pub(crate) async fn next<T>(
         &mut self,
         mut on: impl FnMut(Incoming<'_>, &mut Vec<u8>) -> T,
     ) -> Result<Option<T>, Error> {
-        let mut fresh = true;
-        poll_fn(|cx| {
-            self.drive(cx, |d, cx| {
-                if fresh {
-                    // A new receive: its read timeout counts from now (a receive cancelled
-                    // earlier may have left its deadline behind).
-                    d.read_deadline = None;
-                    fresh = false;
-                }
-                d.poll_next(cx, &mut on)
-            })
-        })
-        .await
+        self.receive(|d, cx| d.poll_next(cx, &mut on)).await
     }
 
     /// The next whole message into `buf` (its contents replaced). Cancel safe: pieces gather
@@ -61,17 +69,7 @@ impl<S: Transport> Handle<S> {
         &mut self,
         buf: &mut Vec<u8>,
     ) -> Result<Option<MessageKind>, Error> {
-        let mut fresh = true;
-        poll_fn(|cx| {
-            self.drive(cx, |d, cx| {
-                if fresh {
-                    d.read_deadline = None;
-                    fresh = false;
-                }
-                d.poll_recv_into(cx, buf)
-            })
-        })
-        .await
+        self.receive(|d, cx| d.poll_recv_into(cx, buf)).await
     }
 
     /// Queues a command once the output is below the outbound bound; with `flush`, writes
@@ -98,24 +96,16 @@ impl<S: Transport> Handle<S> {
     /// it still goes out whole).
     pub(crate) async fn send_message(
         &mut self,
-        kind: MessageKind,
-        data: &[u8],
+        message: Message<'_>,
         flush: bool,
     ) -> Result<(), Error> {
+        let data = message.as_bytes();
         // Split halves copy: the other half may write the queue while this one waits.
         if data.len() < VECTORED_MIN || !matches!(self, Self::Whole(_)) {
-            return self.send(|c| queue(c, kind, data), flush).await;
+            return self.send(|c| c.send_message(message), flush).await;
         }
         poll_fn(|cx| self.drive(cx, |d, cx| d.poll_writable(cx))).await?;
-        let by_ref = self.with_mut(|d| {
-            let message = match kind {
-                MessageKind::Binary => Message::Binary(data),
-                MessageKind::Text => Message::Text(
-                    std::str::from_utf8(data).map_err(|_| Error::Send(SendError::InvalidUtf8))?,
-                ),
-            };
-            d.command(|c| c.send_message_vectored(message))
-        })?;
+        let by_ref = self.with_mut(|d| d.command(|c| c.send_message_vectored(message)))?;
         if by_ref {
             let lent = Lent {
                 handle: self,

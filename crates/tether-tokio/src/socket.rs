@@ -100,7 +100,7 @@ macro_rules! send_methods {
         /// As [`send`](Self::send).
         pub async fn send_text(&mut self, text: &str) -> Result<(), Error> {
             self.handle
-                .send_message(MessageKind::Text, text.as_bytes(), true)
+                .send_message(tether_proto::Message::Text(text), true)
                 .await
         }
 
@@ -111,7 +111,7 @@ macro_rules! send_methods {
         /// As [`send`](Self::send).
         pub async fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
             self.handle
-                .send_message(MessageKind::Binary, data, true)
+                .send_message(tether_proto::Message::Binary(data), true)
                 .await
         }
 
@@ -133,7 +133,9 @@ macro_rules! send_methods {
         ///
         /// As [`send`](Self::send).
         pub async fn send_as(&mut self, kind: MessageKind, data: &[u8]) -> Result<(), Error> {
-            self.handle.send_message(kind, data, true).await
+            self.handle
+                .send_message(crate::ops::message(kind, data)?, true)
+                .await
         }
 
         /// Queues `data` as one message of type `kind` without writing it yet: it goes out
@@ -146,7 +148,9 @@ macro_rules! send_methods {
         ///
         /// As [`send`](Self::send).
         pub async fn feed_as(&mut self, kind: MessageKind, data: &[u8]) -> Result<(), Error> {
-            self.handle.send_message(kind, data, false).await
+            self.handle
+                .send_message(crate::ops::message(kind, data)?, false)
+                .await
         }
 
         /// Queues a text message; see [`feed_as`](Self::feed_as).
@@ -156,7 +160,7 @@ macro_rules! send_methods {
         /// As [`send`](Self::send).
         pub async fn feed_text(&mut self, text: &str) -> Result<(), Error> {
             self.handle
-                .send_message(MessageKind::Text, text.as_bytes(), false)
+                .send_message(tether_proto::Message::Text(text), false)
                 .await
         }
 
@@ -167,7 +171,7 @@ macro_rules! send_methods {
         /// As [`send`](Self::send).
         pub async fn feed_binary(&mut self, data: &[u8]) -> Result<(), Error> {
             self.handle
-                .send_message(MessageKind::Binary, data, false)
+                .send_message(tether_proto::Message::Binary(data), false)
                 .await
         }
 

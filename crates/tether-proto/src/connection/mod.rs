@@ -559,8 +559,9 @@ impl Connection {
     /// [`Event::Message`] into `buf`, replacing what `buf` held: a message assembled from
     /// several frames or reads is swapped in without a copy (and `buf`'s old allocation is
     /// kept for assembling the next), a message that arrived in one piece is copied. Returns
-    /// `false` (and leaves `buf` alone) when the last event was no whole message, or input
-    /// arrived since.
+    /// `false` (and leaves `buf` alone) when the last event was no whole message, or when
+    /// [`input_buffer`](Self::input_buffer) or [`handle_input`](Self::handle_input) was called
+    /// since.
     pub fn take_message(&mut self, buf: &mut Vec<u8>) -> bool {
         self.input.take_message(buf)
     }

@@ -299,10 +299,7 @@ impl Core {
             && message.mode == ReceiveMode::Message
             && message.rsv.is_empty()
             && input.start == input.end;
-        if !direct {
-            return;
-        }
-        if input.direct.is_some() {
+        if !direct || input.direct.is_some() {
             return;
         }
         // As much as a read is offered, and no more than the frame still holds (the next header
