@@ -21,6 +21,29 @@ enum Op {
     Ping(Vec<u8>),
 }
 
+/// A message of `data` cut into pieces at the chosen places, with a ping after a chosen piece.
+fn message_op(
+    kind: MessageKind,
+    data: &[u8],
+    cuts: &[prop::sample::Index],
+    ping: Option<prop::sample::Index>,
+) -> Op {
+    let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(data.len() + 1)).collect();
+    cuts.sort_unstable();
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for cut in cuts.into_iter().chain([data.len()]) {
+        pieces.push(data[start..cut].to_vec());
+        start = cut;
+    }
+    let ping_after = ping.map(|i| i.index(pieces.len()));
+    Op::Message {
+        kind,
+        pieces,
+        ping_after,
+    }
+}
+
 fn op() -> impl Strategy<Value = Op> {
     let text = any::<String>().prop_map(|s| (MessageKind::Text, s.into_bytes()));
     let binary = prop::collection::vec(any::<u8>(), 0..300).prop_map(|b| (MessageKind::Binary, b));
@@ -29,22 +52,7 @@ fn op() -> impl Strategy<Value = Op> {
         prop::collection::vec(any::<prop::sample::Index>(), 0..4),
         any::<Option<prop::sample::Index>>(),
     )
-        .prop_map(|((kind, data), cuts, ping)| {
-            let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(data.len() + 1)).collect();
-            cuts.sort_unstable();
-            let mut pieces = Vec::new();
-            let mut start = 0;
-            for cut in cuts.into_iter().chain([data.len()]) {
-                pieces.push(data[start..cut].to_vec());
-                start = cut;
-            }
-            let ping_after = ping.map(|i| i.index(pieces.len()));
-            Op::Message {
-                kind,
-                pieces,
-                ping_after,
-            }
-        });
+        .prop_map(|((kind, data), cuts, ping)| message_op(kind, &data, &cuts, ping));
     prop_oneof![4 => message, 1 => prop::collection::vec(any::<u8>(), 0..=125).prop_map(Op::Ping)]
 }
 
@@ -92,16 +100,21 @@ fn encode(role: Role, ops: &[Op], frame_size: usize) -> (Vec<u8>, Vec<Ev>) {
     (sender.take_transmit(), expected)
 }
 
-/// Decodes `bytes` fed in pieces of the given sizes (cycled).
-fn decode(role: Role, mode: ReceiveMode, bytes: &[u8], sizes: &[usize]) -> Vec<Ev> {
+/// An open connection of `role` receiving in `mode`.
+fn receiver(role: Role, mode: ReceiveMode) -> Connection {
     let config = Config::default().receive_mode(mode).ping_interval(None);
-    let mut receiver = Connection::open(
+    Connection::open(
         role,
         Negotiated::default(),
         config,
         FixedEntropy::new(4),
         Instant::ZERO,
-    );
+    )
+}
+
+/// Decodes `bytes` fed in pieces of the given sizes (cycled).
+fn decode(role: Role, mode: ReceiveMode, bytes: &[u8], sizes: &[usize]) -> Vec<Ev> {
+    let mut receiver = receiver(role, mode);
     let mut got = Vec::new();
     let mut rest = bytes;
     let mut sizes = sizes.iter().cycle();
@@ -162,14 +175,7 @@ proptest! {
 /// at most the size given (cycled) and never more than offered. Large frames then go straight
 /// into the assembly buffer.
 fn decode_reads(role: Role, mode: ReceiveMode, bytes: &[u8], sizes: &[usize]) -> Vec<Ev> {
-    let config = Config::default().receive_mode(mode).ping_interval(None);
-    let mut receiver = Connection::open(
-        role,
-        Negotiated::default(),
-        config,
-        FixedEntropy::new(4),
-        Instant::ZERO,
-    );
+    let mut receiver = receiver(role, mode);
     let mut got = Vec::new();
     let mut rest = bytes;
     let mut sizes = sizes.iter().cycle();
@@ -206,22 +212,7 @@ fn large_op() -> impl Strategy<Value = Op> {
         prop::collection::vec(any::<prop::sample::Index>(), 0..3),
         any::<Option<prop::sample::Index>>(),
     )
-        .prop_map(|((kind, data), cuts, ping)| {
-            let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(data.len() + 1)).collect();
-            cuts.sort_unstable();
-            let mut pieces = Vec::new();
-            let mut start = 0;
-            for cut in cuts.into_iter().chain([data.len()]) {
-                pieces.push(data[start..cut].to_vec());
-                start = cut;
-            }
-            let ping_after = ping.map(|i| i.index(pieces.len()));
-            Op::Message {
-                kind,
-                pieces,
-                ping_after,
-            }
-        })
+        .prop_map(|((kind, data), cuts, ping)| message_op(kind, &data, &cuts, ping))
 }
 
 proptest! {

@@ -9,8 +9,8 @@ use super::*;
 use crate::frame::{FrameHeader, apply_mask};
 use crate::{FixedEntropy, ProtocolError, ReceiveMode};
 
-const T0: Instant = Instant::ZERO;
-const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+pub(super) const T0: Instant = Instant::ZERO;
+pub(super) const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
 /// An owned copy of an event, for assertions.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,11 +25,11 @@ enum Ev {
     Failed(ConnectionError),
 }
 
-fn config() -> Config {
+pub(super) fn config() -> Config {
     Config::default().ping_interval(None)
 }
 
-fn open(role: Role, config: Config) -> Connection {
+pub(super) fn open(role: Role, config: Config) -> Connection {
     Connection::open(
         role,
         Negotiated::default(),
@@ -39,11 +39,11 @@ fn open(role: Role, config: Config) -> Connection {
     )
 }
 
-fn server() -> Connection {
+pub(super) fn server() -> Connection {
     open(Role::Server, config())
 }
 
-fn client() -> Connection {
+pub(super) fn client() -> Connection {
     open(Role::Client, config())
 }
 
@@ -66,16 +66,16 @@ fn events(conn: &mut Connection) -> Vec<Ev> {
 }
 
 /// A frame as a client sends it (masked with `KEY`); `b0` is the whole first byte.
-fn masked(b0: u8, payload: &[u8]) -> Vec<u8> {
+pub(super) fn masked(b0: u8, payload: &[u8]) -> Vec<u8> {
     frame(b0, payload, Some(KEY))
 }
 
 /// A frame as a server sends it (unmasked).
-fn unmasked(b0: u8, payload: &[u8]) -> Vec<u8> {
+pub(super) fn unmasked(b0: u8, payload: &[u8]) -> Vec<u8> {
     frame(b0, payload, None)
 }
 
-fn frame(b0: u8, payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
+pub(super) fn frame(b0: u8, payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
     let header = FrameHeader {
         fin: b0 & 0x80 != 0,
         rsv: Rsv::from_header_byte(b0),
@@ -94,12 +94,13 @@ fn frame(b0: u8, payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
     out
 }
 
-/// Splits output into (first byte, unmasked payload) per frame.
-fn frames(mut bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
+/// Splits output into (first byte, unmasked payload) per frame; panics on a truncated frame.
+pub(super) fn frames(mut bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
     let mut out = Vec::new();
     while !bytes.is_empty() {
-        let (h, n) = FrameHeader::decode(bytes).unwrap().unwrap();
+        let (h, n) = FrameHeader::decode(bytes).unwrap().expect("a whole header");
         let len = h.payload_len as usize;
+        assert!(bytes.len() >= n + len, "truncated frame");
         let mut payload = bytes[n..n + len].to_vec();
         if let Some(key) = h.mask {
             apply_mask(&mut payload, key, 0);
@@ -111,7 +112,7 @@ fn frames(mut bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
     out
 }
 
-fn close_payload(code: u16, reason: &str) -> Vec<u8> {
+pub(super) fn close_payload(code: u16, reason: &str) -> Vec<u8> {
     let mut p = code.to_be_bytes().to_vec();
     p.extend_from_slice(reason.as_bytes());
     p

@@ -4,16 +4,9 @@ use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
+use super::tests::{T0, client, close_payload, config, frames, masked, open, server, unmasked};
 use super::*;
-use crate::frame::{FrameHeader, apply_mask};
 use crate::{FixedEntropy, ReceiveMode};
-
-const T0: Instant = Instant::ZERO;
-const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
-
-fn config() -> Config {
-    Config::default().ping_interval(None)
-}
 
 /// Without compression, whatever the features.
 fn plain_config() -> Config {
@@ -21,24 +14,6 @@ fn plain_config() -> Config {
     #[cfg(feature = "deflate")]
     let config = config.deflate(None);
     config
-}
-
-fn open(role: Role, config: Config) -> Connection {
-    Connection::open(
-        role,
-        Negotiated::default(),
-        config,
-        FixedEntropy::new(9),
-        T0,
-    )
-}
-
-fn server() -> Connection {
-    open(Role::Server, config())
-}
-
-fn client() -> Connection {
-    open(Role::Client, config())
 }
 
 /// Bytes that differ from their neighbours (and repeat only every 251), so a payload written
@@ -54,64 +29,11 @@ fn text(len: usize) -> String {
         .collect()
 }
 
-/// A frame as a client sends it (masked with `KEY`); `b0` is the whole first byte.
-fn masked(b0: u8, payload: &[u8]) -> Vec<u8> {
-    frame(b0, payload, Some(KEY))
-}
-
-/// A frame as a server sends it (unmasked).
-fn unmasked(b0: u8, payload: &[u8]) -> Vec<u8> {
-    frame(b0, payload, None)
-}
-
-fn frame(b0: u8, payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
-    let header = FrameHeader {
-        fin: b0 & 0x80 != 0,
-        rsv: Rsv::from_header_byte(b0),
-        opcode: OpCode::from_bits(b0 & 0x0f).unwrap(),
-        mask,
-        payload_len: payload.len() as u64,
-    };
-    let mut head = [0; 14];
-    let n = header.encode(&mut head);
-    let mut out = head[..n].to_vec();
-    let start = out.len();
-    out.extend_from_slice(payload);
-    if let Some(key) = mask {
-        apply_mask(&mut out[start..], key, 0);
-    }
-    out
-}
-
-/// Splits output into (first byte, unmasked payload) per frame; panics on a truncated frame.
-fn frames(mut bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
-    let mut out = Vec::new();
-    while !bytes.is_empty() {
-        let (h, n) = FrameHeader::decode(bytes).unwrap().expect("a whole header");
-        let len = h.payload_len as usize;
-        assert!(bytes.len() >= n + len, "truncated frame");
-        let mut payload = bytes[n..n + len].to_vec();
-        if let Some(key) = h.mask {
-            apply_mask(&mut payload, key, 0);
-        }
-        let b0 = (u8::from(h.fin) << 7) | h.rsv.bits() | h.opcode.bits();
-        out.push((b0, payload));
-        bytes = &bytes[n + len..];
-    }
-    out
-}
-
 /// The 10-byte header of an unmasked final frame with a 64-bit length.
 fn header64(b0: u8, len: usize) -> Vec<u8> {
     let mut h = vec![b0, 127];
     h.extend_from_slice(&(len as u64).to_be_bytes());
     h
-}
-
-fn close_payload(code: u16, reason: &str) -> Vec<u8> {
-    let mut p = code.to_be_bytes().to_vec();
-    p.extend_from_slice(reason.as_bytes());
-    p
 }
 
 /// What one `poll_transmit` gave.
