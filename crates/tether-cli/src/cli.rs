@@ -32,7 +32,9 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a WebSocket server (echo or broadcast chat room) with a web page at `/`.
+    /// Run a WebSocket server (echo or broadcast chat room) with a web page at `/`. Ctrl-C
+    /// closes every client with 1001 ("server shutting down"), waits up to 5 s for their
+    /// answers, then exits.
     #[command(after_help = EXIT_CODES)]
     Serve(ServeArgs),
     /// Connect to a WebSocket: stdin lines are sent, received messages printed.

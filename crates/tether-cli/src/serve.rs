@@ -12,7 +12,8 @@ use tether_tokio::{
     SocketConfig, Transport, accept_with,
 };
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinSet;
 use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
@@ -26,6 +27,11 @@ use crate::page;
 const HANDSHAKE: Duration = Duration::from_secs(10);
 /// Messages a slow broadcast listener may fall behind before it misses some.
 const ROOM_BACKLOG: usize = 4096;
+/// On Ctrl-C, how long clients have to answer the 1001 close before the server exits anyway.
+const SHUTDOWN: Duration = Duration::from_secs(5);
+
+/// The reason of the close frame every client gets on Ctrl-C.
+const SHUTTING_DOWN: &str = "server shutting down";
 
 /// A message for the whole room.
 #[derive(Debug)]
@@ -44,6 +50,8 @@ struct Server {
     page: String,
     room: broadcast::Sender<Arc<Shared>>,
     tls: Option<TlsAcceptor>,
+    /// Turns true on Ctrl-C: every connection then closes with 1001.
+    stopping: watch::Sender<bool>,
 }
 
 /// How a WebSocket connection ended.
@@ -52,6 +60,8 @@ enum Ended {
     Peer(Option<CloseFrame>),
     /// It was idle past `--idle-timeout` and we closed it (the client's answer).
     Idle(Result<CloseFrame, Error>),
+    /// The server is shutting down and closed it with 1001 (the client's answer).
+    Shutdown(Result<CloseFrame, Error>),
     /// It failed.
     Failed(Error),
 }
@@ -99,20 +109,29 @@ pub async fn run(args: ServeArgs) -> Result<u8, CliError> {
         page: page::render(args.mode),
         room: broadcast::channel(ROOM_BACKLOG).0,
         tls,
+        stopping: watch::channel(false).0,
     });
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
+    let mut connections = JoinSet::new();
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
+            // Forget connections that ended.
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             _ = &mut ctrl_c => {
-                info!("interrupted, shutting down");
+                info!(connections = connections.len(), "interrupted: closing connections with 1001");
+                server.stopping.send_replace(true);
+                let all_closed = async { while connections.join_next().await.is_some() {} };
+                if timeout(SHUTDOWN, all_closed).await.is_err() {
+                    warn!(left = connections.len(), "clients did not answer the close in time");
+                }
                 return Ok(errors::OK);
             }
         };
         match accepted {
             Ok((tcp, peer)) => {
-                tokio::spawn(handle(tcp, peer, Arc::clone(&server)));
+                connections.spawn(handle(tcp, peer, Arc::clone(&server)));
             }
             Err(e) => {
                 // Out of file descriptors, say: keep serving the connections we have.
@@ -235,9 +254,10 @@ async fn connection<S: Transport + 'static>(mut io: S, peer: SocketAddr, server:
     };
     let protocol = ws.info().protocol;
     info!(%peer, %path, protocol = protocol.as_deref().unwrap_or("-"), "open");
+    let stopping = server.stopping.subscribe();
     let ended = match server.mode {
-        Mode::Echo => echo(ws).await,
-        Mode::Broadcast => broadcast(ws, &server.room).await,
+        Mode::Echo => echo(ws, stopping).await,
+        Mode::Broadcast => broadcast(ws, &server.room, stopping).await,
     };
     log_end(peer, ended);
 }
@@ -290,10 +310,21 @@ async fn web<S: Transport>(mut io: S, head: &Head, peer: SocketAddr, server: &Se
 
 /// Echo: every message straight back. `recv_into` reuses one buffer, `feed_as` queues the
 /// answer; queued answers go out in one write when no more input is ready.
-async fn echo<S: Transport>(mut ws: MessageSocket<S>) -> Ended {
+async fn echo<S: Transport>(
+    mut ws: MessageSocket<S>,
+    mut stopping: watch::Receiver<bool>,
+) -> Ended {
     let mut buf = Vec::new();
     loop {
-        match ws.recv_into(&mut buf).await {
+        // `recv_into` is cancel safe: a shutdown in between loses no message.
+        let received = tokio::select! {
+            received = ws.recv_into(&mut buf) => Some(received),
+            _ = stopping.wait_for(|s| *s) => None,
+        };
+        let Some(received) = received else {
+            return Ended::Shutdown(ws.close(CloseCode::GOING_AWAY, SHUTTING_DOWN).await);
+        };
+        match received {
             Ok(Some(kind)) => {
                 if let Err(e) = ws.feed_as(kind, &buf).await {
                     return Ended::Failed(e);
@@ -312,13 +343,21 @@ async fn echo<S: Transport>(mut ws: MessageSocket<S>) -> Ended {
 async fn broadcast<S: Transport + 'static>(
     ws: MessageSocket<S>,
     room: &broadcast::Sender<Arc<Shared>>,
+    mut stopping: watch::Receiver<bool>,
 ) -> Ended {
     let listener = room.subscribe();
     let (mut reader, writer) = ws.into_split();
     let forwarding = tokio::spawn(forward(listener, writer));
     let mut buf = Vec::new();
     let ended = loop {
-        match reader.recv_into(&mut buf).await {
+        let received = tokio::select! {
+            received = reader.recv_into(&mut buf) => Some(received),
+            _ = stopping.wait_for(|s| *s) => None,
+        };
+        let Some(received) = received else {
+            break Ended::Shutdown(reader.close(CloseCode::GOING_AWAY, SHUTTING_DOWN).await);
+        };
+        match received {
             Ok(Some(kind)) => {
                 let data = buf.clone();
                 // Err only when nobody listens, and we do.
@@ -380,6 +419,10 @@ fn log_end(peer: SocketAddr, ended: Ended) {
         Ended::Idle(answer) => info!(
             %peer, code = 1001, reason = "idle timeout",
             answered = answer.is_ok(), "closed idle connection"
+        ),
+        Ended::Shutdown(answer) => info!(
+            %peer, code = 1001, reason = SHUTTING_DOWN,
+            answered = answer.is_ok(), "closed for shutdown"
         ),
         Ended::Failed(Error::ConnectionClosed { code, reason }) => {
             info!(%peer, code = code.as_u16(), reason = ?reason, "connection lost");

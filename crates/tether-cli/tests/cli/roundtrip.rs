@@ -236,3 +236,51 @@ fn interactive_stdin_keeps_the_connection_open() {
     drop(stdin);
     assert!(client.wait_for(T));
 }
+
+#[test]
+fn interrupted_server_closes_every_client_with_1001_then_exits_0() {
+    for mode in ["echo", "broadcast"] {
+        let mut server = serve(&["--mode", mode]);
+        // Two clients that stay connected (their stdin stays open).
+        let mut clients: Vec<_> = (0..2)
+            .map(|_| {
+                let mut client = KillOnDrop::spawn(tether().args(["connect", &server.url]));
+                let stderr = lines(client.0.stderr.take().expect("piped"));
+                expect_line(&stderr, "connected to", T);
+                (client, stderr)
+            })
+            .collect();
+        for _ in &clients {
+            expect_line(&server.log, " open ", T);
+        }
+        let pid = server.child.0.id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill -INT");
+        assert!(sent.success());
+        for (client, stderr) in &mut clients {
+            let line = expect_line(stderr, "the server closed the connection", T);
+            assert!(
+                line.contains("1001") && line.contains("server shutting down"),
+                "{mode}: {line}"
+            );
+            let status = client.0.wait().expect("client exits");
+            assert_ne!(status.code(), Some(0), "{mode}: 1001 is not a normal end");
+        }
+        let deadline = std::time::Instant::now() + T;
+        let status = loop {
+            if let Some(status) = server.child.0.try_wait().expect("server status") {
+                break status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{mode}: server still running"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(0), "{mode}");
+        let shut = expect_line(&server.log, "closed for shutdown", T);
+        assert!(shut.contains("answered=true"), "{mode}: {shut}");
+    }
+}
