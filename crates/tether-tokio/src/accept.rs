@@ -1,10 +1,12 @@
 //! The server side: take a connected stream, read the upgrade request, accept or reject.
 
+use std::any::Any;
 use std::sync::Arc;
 
 use tether_net::{Error, SocketConfig, TimeoutKind};
 use tether_proto::handshake::{Accept, Reject, Request};
 use tether_proto::{Config, Connection, Instant, OsEntropy};
+use tokio::net::TcpStream;
 use tokio::time::{Instant as TokioInstant, timeout};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
@@ -39,13 +41,14 @@ use crate::{MessageSocket, StreamSocket, Transport};
 ///
 /// The request is not a valid upgrade (answered with 400/426/... and then
 /// [`Error::Handshake`]), the handshake timed out, or the transport failed.
-pub async fn accept<S: Transport>(stream: S) -> Result<MessageSocket<S>, Error> {
+pub async fn accept<S: Transport + 'static>(stream: S) -> Result<MessageSocket<S>, Error> {
     accept_with(stream, &SocketConfig::default(), |_| Ok(Accept::default())).await
 }
 
 /// Accepts a WebSocket upgrade on `stream`: `on_request` inspects the request (path, headers,
 /// offered subprotocols, credentials) and accepts it, choosing a subprotocol, or rejects it
-/// with any HTTP status.
+/// with any HTTP status. The socket's [`info`](MessageSocket::info) reports both addresses
+/// when `stream` is a `TcpStream` (or TLS over one, with [`accept_tls_with`]).
 ///
 /// ```no_run
 /// use tether_tokio::{accept_with, Accept, Reject, SocketConfig};
@@ -74,7 +77,7 @@ pub async fn accept_with<S, F>(
     on_request: F,
 ) -> Result<MessageSocket<S>, Error>
 where
-    S: Transport,
+    S: Transport + 'static,
     F: FnOnce(&Request) -> Result<Accept, Reject>,
 {
     let driver = server(stream, false, config, config.proto_config(), on_request).await?;
@@ -92,7 +95,7 @@ pub async fn accept_stream_with<S, F>(
     on_request: F,
 ) -> Result<StreamSocket<S>, Error>
 where
-    S: Transport,
+    S: Transport + 'static,
     F: FnOnce(&Request) -> Result<Accept, Reject>,
 {
     let driver = server(
@@ -120,7 +123,7 @@ pub async fn accept_tls_with<S, F>(
     on_request: F,
 ) -> Result<MessageSocket<TlsStream<S>>, Error>
 where
-    S: Transport,
+    S: Transport + 'static,
     F: FnOnce(&Request) -> Result<Accept, Reject>,
 {
     let handshake = TlsAcceptor::from(tls).accept(stream);
@@ -143,16 +146,28 @@ async fn server<S, F>(
     on_request: F,
 ) -> Result<Driver<S>, Error>
 where
-    S: Transport,
+    S: Transport + 'static,
     F: FnOnce(&Request) -> Result<Accept, Reject>,
 {
     let origin = TokioInstant::now();
     let conn = Connection::server(proto, OsEntropy::new(), Instant::ZERO);
-    let addrs = Addrs {
-        tls,
-        ..Addrs::default()
-    };
+    let addrs = addrs_of(&stream, tls);
     let mut driver = Driver::new(conn, stream, origin, config, addrs);
     driver.handshake(on_request).await?;
     Ok(driver)
+}
+
+/// Where `stream` runs, when it is a `TcpStream` or TLS over one (any other transport is the
+/// caller's to describe).
+fn addrs_of<S: Any>(stream: &S, tls: bool) -> Addrs {
+    let any: &dyn Any = stream;
+    let tcp = any.downcast_ref::<TcpStream>().or_else(|| {
+        any.downcast_ref::<TlsStream<TcpStream>>()
+            .map(|s| s.get_ref().0)
+    });
+    Addrs {
+        local: tcp.and_then(|t| t.local_addr().ok()),
+        peer: tcp.and_then(|t| t.peer_addr().ok()),
+        tls,
+    }
 }

@@ -130,3 +130,27 @@ async fn refusal_with_404_is_distinguishable() {
     assert!(e.is_not_found() && !e.is_unauthorized(), "{e:?}");
     assert!(server.await.unwrap().is_err());
 }
+
+#[tokio::test]
+async fn an_accepted_tcp_socket_reports_both_addresses() {
+    let (addr, server) = serve_one(
+        SocketConfig::default(),
+        |_| Ok(Accept::default()),
+        |ws| async move {
+            let mut ws = ws.unwrap();
+            let info = ws.info();
+            echo(&mut ws).await.unwrap();
+            (info.local_addr, info.peer_addr)
+        },
+    )
+    .await;
+    let mut ws = connect_with(&format!("ws://{addr}/"), &SocketConfig::default())
+        .await
+        .unwrap();
+    let client = ws.info();
+    ws.close(CloseCode::NORMAL, "").await.unwrap();
+    let (server_local, server_peer) = server.await.unwrap();
+    assert_eq!(server_local, Some(addr));
+    assert_eq!(server_peer, client.local_addr);
+    assert!(server_peer.is_some());
+}

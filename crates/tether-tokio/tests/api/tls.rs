@@ -44,6 +44,8 @@ pub(crate) async fn tls_echo_server(
         })
         .await?;
         assert!(ws.info().tls);
+        assert_eq!(ws.info().local_addr.map(|a| a.port()), Some(port));
+        assert!(ws.info().peer_addr.is_some());
         let mut buf = Vec::new();
         while let Some(kind) = ws.recv_into(&mut buf).await? {
             ws.feed_as(kind, &buf).await?;
