@@ -73,8 +73,11 @@ pub struct Config {
     /// Time allowed for the closing handshake (our close answered, then the transport closed).
     /// Default: 10 s.
     pub close_timeout: Duration,
-    /// How much free space [`Connection::input_buffer`] offers per read. The input buffer grows
-    /// only as bytes arrive and shrinks back when idle. Default: 16 KiB.
+    /// How much free space [`Connection::input_buffer`] offers a read at least. While reads
+    /// fill what they are offered the offer doubles (up to 1 MiB); the input buffer grows only
+    /// as bytes arrive and shrinks back when idle. Default: 4 KiB, which is most of what an idle
+    /// connection holds (10 000 idle tether-tokio connections: about 11 KB of RSS each, 23 KB
+    /// with 16 KiB), with no throughput change measurable in the loopback benchmark.
     ///
     /// [`Connection::input_buffer`]: crate::Connection::input_buffer
     pub read_size: usize,
@@ -101,7 +104,7 @@ impl Default for Config {
             ping_interval: Some(Duration::from_secs(30)),
             ping_timeout: Duration::from_secs(30),
             close_timeout: Duration::from_secs(10),
-            read_size: 16 << 10,
+            read_size: 4 << 10,
             #[cfg(feature = "deflate")]
             deflate: Some(crate::deflate::DeflateConfig::default()),
         }
