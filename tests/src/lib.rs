@@ -127,5 +127,6 @@ fn transfer(from: &mut Connection, to: &mut Connection, now: Instant, closed: &m
     }
 }
 
+pub mod child;
 pub mod conformance;
 pub mod interop;

@@ -9,19 +9,11 @@ use std::net::TcpListener;
 use std::time::Instant;
 
 use tether_std::{Accept, MessageKind, SocketConfig, accept_with, connect_with};
+use tether_tests::child::{field, run_child, status_kib};
 
 const CHILD_ENV: &str = "TETHER_DEFLATE_BOMB_CHILD";
 const LIMIT: u64 = 8 << 20;
 const GIB: u64 = 1 << 30;
-
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
 
 #[test]
 #[ignore = "run by deflate_bomb_fails_with_1009_near_the_limit in its own process"]
@@ -73,28 +65,8 @@ fn bomb_child() {
 
 #[test]
 fn deflate_bomb_fails_with_1009_near_the_limit() {
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "bomb_child", "--ignored", "--nocapture"])
-        .env(CHILD_ENV, "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "child failed: {stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("BOMB_RESULT"))
-        .unwrap_or_else(|| panic!("no result line in {stdout}"));
-    eprintln!("{line}");
-    let field = |name: &str| -> u64 {
-        line.split_whitespace()
-            .find_map(|f| f.strip_prefix(name))
-            .and_then(|v| v.parse().ok())
-            .unwrap()
-    };
+    let line = run_child("bomb_child", CHILD_ENV, "BOMB_RESULT");
+    let field = |name: &str| field(&line, name);
     // The limit (8 MiB) plus the compressor, decompressor and socket buffers; a bomb that
     // inflated freely would take 1 GiB.
     let growth = field("growth_kib=");

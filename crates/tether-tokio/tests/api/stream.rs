@@ -3,6 +3,8 @@
 
 use std::time::Instant as StdInstant;
 
+use tether_tests::child::{field, run_child, status_kib};
+
 use tether_tokio::{
     Accept, CloseCode, MessageKind, SocketConfig, accept_stream_with, connect_stream_with,
     connect_with,
@@ -56,15 +58,6 @@ async fn stream_socket_round_trips_bytes_through_tokio_io_copy() {
 
 const GIB: u64 = 1 << 30;
 const CHILD_ENV: &str = "TETHER_TOKIO_GIB_CHILD";
-
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
 
 /// Runs in a child process (see below), so other tests' memory does not count.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,27 +116,8 @@ async fn gib_child() {
 
 #[test]
 fn stream_of_1_gib_runs_in_constant_memory() {
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "stream::gib_child", "--ignored", "--nocapture"])
-        .env(CHILD_ENV, "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "child failed: {stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("GIB_RESULT"))
-        .unwrap_or_else(|| panic!("no result line in {stdout}"));
-    eprintln!("{line}");
-    let growth: u64 = line
-        .split_whitespace()
-        .find_map(|f| f.strip_prefix("growth_kib="))
-        .and_then(|v| v.parse().ok())
-        .unwrap();
+    let line = run_child("stream::gib_child", CHILD_ENV, "GIB_RESULT");
+    let growth = field(&line, "growth_kib=");
     assert!(
         growth < 64 << 10,
         "peak RSS grew by {growth} KiB over a 1 GiB transfer"
