@@ -11,9 +11,10 @@ pub enum ReceiveMode {
     /// [`Config::max_message_size`].
     #[default]
     Message,
-    /// Pieces of messages as they arrive ([`Event::Data`](crate::Event::Data)), with a flag on
-    /// the last piece. Memory stays constant however large a message is.
-    Partial,
+    /// Chunks of messages as they arrive ([`Event::Chunk`](crate::Event::Chunk)), with a flag on
+    /// the last chunk. Memory stays constant however large a message is.
+    #[doc(alias = "PartialMessage")]
+    Chunks,
 }
 
 /// Settings for a [`Connection`](crate::Connection).
@@ -27,7 +28,7 @@ pub enum ReceiveMode {
 ///
 /// let config = Config::default()
 ///     .max_message_size(1 << 20)
-///     .receive_mode(ReceiveMode::Partial)
+///     .receive_mode(ReceiveMode::Chunks)
 ///     .ping_interval(Some(Duration::from_secs(20)));
 /// assert_eq!(config.max_message_size, 1 << 20);
 /// ```
@@ -51,24 +52,32 @@ pub struct Config {
     /// [`max_frame_size`](Self#structfield.max_frame_size) accepts by default.
     pub send_frame_size: usize,
     /// Output buffered but not yet written above which [`Connection::is_writable`] turns false,
-    /// so the adapter stops taking new messages until the transport catches up. Default: 1 MiB.
+    /// so the adapter stops taking new messages until the transport catches up (and a
+    /// non-blocking send fails at once). While the output is above it, answers to a flood of
+    /// pings are coalesced into one pong. Default: 1 MiB.
     ///
     /// [`Connection::is_writable`]: crate::Connection::is_writable
-    pub output_high_water: usize,
+    #[doc(alias = "OutboundBufferSizeInBytes")]
+    pub outbound_high_water: usize,
     /// Answer pings with pongs automatically (RFC 6455 §5.5.2 requires an answer; turn this off
     /// only to answer with [`Connection::send_pong`] yourself). Default: on.
     ///
     /// [`Connection::send_pong`]: crate::Connection::send_pong
     pub auto_pong: bool,
-    /// Whole messages or pieces. Default: [`ReceiveMode::Message`].
+    /// Whole messages or chunks. Default: [`ReceiveMode::Message`].
     pub receive_mode: ReceiveMode,
     /// Time allowed for the opening handshake. Default: 10 s.
     pub handshake_timeout: Option<Duration>,
-    /// Send a ping after this long without receiving anything. `None` turns keepalive off.
-    /// Default: 30 s.
+    /// Keepalive: send a ping after this long without receiving anything. A peer that answers
+    /// pings, or sends anything, is never dropped; one that stays silent fails the connection
+    /// [`ping_timeout`](Self#structfield.ping_timeout) after the ping. `None` turns keepalive
+    /// off. Default: 30 s.
+    #[doc(alias = "keepalive")]
+    #[doc(alias = "DesiredUnsolicitedPongInterval")]
     pub ping_interval: Option<Duration>,
-    /// After a keepalive ping, fail the connection if nothing at all arrives within this time.
-    /// Default: 30 s.
+    /// After a keepalive ping, fail the connection (close code 1011,
+    /// [`ConnectionError::KeepaliveTimeout`](crate::ConnectionError::KeepaliveTimeout)) if
+    /// nothing at all arrives within this time. Default: 30 s.
     pub ping_timeout: Duration,
     /// Time allowed for the closing handshake (our close answered, then the transport closed).
     /// Default: 10 s.
@@ -97,7 +106,7 @@ impl Default for Config {
             max_fragments: 1 << 17,
             handshake_limits: Limits::default(),
             send_frame_size: 16 << 20,
-            output_high_water: 1 << 20,
+            outbound_high_water: 1 << 20,
             auto_pong: true,
             receive_mode: ReceiveMode::Message,
             handshake_timeout: Some(Duration::from_secs(10)),
@@ -147,10 +156,10 @@ impl Config {
         self
     }
 
-    /// Sets [`output_high_water`](Self#structfield.output_high_water).
+    /// Sets [`outbound_high_water`](Self#structfield.outbound_high_water).
     #[must_use]
-    pub fn output_high_water(mut self, bytes: usize) -> Self {
-        self.output_high_water = bytes;
+    pub fn outbound_high_water(mut self, bytes: usize) -> Self {
+        self.outbound_high_water = bytes;
         self
     }
 

@@ -86,7 +86,7 @@ pub enum ConnectionError {
     /// The opening handshake did not finish within the configured time.
     #[error("opening handshake timed out")]
     HandshakeTimeout,
-    /// The peer sent nothing within the keepalive timeout after a ping.
+    /// The peer sent nothing within the keepalive timeout after a ping; 1011 was sent.
     #[error("peer did not answer a keepalive ping in time")]
     KeepaliveTimeout,
     /// The peer did not answer our close frame within the close timeout.
@@ -114,9 +114,10 @@ impl ConnectionError {
             Self::MessageTooBig { .. }
             | Self::FrameTooBig { .. }
             | Self::TooManyFragments { .. } => CloseCode::TOO_BIG,
+            // Python `websockets` closes a connection whose keepalive pong is late with 1011 too.
+            Self::KeepaliveTimeout => CloseCode::INTERNAL_ERROR,
             Self::Handshake(_)
             | Self::HandshakeTimeout
-            | Self::KeepaliveTimeout
             | Self::CloseTimeout
             | Self::Refused { .. }
             | Self::Abnormal => CloseCode::ABNORMAL,
@@ -134,9 +135,13 @@ pub enum SendError {
     /// A close frame was already sent or the connection has failed; nothing more may be sent.
     #[error("connection is closing or closed")]
     Closed,
-    /// Control frame payloads (ping, pong, close reason) are limited to 125 bytes.
-    #[error("control payload of {0} bytes exceeds 125")]
+    /// Ping and pong payloads are limited to 125 bytes (§5.5).
+    #[error("ping or pong payload of {0} bytes exceeds 125")]
     ControlPayloadTooLong(usize),
+    /// A close reason is limited to 123 bytes ([`MAX_REASON_LEN`](crate::MAX_REASON_LEN): the
+    /// close frame's 125 minus the 2-byte code).
+    #[error("close reason of {0} bytes exceeds 123")]
+    ReasonTooLong(usize),
     /// The close code may not be sent (1005, 1006, 1015, or outside the allowed ranges).
     #[error("close code {0} may not be sent")]
     InvalidCloseCode(u16),

@@ -1,48 +1,14 @@
 //! What the connection tells the application.
 
 use crate::CloseFrame;
+use crate::MessageKind;
 use crate::error::ConnectionError;
 use crate::handshake::Request;
 
-/// The type of a data message.
-#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
-pub enum MessageKind {
-    /// UTF-8 text (opcode 0x1).
-    Text,
-    /// Binary data (opcode 0x2).
-    Binary,
-}
-
-/// A whole received message, borrowed from the connection's buffers until the next call to
-/// [`Connection::poll_event`](crate::Connection::poll_event).
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub enum Message<'a> {
-    /// A text message, already checked to be valid UTF-8.
-    Text(&'a str),
-    /// A binary message.
-    Binary(&'a [u8]),
-}
-
-impl<'a> Message<'a> {
-    /// The payload bytes.
-    pub fn as_bytes(&self) -> &'a [u8] {
-        match *self {
-            Self::Text(s) => s.as_bytes(),
-            Self::Binary(b) => b,
-        }
-    }
-
-    /// The message type.
-    pub fn kind(&self) -> MessageKind {
-        match self {
-            Self::Text(_) => MessageKind::Text,
-            Self::Binary(_) => MessageKind::Binary,
-        }
-    }
-}
-
 /// Something that happened on a connection. Payloads are borrowed from the connection and valid
-/// until the next call to [`Connection::poll_event`](crate::Connection::poll_event).
+/// until the next call to [`Connection::poll_event`](crate::Connection::poll_event);
+/// [`Connection::take_message`](crate::Connection::take_message) moves a whole message out as an
+/// owned [`Message`](crate::Message).
 #[non_exhaustive]
 #[derive(Debug)]
 pub enum Event<'a> {
@@ -50,22 +16,30 @@ pub enum Event<'a> {
     /// [`Connection::accept`](crate::Connection::accept) or
     /// [`Connection::reject`](crate::Connection::reject).
     Request(&'a Request),
-    /// The opening handshake completed; messages may flow. The negotiated subprotocol and
-    /// extensions are available from the connection.
+    /// The opening handshake completed; messages may flow. What was negotiated is in
+    /// [`Connection::negotiated`](crate::Connection::negotiated).
     Open,
-    /// A whole message ([`ReceiveMode::Message`](crate::ReceiveMode::Message)).
-    Message(Message<'a>),
-    /// A piece of a message ([`ReceiveMode::Partial`](crate::ReceiveMode::Partial)). Text
-    /// pieces are valid UTF-8 as a sequence, but a piece may end in the middle of a character.
-    Data {
+    /// A whole message ([`ReceiveMode::Message`](crate::ReceiveMode::Message)). Text is valid
+    /// UTF-8.
+    Message {
+        /// Text or binary.
+        kind: MessageKind,
+        /// The payload.
+        data: &'a [u8],
+    },
+    /// A chunk of a message, as it arrived ([`ReceiveMode::Chunks`](crate::ReceiveMode::Chunks)).
+    /// The chunks of a text message are valid UTF-8 together, but one may end inside a
+    /// character.
+    Chunk {
         /// The message's type.
         kind: MessageKind,
-        /// The next bytes of the message; may be empty on the last piece.
-        payload: &'a [u8],
-        /// Whether this is the message's last piece.
+        /// The next bytes of the message; may be empty on the last chunk.
+        data: &'a [u8],
+        /// Whether this is the message's last chunk.
         fin: bool,
     },
-    /// A ping arrived (already answered when `auto_pong` is on).
+    /// A ping arrived. Its pong is already queued (unless
+    /// [`Config::auto_pong`](crate::Config#structfield.auto_pong) is off).
     Ping(&'a [u8]),
     /// A pong arrived.
     Pong(&'a [u8]),

@@ -43,20 +43,26 @@ mod entropy;
 mod error;
 mod event;
 mod extension;
+mod message;
 pub mod frame;
 pub mod handshake;
+#[cfg(any(test, feature = "__testkit"))]
+pub mod testkit;
 mod time;
 mod utf8;
 
 pub use close::{CloseCode, CloseFrame, MAX_REASON_LEN};
 pub use config::{Config, ReceiveMode};
-pub use connection::Connection;
+pub use connection::{Connection, PreparedMessage, SendOptions};
 #[cfg(feature = "std")]
 pub use entropy::OsEntropy;
 pub use entropy::{Entropy, FixedEntropy};
 pub use error::{ConnectionError, ProtocolError, SendError};
-pub use event::{Event, Message, MessageKind};
+pub use event::Event;
+pub use message::{InvalidText, Message, MessageKind};
 pub use extension::{Decoded, Extension, ExtensionError};
+/// Shared, reference-counted bytes: message payloads are [`Bytes`].
+pub use bytes::{self, Bytes};
 pub use time::Instant;
 
 /// Which end of the connection this endpoint is.

@@ -75,11 +75,18 @@ impl Assembly {
         self.buf = buf;
     }
 
-    /// Swaps the gathered message into `buf`; what `buf` held becomes space for the next
-    /// message (initialized, so direct reads reuse it without zeroing).
-    pub(crate) fn swap_into(&mut self, buf: &mut Vec<u8>) {
+    /// Takes the gathered message out as a `Vec` of its own length; the next message is
+    /// gathered in a new buffer (or one given back by [`reuse`](Self::reuse)).
+    pub(crate) fn take(&mut self) -> Vec<u8> {
         self.buf.truncate(self.len);
-        core::mem::swap(&mut self.buf, buf);
         self.len = 0;
+        core::mem::take(&mut self.buf)
+    }
+
+    /// Gathers the next message in `buf` (all of it initialized space, so direct reads fill
+    /// it without zeroing). Only while nothing is gathered.
+    pub(crate) fn reuse(&mut self, buf: Vec<u8>) {
+        debug_assert_eq!(self.len, 0);
+        self.buf = buf;
     }
 }

@@ -69,6 +69,5 @@ impl Core {
     pub(super) fn install_deflate(&mut self, params: DeflateParams, config: &DeflateConfig) {
         let role: Role = self.role;
         self.extension = Some(Box::new(Deflate::new(params, role, config)));
-        self.deflate = Some(params);
     }
 }

@@ -1,233 +1,54 @@
-//! The inbound side: the input buffer, frame decoding, message assembly.
+//! Decoding: frames out of the input buffer, checked against the state and the limits, and
+//! turned into messages or chunks (through the extension, when one transformed them).
 //!
-//! Input is unmasked in place in the buffer it was read into. A data frame that is complete in
-//! the buffer and is a whole message is handed out from there without a copy; a message that
-//! arrives in several frames or several reads is copied once, into the assembly buffer, as its
-//! bytes arrive — never reserved from a length the peer declared.
+//! Text is checked in one place, [`check_text`], piece by piece as it arrives, so a connection
+//! fails at the first invalid byte (§8.1) and no message is checked twice.
 
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use super::assembly::Assembly;
-use super::{Core, HandshakeState, State};
-use crate::close::{CloseFrame, CloseParseError};
+use super::input::Input;
+use super::{Core, State};
 use crate::error::{ConnectionError, ProtocolError};
 use crate::extension::{Decoded, Extension, ExtensionError};
 use crate::frame::{FrameHeader, OpCode, Rsv, apply_mask};
 use crate::utf8::Utf8Validator;
 use crate::{MessageKind, ReceiveMode};
 
-/// Received bytes not yet decoded, and the buffers messages are assembled in.
-#[derive(Debug, Default)]
-pub(crate) struct Input {
-    /// `buf[start..end]` holds bytes not yet decoded; `buf[end..]` is free space to read into.
-    pub(crate) buf: Vec<u8>,
-    pub(crate) start: usize,
-    pub(crate) end: usize,
-    /// A message being assembled from several pieces.
-    pub(crate) assembly: Assembly,
-    /// The whole message the last poll handed out; forgotten at the next poll or input.
-    pub(crate) emitted: Emitted,
-    /// Output of an extension's decoder in partial mode.
-    pub(crate) scratch: Vec<u8>,
-    /// Free space the next read is offered, beyond `Config::read_size`: doubles while reads fill
-    /// what they are offered (bytes are arriving faster than one read takes them), halves when
-    /// they use less than a quarter. Grown only by bytes that arrived, never by a declared
-    /// length.
-    read_hint: usize,
-    /// Free space the last [`spare`](Self::spare) offered, until its [`commit`](Self::commit).
-    offered: usize,
-    /// Set while a read goes straight into `assembly`: the space offered (see
-    /// [`Core::prepare_direct_read`]).
-    direct: Option<usize>,
-    /// A large frame ended in a direct read: the next read into `buf` is kept small (see
-    /// [`SMALL_READ_AFTER`]).
-    after_direct: bool,
-}
-
-/// Where the whole message handed out by the last poll is.
-#[derive(Debug, Default)]
-pub(crate) enum Emitted {
-    #[default]
-    None,
-    /// In `Input::buf`.
-    Buf(Range<usize>),
-    /// In `Input::assembly`.
-    Assembly,
-}
-
-/// The buffers shrink back to this after a large message, so idle connections stay small.
-const KEEP_CAPACITY: usize = 1 << 20;
-
-/// The most free space one read is offered while reads keep filling the buffer.
-const MAX_READ: usize = 1 << 20;
-
-/// A read goes straight into the assembly buffer when at least this much of a large frame's
-/// payload is still to come (and nothing else is buffered): the payload is then unmasked where
-/// it landed, never copied.
-const DIRECT_MIN: u64 = 32 << 10;
-
-/// After a frame at least this large arrived by direct reads, the next read into the input
-/// buffer is kept to `Config::read_size`: what comes with the next header is copied, and for
-/// frames this large a read of its own for the rest costs less than the copy. (Smaller frames
-/// gain more from reading many at once.)
-const SMALL_READ_AFTER: u64 = 256 << 10;
-
-/// Most bytes an extension decodes into one piece of partial mode, so a small compressed piece
-/// that inflates a lot is handed out in steps and memory stays constant.
-pub(crate) const PARTIAL_DECODE_STEP: usize = 64 << 10;
-
-impl Input {
-    /// Undecoded bytes.
-    pub(crate) fn pending(&self) -> &[u8] {
-        &self.buf[self.start..self.end]
-    }
-
-    /// Free space to read into: at least `read_size` bytes, more while reads keep filling what
-    /// they are offered (up to [`MAX_READ`]). Undecoded bytes move to the front first.
-    pub(crate) fn spare(&mut self, read_size: usize) -> &mut [u8] {
-        if core::mem::take(&mut self.after_direct) {
-            // A large frame before came by direct reads, so this one is likely large too: read
-            // little more than its header here (what comes with it is copied), and the rest
-            // of its payload goes straight to the assembly buffer. The hint is left alone.
-            self.make_room(read_size);
-            self.offered = 0;
-            return &mut self.buf[self.end..self.end + read_size];
-        }
-        let want = self.read_want(read_size);
-        self.make_room(want);
-        self.offered = self.buf.len() - self.end;
-        &mut self.buf[self.end..]
-    }
-
-    /// Where the next read goes: the assembly buffer when a direct read was prepared, else the
-    /// input buffer's free space (see [`spare`](Self::spare)).
-    pub(crate) fn read_space(&mut self, read_size: usize) -> &mut [u8] {
-        match self.direct {
-            Some(want) => self.assembly.spare(want),
-            None => self.spare(read_size),
-        }
-    }
-
-    /// Marks `n` bytes of the space from [`spare`](Self::spare) as filled.
-    pub(crate) fn commit(&mut self, n: usize) {
-        self.end = (self.end + n).min(self.buf.len());
-        self.adapt(n);
-    }
-
-    /// How much the next read is offered: at least `read_size`, more while reads keep filling
-    /// what they are offered (up to [`MAX_READ`]).
-    fn read_want(&self, read_size: usize) -> usize {
-        self.read_hint.clamp(read_size, MAX_READ.max(read_size))
-    }
-
-    /// Adjusts the read hint to a read of `n` bytes.
-    fn adapt(&mut self, n: usize) {
-        let offered = core::mem::take(&mut self.offered);
-        if offered > 0 && n >= offered {
-            self.read_hint = offered.saturating_mul(2).min(MAX_READ);
-        } else if n < offered / 4 {
-            self.read_hint /= 2;
-        }
-    }
-
-    /// Forgets a direct read prepared but not made (input is arriving another way).
-    fn cancel_direct(&mut self) {
-        self.direct = None;
-    }
-
-    /// Appends bytes (not a read: the read size is left alone).
-    pub(crate) fn push(&mut self, data: &[u8]) {
-        self.cancel_direct();
-        self.make_room(data.len());
-        self.buf[self.end..self.end + data.len()].copy_from_slice(data);
-        self.end += data.len();
-    }
-
-    /// Makes `buf[end..]` at least `want` bytes long, first moving undecoded bytes to the front
-    /// when that makes the room; releases a large buffer once it is empty and reads are small.
-    fn make_room(&mut self, want: usize) {
-        // Bytes may move: a message handed out is forgotten.
-        self.release();
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-            if self.buf.len() > 2 * want {
-                self.buf = Vec::new();
-            }
-            if self.assembly.is_empty() {
-                self.assembly.clear_and_shrink(KEEP_CAPACITY.max(2 * want));
-            }
-        } else if self.start > 0 && self.buf.len() - self.end < want {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-        }
-        if self.buf.len() - self.end < want {
-            self.buf.resize(self.end + want, 0);
-        }
-    }
-
-    /// Forgets a message handed out at the previous poll.
-    pub(crate) fn release(&mut self) {
-        if let Emitted::Assembly = core::mem::take(&mut self.emitted) {
-            self.assembly.clear_and_shrink(KEEP_CAPACITY);
-        }
-    }
-
-    /// Moves the message handed out at the last poll into `buf`: swapped in when assembled,
-    /// copied when it is in the input buffer.
-    pub(crate) fn take_message(&mut self, buf: &mut Vec<u8>) -> bool {
-        match core::mem::take(&mut self.emitted) {
-            Emitted::None => return false,
-            Emitted::Buf(range) => {
-                buf.clear();
-                buf.extend_from_slice(&self.buf[range]);
-            }
-            Emitted::Assembly => {
-                // `buf`'s allocation assembles the next message, unless it is much larger than
-                // the messages arriving (it is released once reads turn small, see
-                // `make_room`).
-                self.assembly.swap_into(buf);
-                if self.assembly.capacity() > 2 * buf.len() {
-                    self.assembly.clear_and_shrink(KEEP_CAPACITY);
-                }
-            }
-        }
-        true
-    }
-}
+/// Most bytes an extension decodes into one chunk, so a small compressed chunk that inflates a
+/// lot is handed out in steps and memory stays constant.
+const CHUNK_DECODE_STEP: usize = 64 << 10;
 
 /// The frame whose payload is being received.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct InFrame {
-    opcode: OpCode,
-    fin: bool,
-    mask: Option<[u8; 4]>,
+    pub(crate) opcode: OpCode,
+    pub(crate) fin: bool,
+    pub(crate) mask: Option<[u8; 4]>,
     /// Payload bytes still to come.
-    remaining: u64,
+    pub(crate) remaining: u64,
     /// The whole payload's length.
-    len: u64,
+    pub(crate) len: u64,
     /// Position in the masking key of the next payload byte.
-    phase: usize,
+    pub(crate) phase: usize,
 }
 
 /// The data message being received.
 #[derive(Debug)]
 pub(crate) struct InMessage {
-    kind: MessageKind,
-    mode: ReceiveMode,
+    pub(crate) kind: MessageKind,
+    pub(crate) mode: ReceiveMode,
     /// Extension bits of the first frame: the message is to be decoded by the extension.
-    rsv: Rsv,
+    pub(crate) rsv: Rsv,
     utf8: Utf8Validator,
     /// Payload bytes received so far (decoded bytes when an extension transforms it).
-    size: u64,
+    pub(crate) size: u64,
     fragments: u32,
     /// The extension stopped at the partial-mode step with more output pending for a piece;
     /// `Some(fin)` of that piece.
     decode_more: Option<bool>,
     /// The whole message is in the assembly buffer (its last bytes came by a direct read).
-    complete: bool,
+    pub(crate) complete: bool,
 }
 
 /// What a decoding step produced; turned into an [`Event`](crate::Event) by the caller, which
@@ -238,12 +59,12 @@ pub(crate) enum Step {
     Pending,
     Request,
     Open,
-    /// A whole message in `Input::buf`, not yet checked for UTF-8 if text.
+    /// A whole message in `Input::buf`.
     Whole(MessageKind, Range<usize>),
-    /// A whole message in `Input::assembly`, already validated.
+    /// A whole message in `Input::assembly`.
     Assembled(MessageKind),
-    /// A piece of a message, in `Input::buf` or (`scratch`) `Input::scratch`.
-    Data {
+    /// A chunk of a message, in `Input::buf` or (`scratch`) `Input::scratch`.
+    Chunk {
         kind: MessageKind,
         range: Range<usize>,
         scratch: bool,
@@ -283,115 +104,6 @@ impl Core {
                 Some(step) => return step,
                 None => {}
             }
-        }
-    }
-
-    /// Prepares the next read to go straight into the assembly buffer when the frame being
-    /// received is a large part of a whole message and nothing else is buffered: its payload
-    /// then lands where the message is assembled, with no copy out of the input buffer.
-    pub(crate) fn prepare_direct_read(&self, input: &mut Input) {
-        let (Some(frame), Some(message)) = (self.frame.as_ref(), self.message.as_ref()) else {
-            return;
-        };
-        let direct = matches!(self.state, State::Open | State::Closing)
-            && !frame.opcode.is_control()
-            && frame.remaining >= DIRECT_MIN
-            && message.mode == ReceiveMode::Message
-            && message.rsv.is_empty()
-            && input.start == input.end;
-        if !direct || input.direct.is_some() {
-            return;
-        }
-        // As much as a read is offered, and no more than the frame still holds (the next header
-        // goes to the input buffer).
-        let want = input.read_want(self.config.read_size);
-        let want = usize::try_from(frame.remaining).map_or(want, |r| r.min(want));
-        input.release();
-        input.direct = Some(want);
-        input.offered = want;
-    }
-
-    /// `n` bytes arrived where [`prepare_direct_read`](Self::prepare_direct_read) offered:
-    /// unmask and check them in place. `false`: the read went to the input buffer.
-    pub(crate) fn commit_direct(&mut self, input: &mut Input, n: usize) -> bool {
-        let Some(want) = input.direct.take() else {
-            return false;
-        };
-        input.adapt(n);
-        let (Some(mut frame), Some(message)) = (self.frame, self.message.as_mut()) else {
-            return true;
-        };
-        let piece = input.assembly.commit(n.min(want));
-        if let Some(key) = frame.mask {
-            apply_mask(piece, key, frame.phase);
-        }
-        frame.remaining -= piece.len() as u64;
-        frame.phase = (frame.phase + piece.len()) & 3;
-        message.size += piece.len() as u64;
-        let fin = frame.remaining == 0 && frame.fin;
-        if let Err(e) = check_text(message, piece, fin) {
-            self.fail(e);
-            return true;
-        }
-        self.frame = (frame.remaining > 0).then_some(frame);
-        input.after_direct = frame.remaining == 0 && frame.len >= SMALL_READ_AFTER;
-        message.complete = fin;
-        true
-    }
-
-    /// One step of the opening handshake. `None`: the state changed, step again.
-    fn step_handshake(&mut self, input: &mut Input) -> Option<Step> {
-        let limits = self.config.handshake_limits;
-        match &mut self.handshake {
-            HandshakeState::Client(hs) => {
-                match hs.poll_response(input.pending(), self.eof, &limits) {
-                    Ok(None) => Some(Step::Pending),
-                    Ok(Some((response, used))) => {
-                        input.start += used;
-                        #[cfg(feature = "deflate")]
-                        if let Err(e) = self.deflate_response(&response) {
-                            self.fail(e.into());
-                            return None;
-                        }
-                        self.negotiated.protocol = response.protocol().map(Into::into);
-                        self.negotiated.extensions = response.extensions().to_vec();
-                        self.response = Some(response);
-                        self.handshake = HandshakeState::Done;
-                        self.become_open();
-                        self.open_pending = false;
-                        Some(Step::Open)
-                    }
-                    Err(e) => {
-                        self.fail(e.into());
-                        None
-                    }
-                }
-            }
-            HandshakeState::Server(hs) => match hs.poll_request(input.pending(), &limits) {
-                Ok(None) if self.eof => {
-                    self.fail(ConnectionError::Abnormal);
-                    None
-                }
-                Ok(None) => Some(Step::Pending),
-                Ok(Some((request, used))) => {
-                    input.start += used;
-                    self.request = Some(request);
-                    self.handshake = HandshakeState::AwaitingAccept;
-                    Some(Step::Request)
-                }
-                Err(e) => {
-                    if let Some(reject) = e.rejection() {
-                        reject.write(self.out.raw_buf());
-                    }
-                    self.fail(e.into());
-                    None
-                }
-            },
-            HandshakeState::AwaitingAccept if self.eof => {
-                self.fail(ConnectionError::Abnormal);
-                None
-            }
-            HandshakeState::AwaitingAccept | HandshakeState::Done => Some(Step::Pending),
         }
     }
 
@@ -443,8 +155,13 @@ impl Core {
                 OpCode::Ping => {
                     // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame
                     // in response, unless it already received a Close frame."
+                    // Each ping gets its own pong, queued now, so it goes out before anything
+                    // the application queues after this event (held back only while the
+                    // output is over its high-water mark).
                     if self.config.auto_pong && self.state == State::Open {
-                        self.out.queue_pong(&input.buf[range.clone()]);
+                        let high_water = self.config.outbound_high_water;
+                        self.out
+                            .pong(&mut *self.entropy, &input.buf[range.clone()], high_water);
                     }
                     Some(Step::Ping(range))
                 }
@@ -551,10 +268,10 @@ impl Core {
         } else {
             message.size += range.len() as u64;
             match message.mode {
-                ReceiveMode::Partial if range.is_empty() && !fin => Ok(None),
-                ReceiveMode::Partial => {
+                ReceiveMode::Chunks if range.is_empty() && !fin => Ok(None),
+                ReceiveMode::Chunks => {
                     check_text(message, &input.buf[range.clone()], fin).map(|()| {
-                        Some(Step::Data {
+                        Some(Step::Chunk {
                             kind,
                             range,
                             scratch: false,
@@ -564,7 +281,8 @@ impl Core {
                 }
                 // The whole message is this one piece: hand it out from the input buffer.
                 ReceiveMode::Message if fin && message.size == range.len() as u64 => {
-                    Ok(Some(Step::Whole(kind, range)))
+                    check_text(message, &input.buf[range.clone()], fin)
+                        .map(|()| Some(Step::Whole(kind, range)))
                 }
                 ReceiveMode::Message => {
                     let piece = &input.buf[range];
@@ -594,27 +312,6 @@ impl Core {
         }
     }
 
-    /// Handles a received close frame (§5.5.1, §7.1.5).
-    fn on_close_frame(&mut self, payload: &[u8]) {
-        let frame = match CloseFrame::parse(payload) {
-            Ok(frame) => frame,
-            Err(CloseParseError::OneBytePayload) => {
-                return self.fail(ProtocolError::CloseOneByte.into());
-            }
-            Err(CloseParseError::InvalidCode(code)) => {
-                return self.fail(ProtocolError::InvalidCloseCode(code).into());
-            }
-            Err(CloseParseError::InvalidUtf8) => return self.fail(ConnectionError::InvalidUtf8),
-        };
-        if self.state == State::Open {
-            // §5.5.1: "If an endpoint receives a Close frame and did not previously send a
-            // Close frame, the endpoint MUST send a Close frame in response ... typically
-            // echoing the status code it received."
-            let code = frame.code;
-            self.send_close_frame(code, "");
-        }
-        self.finish_close(Ok(frame));
-    }
 }
 
 /// Passes a piece of a transformed message through the extension, into the assembly buffer
@@ -627,7 +324,7 @@ fn decode_piece(
     fin: bool,
     limit: u64,
 ) -> Result<Option<Step>, ConnectionError> {
-    let partial = message.mode == ReceiveMode::Partial;
+    let partial = message.mode == ReceiveMode::Chunks;
     // Whole messages are decoded into the assembly buffer, taken out as a `Vec` meanwhile.
     let mut assembled = (!partial).then(|| input.assembly.take_vec());
     let out = match assembled.as_mut() {
@@ -654,12 +351,12 @@ fn decode_into(
     limit: u64,
 ) -> Result<Option<Step>, ConnectionError> {
     let kind = message.kind;
-    let partial = message.mode == ReceiveMode::Partial;
+    let partial = message.mode == ReceiveMode::Chunks;
     let before = out.len();
     let room = usize::try_from(limit.saturating_sub(message.size)).unwrap_or(usize::MAX);
     // Partial mode hands decoded bytes out in bounded steps; whole messages get all the room.
     let step = if partial {
-        room.min(PARTIAL_DECODE_STEP)
+        room.min(CHUNK_DECODE_STEP)
     } else {
         room
     };
@@ -680,8 +377,8 @@ fn decode_into(
     let fin = fin && decoded == Decoded::Done;
     check_text(message, produced, fin)?;
     Ok(match message.mode {
-        ReceiveMode::Partial if produced.is_empty() && !fin => None,
-        ReceiveMode::Partial => Some(Step::Data {
+        ReceiveMode::Chunks if produced.is_empty() && !fin => None,
+        ReceiveMode::Chunks => Some(Step::Chunk {
             kind,
             range: before..out.len(),
             scratch: true,
@@ -700,8 +397,9 @@ fn check_declared_size(message: &InMessage, len: u64, limit: u64) -> Result<(), 
     Ok(())
 }
 
-/// Validates the next piece of a text message, failing at the first invalid byte (§8.1).
-fn check_text(message: &mut InMessage, piece: &[u8], fin: bool) -> Result<(), ConnectionError> {
+/// Validates the next piece of a text message, failing at the first invalid byte (§8.1): the
+/// one place received text is checked.
+pub(crate) fn check_text(message: &mut InMessage, piece: &[u8], fin: bool) -> Result<(), ConnectionError> {
     if message.kind == MessageKind::Text {
         message
             .utf8

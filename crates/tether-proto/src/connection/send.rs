@@ -1,202 +1,193 @@
-//! The outbound side: frames encoded straight into one output buffer, and at most one large
-//! payload left with the caller (written from where it is, after its header).
+//! Sending: whole messages, streamed messages chunk by chunk, and control frames, encoded into
+//! the [`Output`](super::output::Output) in the order they are given.
 
-use alloc::vec::Vec;
+use bytes::Bytes;
 
-use crate::Entropy;
-use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, Rsv, apply_mask};
+use super::{Core, State};
+use crate::error::SendError;
+use crate::frame::{MAX_CONTROL_PAYLOAD, OpCode, Rsv};
+use crate::utf8::Utf8Validator;
+use crate::{Message, MessageKind};
 
-/// Bytes waiting for the transport, plus the one automatic pong that may still be replaced.
-#[derive(Debug, Default)]
-pub(crate) struct Output {
-    buf: Vec<u8>,
-    /// How much of `buf` the transport has taken.
-    written: usize,
-    /// An automatic pong not yet encoded. A newer ping's pong replaces it, so a flood of pings
-    /// while the transport is slow leaves one pong, not one per ping.
-    pending_pong: Option<([u8; MAX_CONTROL_PAYLOAD], u8)>,
-    /// Whether frames are masked (client role).
-    mask: bool,
-    /// A payload the caller keeps and supplies when it is its turn to be written: it goes
-    /// between `buf[..at]` and `buf[at..]`.
-    external: Option<External>,
+/// How to send one message.
+///
+/// ```
+/// use tether_proto::SendOptions;
+///
+/// // A secret sent next to attacker-chosen text must not share a compression context with
+/// // it (CRIME/BREACH): send it uncompressed.
+/// let options = SendOptions::default().compress(false);
+/// assert!(!options.compresses());
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct SendOptions {
+    compress: bool,
 }
 
-/// A payload left with the caller, see [`Output::external`].
-#[derive(Clone, Copy, Debug)]
-struct External {
-    /// Where in `buf` the payload goes.
-    at: usize,
-    len: usize,
-    /// How much of it the transport took.
-    done: usize,
+impl Default for SendOptions {
+    fn default() -> Self {
+        Self { compress: true }
+    }
 }
 
-/// What to write next, from [`Output::pending`].
-pub(crate) enum Pending<'a> {
-    /// These bytes.
-    Bytes(&'a [u8]),
-    /// These bytes, then the caller's payload from this offset on.
-    Payload(&'a [u8], usize),
+impl SendOptions {
+    /// Whether the negotiated extension (permessage-deflate) may transform the message.
+    /// Default: `true`; `false` sends it as it is (RSV1 clear).
+    #[must_use]
+    pub fn compress(mut self, on: bool) -> Self {
+        self.compress = on;
+        self
+    }
+
+    /// See [`compress`](Self::compress).
+    pub fn compresses(&self) -> bool {
+        self.compress
+    }
 }
 
-impl Output {
-    pub(crate) fn new(mask: bool) -> Self {
-        Self {
-            mask,
-            ..Self::default()
+/// A message being sent.
+pub(crate) struct OutMessage {
+    kind: MessageKind,
+    /// Checks streamed text chunk by chunk; `None` for a whole [`Message`], valid already.
+    utf8: Option<Utf8Validator>,
+    /// The extension's bits, if it transforms this message.
+    rsv: Rsv,
+    /// Sent as it is, bypassing the extension.
+    plain: bool,
+    /// Whether a frame of it has gone out.
+    started: bool,
+}
+
+impl Core {
+    pub(crate) fn ensure_open(&self) -> Result<(), SendError> {
+        match self.state {
+            State::Connecting => Err(SendError::NotOpen),
+            State::Open => Ok(()),
+            State::Closing | State::Closed => Err(SendError::Closed),
         }
     }
 
-    /// Bytes buffered (or left with the caller) and not yet taken by the transport (a pending
-    /// pong not included).
-    pub(crate) fn len(&self) -> usize {
-        self.buf.len() - self.written + self.external.map_or(0, |e| e.len - e.done)
+    fn start(&mut self, kind: MessageKind, checked: bool, options: SendOptions) -> Result<(), SendError> {
+        self.ensure_open()?;
+        if self.sending.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        self.sending = Some(OutMessage {
+            kind,
+            utf8: (kind == MessageKind::Text && !checked).then(Utf8Validator::default),
+            rsv: Rsv::NONE,
+            plain: !options.compress,
+            started: false,
+        });
+        Ok(())
     }
 
-    /// Whether frames are masked (so a payload can't be written as the caller holds it).
-    pub(crate) fn masks(&self) -> bool {
-        self.mask
+    /// Sends a whole message.
+    pub(crate) fn send(&mut self, message: Message, options: SendOptions) -> Result<(), SendError> {
+        // A `Message`'s text is valid by construction.
+        self.start(message.kind(), true, options)?;
+        self.send_chunk(message.into_bytes(), true)
     }
 
-    /// Appends raw bytes (the handshake's HTTP head).
-    pub(crate) fn raw(&mut self, bytes: &[u8]) {
-        self.buf.extend_from_slice(bytes);
-    }
-
-    /// The buffer to append raw bytes to.
-    pub(crate) fn raw_buf(&mut self) -> &mut Vec<u8> {
-        &mut self.buf
-    }
-
-    /// Encodes one frame. The payload is copied once, into the output buffer, and masked there
-    /// (client role) with a fresh key from `entropy` (RFC 6455 §5.3).
-    pub(crate) fn frame(
+    /// Starts a streamed message.
+    pub(crate) fn begin_message(
         &mut self,
-        entropy: &mut dyn Entropy,
-        opcode: OpCode,
-        fin: bool,
-        rsv: Rsv,
-        payload: &[u8],
-    ) {
-        let mask = self.mask.then(|| {
-            let mut key = [0; 4];
-            entropy.fill(&mut key);
-            key
-        });
-        let header = FrameHeader {
-            fin,
-            rsv,
-            opcode,
-            mask,
-            payload_len: payload.len() as u64,
+        kind: MessageKind,
+        options: SendOptions,
+    ) -> Result<(), SendError> {
+        self.start(kind, false, options)
+    }
+
+    /// Sends the next chunk of the message in `self.sending`; `fin` ends it.
+    pub(crate) fn send_chunk(&mut self, data: Bytes, fin: bool) -> Result<(), SendError> {
+        self.ensure_open()?;
+        let Some(sending) = self.sending.as_mut() else {
+            return Err(SendError::NoMessageInProgress);
         };
-        let mut head = [0; MAX_HEADER_LEN];
-        let head_len = header.encode(&mut head);
-        self.buf.reserve(head_len + payload.len());
-        self.buf.extend_from_slice(&head[..head_len]);
-        let start = self.buf.len();
-        self.buf.extend_from_slice(payload);
-        if let Some(key) = mask {
-            apply_mask(&mut self.buf[start..], key, 0);
+        if let Some(utf8) = sending.utf8.as_mut() {
+            utf8.feed(&data).map_err(|_| SendError::InvalidUtf8)?;
+            if fin {
+                utf8.finish().map_err(|_| SendError::InvalidUtf8)?;
+            }
         }
-    }
-
-    /// Encodes the header of an unmasked frame whose payload (`len` bytes) stays with the
-    /// caller until the transport takes it. Only one such payload may be outstanding.
-    pub(crate) fn frame_external(&mut self, opcode: OpCode, fin: bool, rsv: Rsv, len: usize) {
-        debug_assert!(!self.mask && self.external.is_none());
-        let header = FrameHeader {
-            fin,
-            rsv,
-            opcode,
-            mask: None,
-            payload_len: len as u64,
+        let kind = sending.kind;
+        let first = !sending.started;
+        sending.started = true;
+        let mut opcode = if first {
+            match kind {
+                MessageKind::Text => OpCode::Text,
+                MessageKind::Binary => OpCode::Binary,
+            }
+        } else {
+            OpCode::Continuation
         };
-        let mut head = [0; MAX_HEADER_LEN];
-        let head_len = header.encode(&mut head);
-        self.buf.extend_from_slice(&head[..head_len]);
-        self.external = Some(External {
-            at: self.buf.len(),
-            len,
-            done: 0,
-        });
-    }
-
-    /// Whether a payload left with the caller is still to be written.
-    pub(crate) fn has_external(&self) -> bool {
-        self.external.is_some()
-    }
-
-    /// Copies what the transport has not yet taken of the caller's payload (`payload` is the
-    /// whole of it) into the buffer, in its place, so the caller may let go of it.
-    pub(crate) fn fill_external(&mut self, payload: &[u8]) {
-        if let Some(e) = self.external.take() {
-            let rest = payload.get(e.done..e.len).unwrap_or_default();
-            self.buf.splice(e.at..e.at, rest.iter().copied());
-        }
-    }
-
-    /// Queues an automatic pong, replacing one not yet encoded.
-    pub(crate) fn queue_pong(&mut self, payload: &[u8]) {
-        let mut bytes = [0; MAX_CONTROL_PAYLOAD];
-        let len = payload.len().min(MAX_CONTROL_PAYLOAD);
-        bytes[..len].copy_from_slice(&payload[..len]);
-        self.pending_pong = Some((bytes, len as u8));
-    }
-
-    /// Drops an automatic pong not yet encoded (after a close, nothing more is sent).
-    pub(crate) fn cancel_pong(&mut self) {
-        self.pending_pong = None;
-    }
-
-    /// What to write now. The pending pong is encoded once everything before it has been
-    /// written, which is what lets a newer one replace it.
-    pub(crate) fn pending(&mut self, entropy: &mut dyn Entropy) -> Pending<'_> {
-        if let Some(e) = self.external {
-            return Pending::Payload(&self.buf[self.written..e.at], e.done);
-        }
-        if self.len() == 0
-            && let Some((bytes, len)) = self.pending_pong.take()
+        let mut rsv = Rsv::NONE;
+        let mut transformed = false;
+        if let Some(extension) = self.extension.as_mut()
+            && !sending.plain
+            && (first || !sending.rsv.is_empty())
         {
-            self.frame(
-                entropy,
-                OpCode::Pong,
-                true,
-                Rsv::NONE,
-                &bytes[..usize::from(len)],
-            );
+            self.send_scratch.clear();
+            let bits = extension
+                .encode(kind, &data, first, fin, &mut self.send_scratch)
+                .map_err(|_| SendError::InvalidState("extension refused the payload"))?;
+            if first {
+                sending.rsv = bits;
+            }
+            if !sending.rsv.is_empty() {
+                rsv = if first { bits } else { Rsv::NONE };
+                transformed = true;
+            }
         }
-        Pending::Bytes(&self.buf[self.written..])
+        // Frames of at most `send_frame_size`; an empty chunk is one empty frame.
+        let size = self.config.send_frame_size.max(1);
+        let len = if transformed {
+            self.send_scratch.len()
+        } else {
+            data.len()
+        };
+        let count = len.div_ceil(size).max(1);
+        for i in 0..count {
+            let range = i * size..((i + 1) * size).min(len);
+            let last = fin && i + 1 == count;
+            if transformed {
+                let piece = &self.send_scratch[range];
+                self.out.frame(&mut *self.entropy, opcode, last, rsv, piece);
+            } else {
+                let piece = data.slice(range);
+                self.out
+                    .frame_owned(&mut *self.entropy, opcode, last, rsv, piece);
+            }
+            opcode = OpCode::Continuation;
+            rsv = Rsv::NONE;
+        }
+        if fin {
+            self.sending = None;
+            self.stats.messages_sent += 1;
+        }
+        Ok(())
     }
 
-    /// Whether anything (bytes or a pong) waits to be written.
-    pub(crate) fn has_pending(&self) -> bool {
-        self.len() > 0 || self.pending_pong.is_some()
+    /// Queues bytes that are already the frames of one whole message, as they are.
+    pub(crate) fn send_frames(&mut self, frames: Bytes) -> Result<(), SendError> {
+        self.ensure_open()?;
+        // Never in the middle of another message's frames (§5.4).
+        if self.sending.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        self.out.push_part(frames);
+        self.stats.messages_sent += 1;
+        Ok(())
     }
 
-    /// The transport took `n` more bytes (of the buffer, then of the caller's payload).
-    pub(crate) fn advance(&mut self, n: usize) {
-        match &mut self.external {
-            Some(e) => {
-                let head = n.min(e.at - self.written);
-                self.written += head;
-                e.done = (e.done + n - head).min(e.len);
-                if e.done == e.len {
-                    self.external = None;
-                }
-            }
-            None => self.written = (self.written + n).min(self.buf.len()),
+    pub(crate) fn send_control(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), SendError> {
+        self.ensure_open()?;
+        if payload.len() > MAX_CONTROL_PAYLOAD {
+            return Err(SendError::ControlPayloadTooLong(payload.len()));
         }
-        if self.written == self.buf.len()
-            || (self.written >= 64 << 10 && self.written * 2 >= self.buf.len())
-        {
-            // Keep the unwritten tail at the front so the buffer does not creep.
-            self.buf.drain(..self.written);
-            if let Some(e) = &mut self.external {
-                e.at -= self.written;
-            }
-            self.written = 0;
-        }
+        self.out
+            .frame(&mut *self.entropy, opcode, true, Rsv::NONE, payload);
+        Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! The client side: build the upgrade request, check the response (RFC 6455 §4.1).
 
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::head::{BodyReader, Framing, HeadScanner, collect_headers, parse_error};
 use super::headers::{check_extra, is_field_value, is_token, write_field};
-use super::{ExtensionOffer, HandshakeError, Headers, Limits, accept_key};
+use super::{ExtensionOffer, HandshakeError, Headers, Limits, Target, accept_key};
 
 /// What a client asks for in its upgrade request, beyond the URL.
 ///
@@ -112,10 +112,7 @@ impl fmt::Debug for ClientOptions {
 impl fmt::Debug for ClientHandshake {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientHandshake")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("tls", &self.is_tls())
-            .field("path", &self.url.path())
+            .field("target", &self.target)
             .field("key", &self.key)
             .field("protocols", &self.protocols)
             .field("extensions", &self.extensions)
@@ -139,9 +136,7 @@ enum State {
 /// A client's handshake in progress: knows its key and what it offered.
 #[derive(Clone)]
 pub struct ClientHandshake {
-    url: url::Url,
-    host: String,
-    port: u16,
+    target: Target,
     key: String,
     accept: String,
     protocols: Vec<String>,
@@ -151,51 +146,24 @@ pub struct ClientHandshake {
 }
 
 impl ClientHandshake {
-    /// Builds the upgrade request for `url` (`ws://` or `wss://`) and appends it to `out`.
-    /// `key` is 16 random bytes for `Sec-WebSocket-Key`.
+    /// Builds the upgrade request for `target` and appends it to `out`. `key` is 16 random
+    /// bytes for `Sec-WebSocket-Key`.
     ///
     /// Nothing is appended on error.
     pub fn new(
-        url: &str,
+        target: &Target,
         options: &ClientOptions,
         key: [u8; 16],
         out: &mut Vec<u8>,
     ) -> Result<Self, HandshakeError> {
-        // The parse error says what is wrong; the URL itself is not repeated, as it may
-        // hold a password.
-        let url = url::Url::parse(url).map_err(|e| HandshakeError::InvalidUrl(e.to_string()))?;
-        // RFC 6455 §3: ws-URI = "ws:" "//" host [ ":" port ] path [ "?" query ]
-        //              wss-URI = "wss:" "//" host [ ":" port ] path [ "?" query ]
-        let default_port = match url.scheme() {
-            "ws" => 80,
-            "wss" => 443,
-            other => return Err(HandshakeError::UnsupportedScheme(other.to_string())),
-        };
-        // §3: "Fragment identifiers are meaningless in the context of WebSocket URIs and MUST
-        // NOT be used on these URIs."
-        if url.fragment().is_some() {
-            return Err(HandshakeError::InvalidUrl(
-                "WebSocket URLs cannot have a #fragment (escape `#` as %23)".into(),
-            ));
-        }
-        let host = match url.host() {
-            Some(url::Host::Domain(d)) => d.to_string(),
-            Some(url::Host::Ipv4(a)) => a.to_string(),
-            Some(url::Host::Ipv6(a)) => a.to_string(),
-            None => return Err(HandshakeError::InvalidUrl("the URL has no host".into())),
-        };
-        let port = url.port().unwrap_or(default_port);
-
         check_options(options)?;
         let credentials = match &options.basic_auth {
             Some((user, password)) => {
                 Some((user.as_bytes().to_vec(), password.as_bytes().to_vec()))
             }
-            None if !url.username().is_empty() || url.password().is_some() => Some((
-                percent_decode(url.username()),
-                percent_decode(url.password().unwrap_or("")),
-            )),
-            None => None,
+            None => target
+                .credentials()
+                .map(|(user, password)| (user.as_bytes().to_vec(), password.as_bytes().to_vec())),
         };
         if let Some((user, _)) = &credentials {
             // RFC 7617 §2: "a user-id containing a colon character is invalid".
@@ -217,21 +185,11 @@ impl ClientHandshake {
         // §4.1: "The method of the request MUST be GET, and the HTTP version MUST be at least
         // 1.1." and "the "Request-URI" part of the request MUST match the /resource name/".
         out.extend_from_slice(b"GET ");
-        out.extend_from_slice(url.path().as_bytes());
-        if let Some(query) = url.query() {
-            out.push(b'?');
-            out.extend_from_slice(query.as_bytes());
-        }
+        out.extend_from_slice(target.resource().as_bytes());
         out.extend_from_slice(b" HTTP/1.1\r\n");
         // §4.1 item 4: "The request MUST contain a |Host| header field whose value contains
         // /host/ plus optionally ":" followed by /port/ (when not using the default port)."
-        let host_str = url.host_str().unwrap_or_default(); // IPv6 in brackets
-        let host_value = if port == default_port {
-            host_str.to_string()
-        } else {
-            format!("{host_str}:{port}")
-        };
-        write_field(out, "Host", host_value.as_bytes());
+        write_field(out, "Host", target.authority().as_bytes());
         // Items 5 and 6: "The request MUST contain an |Upgrade| header field whose value MUST
         // include the "websocket" keyword." / "... a |Connection| header field whose value MUST
         // include the "Upgrade" token."
@@ -277,9 +235,7 @@ impl ClientHandshake {
         out.extend_from_slice(b"\r\n");
 
         Ok(Self {
-            url,
-            host,
-            port,
+            target: target.clone(),
             key,
             accept,
             protocols: options.protocols.clone(),
@@ -289,25 +245,9 @@ impl ClientHandshake {
         })
     }
 
-    /// The parsed URL.
-    pub fn url(&self) -> &url::Url {
-        &self.url
-    }
-
-    /// The host to connect to (and to name for TLS): a domain, or an IP address without
-    /// brackets.
-    pub fn host(&self) -> &str {
-        &self.host
-    }
-
-    /// The port to connect to: the URL's, or 80 for `ws` and 443 for `wss`.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// Whether the URL asks for TLS (`wss`).
-    pub fn is_tls(&self) -> bool {
-        self.url.scheme() == "wss"
+    /// What the request was built for.
+    pub fn target(&self) -> &Target {
+        &self.target
     }
 
     /// The `Sec-WebSocket-Key` value sent.
@@ -524,28 +464,6 @@ fn check_options(options: &ClientOptions) -> Result<(), HandshakeError> {
     Ok(())
 }
 
-/// Decodes `%XX` escapes (as the `url` crate leaves them in the userinfo); anything else is
-/// kept as it is.
-fn percent_decode(s: &str) -> Vec<u8> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let hex = |j: usize| bytes.get(j).and_then(|&h| char::from(h).to_digit(16));
-        match (b, hex(i + 1), hex(i + 2)) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
-                i += 3;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
 /// A server's accepted (101) response.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Response {
@@ -590,7 +508,7 @@ mod tests {
         options: &ClientOptions,
     ) -> Result<(ClientHandshake, String), HandshakeError> {
         let mut out = Vec::new();
-        let hs = ClientHandshake::new(url, options, NONCE, &mut out)?;
+        let hs = ClientHandshake::new(&Target::parse(url)?, options, NONCE, &mut out)?;
         Ok((hs, String::from_utf8(out).unwrap()))
     }
 
@@ -674,10 +592,10 @@ mod tests {
                 format!("GET / HTTP/1.1\r\nHost: {host}\r\n{}", fixed("")),
                 "{url}"
             );
-            assert_eq!((hs.port(), hs.is_tls()), (port, tls), "{url}");
+            assert_eq!((hs.target().port(), hs.target().is_tls()), (port, tls), "{url}");
         }
         let (hs, _) = request("ws://[::1]/", &ClientOptions::default()).unwrap();
-        assert_eq!(hs.host(), "::1");
+        assert_eq!(hs.target().host(), "::1");
     }
 
     #[test]
@@ -769,7 +687,9 @@ mod tests {
         ];
         for (url, options) in cases {
             let mut out = Vec::new();
-            let e = ClientHandshake::new(url, &options, NONCE, &mut out).unwrap_err();
+            let e = Target::parse(url)
+                .and_then(|t| ClientHandshake::new(&t, &options, NONCE, &mut out))
+                .unwrap_err();
             assert!(out.is_empty(), "{url} {options:?}");
             let expected = matches!(
                 e,
@@ -779,12 +699,9 @@ mod tests {
             );
             assert!(expected, "{url} {options:?}: {e:?}");
         }
-        let mut out = Vec::new();
-        let scheme = ClientHandshake::new("https://h/", &ClientOptions::default(), NONCE, &mut out)
-            .unwrap_err();
+        let scheme = Target::parse("https://h/").unwrap_err();
         assert_eq!(scheme, HandshakeError::UnsupportedScheme("https".into()));
-        let frag = ClientHandshake::new("ws://h/#x", &ClientOptions::default(), NONCE, &mut out)
-            .unwrap_err();
+        let frag = Target::parse("ws://h/#x").unwrap_err();
         assert!(matches!(frag, HandshakeError::InvalidUrl(_)));
     }
 

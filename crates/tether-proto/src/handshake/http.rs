@@ -59,7 +59,7 @@ impl ClientHandshake {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::handshake::{ClientOptions, ExtensionOffer, Limits, ServerHandshake};
+    use crate::handshake::{ClientOptions, ExtensionOffer, Limits, ServerHandshake, Target};
     use alloc::vec::Vec;
 
     fn upgrade_request() -> http::request::Builder {
@@ -162,7 +162,7 @@ mod tests {
     fn check_http_response_validates_like_poll_response() {
         let mut out = Vec::new();
         let options = ClientOptions::default().protocol("chat");
-        let hs = ClientHandshake::new("ws://h/", &options, *b"the sample nonce", &mut out).unwrap();
+        let hs = ClientHandshake::new(&Target::parse("ws://h/").unwrap(), &options, *b"the sample nonce", &mut out).unwrap();
         let ok = http::Response::builder()
             .status(101)
             .header("Upgrade", "websocket")

@@ -11,12 +11,14 @@ mod headers;
 #[cfg(feature = "http")]
 mod http;
 mod server;
+mod target;
 
 pub use client::{ClientHandshake, ClientOptions, Response};
 pub use error::HandshakeError;
 pub use extensions::ExtensionOffer;
 pub use headers::Headers;
 pub use server::{Accept, Reject, Request, ServerHandshake};
+pub use target::Target;
 
 /// The GUID appended to the client's key to form the accept key (RFC 6455 §1.3).
 pub const WEBSOCKET_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -88,7 +90,7 @@ mod tests {
             .header("Cookie", "id=7");
         let mut wire = Vec::new();
         let mut client =
-            ClientHandshake::new("ws://u:p@[::1]:9001/a?b", &options, [7; 16], &mut wire).unwrap();
+            ClientHandshake::new(&Target::parse("ws://u:p@[::1]:9001/a?b").unwrap(), &options, [7; 16], &mut wire).unwrap();
         let (req, used) = ServerHandshake::new()
             .poll_request(&wire, &Limits::default())
             .unwrap()
@@ -130,7 +132,7 @@ mod tests {
     fn server_rejection_is_understood_by_the_client() {
         let mut wire = Vec::new();
         let mut client =
-            ClientHandshake::new("ws://h/", &ClientOptions::default(), [1; 16], &mut wire).unwrap();
+            ClientHandshake::new(&Target::parse("ws://h/").unwrap(), &ClientOptions::default(), [1; 16], &mut wire).unwrap();
         let bad = String::from_utf8(wire)
             .unwrap()
             .replace("Version: 13", "Version: 8");
@@ -167,7 +169,7 @@ mod tests {
                 let _ = server.poll_request(&data, &limits);
             }
             let mut out = Vec::new();
-            let mut client = ClientHandshake::new("ws://h/", &ClientOptions::default(), [0; 16], &mut out).unwrap();
+            let mut client = ClientHandshake::new(&Target::parse("ws://h/").unwrap(), &ClientOptions::default(), [0; 16], &mut out).unwrap();
             if let Ok(None) = client.poll_response(&data[..split], false, &limits) {
                 let _ = client.poll_response(&data, true, &limits);
             }
@@ -177,7 +179,7 @@ mod tests {
         #[test]
         fn responses_with_any_head_prefix_parse_the_same(extra in "([A-Za-z-]{1,12}: [ -~]{0,20}\r\n){0,6}", split in 0usize..400) {
             let mut wire = Vec::new();
-            let mut a = ClientHandshake::new("ws://h/", &ClientOptions::default(), [3; 16], &mut wire).unwrap();
+            let mut a = ClientHandshake::new(&Target::parse("ws://h/").unwrap(), &ClientOptions::default(), [3; 16], &mut wire).unwrap();
             let mut b = a.clone();
             let response = alloc::format!(
                 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\

@@ -1,0 +1,219 @@
+//! [`Message`]: one whole data message, text or binary, owned — what is sent and what is
+//! received, in every crate of tether.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use bytes::Bytes;
+
+/// The type of a data message.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub enum MessageKind {
+    /// UTF-8 text (opcode 0x1).
+    Text,
+    /// Binary data (opcode 0x2).
+    Binary,
+}
+
+/// A whole data message: its [`MessageKind`] and its payload as shared, reference-counted
+/// [`Bytes`].
+///
+/// Cloning a message, or handing it to many connections, never copies the payload. A text
+/// message is always valid UTF-8: the constructors take `String`/`&'static str` or check the
+/// bytes, and received text is checked by the connection before it is handed out.
+///
+/// ```
+/// use bytes::Bytes;
+/// use tether_proto::{Message, MessageKind};
+///
+/// let hello = Message::text("hello");
+/// assert_eq!((hello.kind(), hello.as_text()), (MessageKind::Text, Some("hello")));
+///
+/// let data = Message::binary(vec![1, 2, 3]);
+/// assert_eq!(data.as_bytes(), &[1, 2, 3]);
+/// assert_eq!(data.as_text(), None);
+///
+/// // Bytes that may not be UTF-8 are checked once, here.
+/// assert!(Message::text_from_bytes(Bytes::from_static(b"\xff")).is_err());
+/// ```
+#[derive(Clone, Eq, Hash, PartialEq)]
+pub struct Message {
+    kind: MessageKind,
+    data: Bytes,
+}
+
+/// The bytes given to [`Message::text_from_bytes`] are not valid UTF-8.
+#[derive(Clone, Copy, Debug, Eq, PartialEq, thiserror::Error)]
+#[error("text is not valid UTF-8 (the first {valid_up_to} bytes are)")]
+pub struct InvalidText {
+    /// How many leading bytes are valid.
+    pub valid_up_to: usize,
+}
+
+impl Message {
+    /// A text message.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            kind: MessageKind::Text,
+            data: Bytes::from(text.into()),
+        }
+    }
+
+    /// A text message from bytes, checked to be UTF-8.
+    ///
+    /// # Errors
+    ///
+    /// The bytes are not valid UTF-8.
+    pub fn text_from_bytes(data: Bytes) -> Result<Self, InvalidText> {
+        match core::str::from_utf8(&data) {
+            Ok(_) => Ok(Self {
+                kind: MessageKind::Text,
+                data,
+            }),
+            Err(e) => Err(InvalidText {
+                valid_up_to: e.valid_up_to(),
+            }),
+        }
+    }
+
+    /// A binary message.
+    pub fn binary(data: impl Into<Bytes>) -> Self {
+        Self {
+            kind: MessageKind::Binary,
+            data: data.into(),
+        }
+    }
+
+    /// A message whose text (if it is text) the connection already checked.
+    pub(crate) fn from_checked(kind: MessageKind, data: Bytes) -> Self {
+        Self { kind, data }
+    }
+
+    /// Text or binary.
+    pub fn kind(&self) -> MessageKind {
+        self.kind
+    }
+
+    /// Whether this is a text message.
+    pub fn is_text(&self) -> bool {
+        self.kind == MessageKind::Text
+    }
+
+    /// The payload.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The text of a text message; `None` for a binary message.
+    ///
+    /// The text was checked when the message was made or received; borrowing it as `&str`
+    /// checks it again (safe Rust has no other way), so code that only forwards or parses bytes
+    /// should use [`as_bytes`](Self::as_bytes).
+    pub fn as_text(&self) -> Option<&str> {
+        match self.kind {
+            MessageKind::Text => core::str::from_utf8(&self.data).ok(),
+            MessageKind::Binary => None,
+        }
+    }
+
+    /// The payload, taken out (no copy).
+    pub fn into_bytes(self) -> Bytes {
+        self.data
+    }
+
+    /// Payload length in bytes.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Whether the payload is empty.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+}
+
+/// Text messages show their text (lossily, should it ever not be UTF-8), binary ones their
+/// length and first bytes.
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            MessageKind::Text => {
+                write!(f, "Text({:?})", String::from_utf8_lossy(&self.data))
+            }
+            MessageKind::Binary => {
+                let head = &self.data[..self.data.len().min(16)];
+                write!(f, "Binary({} bytes: {head:02x?}", self.data.len())?;
+                if head.len() < self.data.len() {
+                    f.write_str("…")?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}
+
+impl From<String> for Message {
+    fn from(text: String) -> Self {
+        Self::text(text)
+    }
+}
+
+impl From<&'static str> for Message {
+    fn from(text: &'static str) -> Self {
+        Self {
+            kind: MessageKind::Text,
+            data: Bytes::from_static(text.as_bytes()),
+        }
+    }
+}
+
+impl From<Vec<u8>> for Message {
+    fn from(data: Vec<u8>) -> Self {
+        Self::binary(data)
+    }
+}
+
+impl From<Bytes> for Message {
+    fn from(data: Bytes) -> Self {
+        Self::binary(data)
+    }
+}
+
+impl From<&'static [u8]> for Message {
+    fn from(data: &'static [u8]) -> Self {
+        Self::binary(Bytes::from_static(data))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_constructors_keep_utf8_and_share_static_text() {
+        let m = Message::from("static");
+        assert_eq!(m.as_text(), Some("static"));
+        assert_eq!(m.clone().into_bytes().as_ptr(), "static".as_ptr());
+        assert_eq!(Message::text(String::from("é")).as_bytes(), "é".as_bytes());
+        let e = Message::text_from_bytes(Bytes::from_static(b"ok\xc3")).unwrap_err();
+        assert_eq!(e.valid_up_to, 2);
+    }
+
+    #[test]
+    fn binary_messages_are_not_text() {
+        let m = Message::from(b"hi".to_vec());
+        assert_eq!((m.kind(), m.as_text(), m.len()), (MessageKind::Binary, None, 2));
+        assert!(Message::binary(Bytes::new()).is_empty());
+    }
+
+    #[test]
+    fn debug_shows_text_as_text_and_binary_as_a_short_hex_prefix() {
+        use alloc::format;
+        assert_eq!(format!("{:?}", Message::text("hi")), r#"Text("hi")"#);
+        assert_eq!(
+            format!("{:?}", Message::binary(vec![1u8; 20])),
+            "Binary(20 bytes: [01, 01, 01, 01, 01, 01, 01, 01, 01, 01, 01, 01, 01, 01, 01, 01]…)"
+        );
+    }
+}
