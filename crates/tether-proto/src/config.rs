@@ -59,6 +59,12 @@ pub struct Config {
     /// [`Connection::is_writable`]: crate::Connection::is_writable
     #[doc(alias = "OutboundBufferSizeInBytes")]
     pub outbound_high_water: usize,
+    /// Received data a socket layer (tether-std, tether-tokio) keeps decoded ahead of the
+    /// application, in bytes; past it, the socket stops reading, so a peer that sends faster
+    /// than the application takes is slowed by TCP instead of filling memory (one message is
+    /// always taken, however large). The core itself decodes only as events are polled.
+    /// Default: 1 MiB.
+    pub inbound_high_water: usize,
     /// Answer pings with pongs automatically (RFC 6455 §5.5.2 requires an answer; turn this off
     /// only to answer with [`Connection::send_pong`] yourself). Default: on.
     ///
@@ -107,6 +113,7 @@ impl Default for Config {
             handshake_limits: Limits::default(),
             send_frame_size: 16 << 20,
             outbound_high_water: 1 << 20,
+            inbound_high_water: 1 << 20,
             auto_pong: true,
             receive_mode: ReceiveMode::Message,
             handshake_timeout: Some(Duration::from_secs(10)),
@@ -160,6 +167,13 @@ impl Config {
     #[must_use]
     pub fn outbound_high_water(mut self, bytes: usize) -> Self {
         self.outbound_high_water = bytes;
+        self
+    }
+
+    /// Sets [`inbound_high_water`](Self#structfield.inbound_high_water) (at least 1).
+    #[must_use]
+    pub fn inbound_high_water(mut self, bytes: usize) -> Self {
+        self.inbound_high_water = bytes.max(1);
         self
     }
 

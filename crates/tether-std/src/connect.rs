@@ -1,139 +1,120 @@
-//! The client side: resolve, connect (maybe through a proxy), TLS, upgrade.
+//! The client side: resolve, connect (through a proxy, if any), TLS, upgrade — the plan is the
+//! socket layer's [`Dial`]; this file only blocks.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::{Duration, Instant as StdInstant};
 
-use tether_net::proxy::{ConnectResponse, connect_request};
-use tether_net::{Error, Proxy, SocketConfig, Target, TimeoutKind, tls};
-use tether_proto::handshake::Reject;
-use tether_proto::{Config, Connection, Instant, OsEntropy};
+use tether_proto::Instant;
+use tether_socket::{ClientConfig, Dial, Error, MAX_ADDRESSES, Session, TimeoutKind, tls};
 
+use crate::MessageSocket;
+use crate::driver::Driver;
 use crate::handle::Handle;
-use crate::shared::Shared;
-use crate::{MessageSocket, StreamSocket, Transport};
 
-/// Connects to a `ws://` or `wss://` URL with the default [`SocketConfig`] and returns a
-/// message socket.
+/// Connects to a `ws://` or `wss://` URL and returns a message socket
+/// ([`into_stream`](MessageSocket::into_stream) for a stream socket).
 ///
-/// ```no_run
-/// let mut ws = tether_std::connect("wss://echo.example.com/")?;
-/// ws.send_text("hello")?;
-/// if let Some(reply) = ws.recv()? {
-///     println!("{reply:?}");
-/// }
-/// let peer = ws.close(tether_std::CloseCode::NORMAL, "bye")?;
-/// println!("peer closed with {}", peer.code);
-/// # Ok::<(), tether_std::Error>(())
-/// ```
-///
-/// # Errors
-///
-/// See [`connect_with`].
-pub fn connect(url: &str) -> Result<MessageSocket<TcpStream>, Error> {
-    connect_with(url, &SocketConfig::default())
-}
-
-/// Connects to a `ws://` or `wss://` URL with these settings and returns a message socket.
-///
-/// Up to [`max_connect_addresses`](SocketConfig#structfield.max_connect_addresses) resolved
-/// addresses are tried in turn, each within the attempt timeout and all within the connect
-/// timeout; then the proxy tunnel, TLS and the upgrade run within the handshake timeout.
+/// The URL is read first, so a bad one fails before any network work. Then up to five resolved
+/// addresses are tried in turn within the connect timeout; the proxy tunnel, TLS (rustls with
+/// the `ring` provider, nothing to set up first) and the upgrade run within the handshake
+/// timeout.
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use tether_std::{connect_with, Credentials, SocketConfig};
+/// use tether_std::{ClientConfig, Credentials};
 ///
-/// let config = SocketConfig::default()
+/// let config = ClientConfig::default()
 ///     .protocols(["chat.v2"])
-///     .server_credential(Credentials::new("alice", "s3cret"))
+///     .credentials(Credentials::new("alice", "s3cret"))
 ///     .connect_timeout(Some(Duration::from_secs(5)));
-/// let ws = connect_with("ws://127.0.0.1:9001/chat", &config)?;
-/// println!("talking {:?}", ws.info().protocol);
+/// let ws = tether_std::connect("ws://127.0.0.1:9001/chat", &config)?;
+/// println!("talking {:?}", ws.info().negotiated.protocol);
 /// # Ok::<(), tether_std::Error>(())
 /// ```
 ///
 /// # Errors
 ///
-/// [`Error::InvalidInput`] (URL, options), [`Error::HostNotResolved`],
-/// [`Error::CannotConnect`], [`Error::Timeout`], [`Error::ProxyAuthRequired`] /
-/// [`Error::ProxyRefused`], [`Error::Tls`], [`Error::ServerRefused`] (401, 403, 404, ...),
-/// [`Error::Handshake`].
-pub fn connect_with(url: &str, config: &SocketConfig) -> Result<MessageSocket<TcpStream>, Error> {
-    let handle = client(url, config, config.proto_config())?;
-    Ok(MessageSocket::from_handle(handle, config))
-}
-
-/// Connects like [`connect_with`] and returns a stream socket: incoming binary payloads as a
-/// byte stream, in constant memory however large the messages are.
-///
-/// # Errors
-///
-/// As [`connect_with`].
-pub fn connect_stream_with(
-    url: &str,
-    config: &SocketConfig,
-) -> Result<StreamSocket<TcpStream>, Error> {
-    let handle = client(url, config, config.stream_proto_config())?;
-    Ok(StreamSocket::from_handle(handle))
-}
-
-fn client(url: &str, config: &SocketConfig, proto: Config) -> Result<Handle<TcpStream>, Error> {
-    let target = Target::parse(url)?;
-    let proxy = config.proxy_for(&target);
-    let deadline = config.connect_timeout.map(|t| StdInstant::now() + t);
-    let stream = match &proxy {
-        Some(p) => open_tcp(&p.host, p.port, config, deadline)?,
-        None => open_tcp(&target.host, target.port, config, deadline)?,
-    };
-    Transport::set_nodelay(&stream, config.no_delay)?;
-    let handshake_deadline = config.handshake_timeout.map(|t| StdInstant::now() + t);
-    let leftover = match &proxy {
-        Some(p) => tunnel(&stream, &target, p, handshake_deadline)?,
+/// [`Error::InvalidUrl`], [`Error::HostNotResolved`], [`Error::CannotConnect`] (with the
+/// address), [`Error::Timeout`], [`Error::ProxyAuthRequired`] / [`Error::ProxyRefused`],
+/// [`Error::Tls`] (with a hint for `wss://` to a plain server or an unknown CA),
+/// [`Error::ServerRefused`] (401, 404, ... with the URL), [`Error::Handshake`].
+pub fn connect(url: &str, config: &ClientConfig) -> Result<MessageSocket, Error> {
+    let dial = Dial::new(url, config)?;
+    let (host, port) = dial.first_hop();
+    let tcp = open_tcp(&host, port, config.connect_timeout)?;
+    tcp.set_nodelay(config.no_delay)?;
+    let deadline = config
+        .config
+        .handshake_timeout
+        .and_then(|t| StdInstant::now().checked_add(t));
+    let leftover = match dial.tunnel() {
+        Some((request, mut parser)) => tunnel(&tcp, &request, &mut parser, deadline)?,
         None => Vec::new(),
     };
-    let tls = if target.tls {
-        let tls_config = tls::client_config(&config.tls)?;
-        let name = tls::server_name(&target.host)?;
-        Some(rustls::Connection::Client(rustls::ClientConnection::new(
-            tls_config, name,
-        )?))
+    let tls = if dial.target.is_tls() {
+        if !leftover.is_empty() {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the proxy sent data before the TLS handshake",
+            )));
+        }
+        let conn =
+            rustls::ClientConnection::new(tls::client_config(&config.tls)?, dial.server_name()?)
+                .map_err(|e| Error::InvalidInput(format!("TLS setup: {e}")))?;
+        Some(rustls::Connection::Client(conn))
     } else {
         None
     };
     let origin = StdInstant::now();
-    let conn = Connection::client(
-        url,
-        &config.client_options(),
-        proto,
-        OsEntropy::new(),
-        Instant::ZERO,
-    )
-    .map_err(Error::from_handshake)?;
-    let mut shared = Shared::new(conn, tls, stream, origin, config)?;
+    let mut session = Session::client(Instant::ZERO, &dial.target, config)?;
+    session.set_addrs(tcp.local_addr().ok(), tcp.peer_addr().ok(), tls.is_some());
+    let mut driver = Driver::new(session, Box::new(tcp), tls, origin, config.write_timeout)?;
+    driver.read_timeout = config.read_timeout;
     if !leftover.is_empty() {
-        shared.feed(&leftover)?;
+        driver.received(Ok(leftover.len()), &leftover)?;
     }
-    let mut handle = Handle::new(shared);
-    handle.handshake(|_| Err(Reject::new(500)))?;
-    Ok(handle)
+    handshake(&mut driver, deadline)?;
+    Ok(MessageSocket::new(Handle::spawn(driver)?))
 }
 
-/// Resolves `host` and tries its first addresses in turn.
-fn open_tcp(
-    host: &str,
-    port: u16,
-    config: &SocketConfig,
-    deadline: Option<StdInstant>,
-) -> Result<TcpStream, Error> {
+/// Drives the opening handshake to its end on this thread, before `deadline`. A refusal is
+/// written out before the error returns.
+pub(crate) fn handshake(driver: &mut Driver, deadline: Option<StdInstant>) -> Result<(), Error> {
+    loop {
+        let written = driver.flush();
+        match driver.session.handshake_result() {
+            Some(Ok(())) => return written,
+            Some(Err(e)) => {
+                let _ = driver.flush();
+                driver.close_transport();
+                return Err(e);
+            }
+            None => written?,
+        }
+        let wait = match deadline {
+            Some(d) => match d.checked_duration_since(StdInstant::now()) {
+                Some(wait) if !wait.is_zero() => Some(wait),
+                _ => return Err(Error::Timeout(TimeoutKind::Handshake)),
+            },
+            None => None,
+        };
+        driver.read_once(wait)?;
+    }
+}
+
+/// Resolves `host` and tries its first addresses in turn, each within its share of `limit`.
+fn open_tcp(host: &str, port: u16, limit: Option<Duration>) -> Result<TcpStream, Error> {
+    let deadline = limit.and_then(|t| StdInstant::now().checked_add(t));
     let not_resolved = |source| Error::HostNotResolved {
-        host: host.to_string(),
+        host: host.to_owned(),
         source,
     };
     let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
         .map_err(not_resolved)?
-        .take(config.max_connect_addresses.max(1))
+        .take(MAX_ADDRESSES)
         .collect();
     if addrs.is_empty() {
         return Err(not_resolved(io::Error::new(
@@ -141,27 +122,25 @@ fn open_tcp(
             "the name has no addresses",
         )));
     }
+    let share = Dial::attempt_timeout(limit, addrs.len());
     let mut last = None;
-    for addr in addrs {
+    for addr in &addrs {
         let remaining = deadline.map(|d| d.saturating_duration_since(StdInstant::now()));
         if remaining == Some(Duration::ZERO) {
             return Err(Error::Timeout(TimeoutKind::Connect));
         }
-        let attempt = match (remaining, config.connect_attempt_timeout) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let attempt = [remaining, share].into_iter().flatten().min();
         let result = match attempt {
-            Some(t) => TcpStream::connect_timeout(&addr, t.max(Duration::from_millis(1))),
+            Some(t) => TcpStream::connect_timeout(addr, t.max(Duration::from_millis(1))),
             None => TcpStream::connect(addr),
         };
         match result {
             Ok(stream) => return Ok(stream),
-            Err(e) => last = Some(e),
+            Err(e) => last = Some((addr, e)),
         }
     }
     match last {
-        Some(e)
+        Some((_, e))
             if matches!(
                 e.kind(),
                 io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
@@ -169,20 +148,22 @@ fn open_tcp(
         {
             Err(Error::Timeout(TimeoutKind::Connect))
         }
-        Some(e) => Err(Error::CannotConnect(e)),
+        Some((addr, source)) => Err(Error::CannotConnect {
+            addr: addr.to_string(),
+            source,
+        }),
         None => Err(Error::Timeout(TimeoutKind::Connect)),
     }
 }
 
-/// Opens a `CONNECT` tunnel to `target`; returns bytes that followed the proxy's answer.
+/// Opens a `CONNECT` tunnel; returns bytes that followed the proxy's answer.
 fn tunnel(
     mut stream: &TcpStream,
-    target: &Target,
-    proxy: &Proxy,
+    request: &[u8],
+    parser: &mut tether_socket::proxy::ConnectResponse,
     deadline: Option<StdInstant>,
 ) -> Result<Vec<u8>, Error> {
-    stream.write_all(&connect_request(target, proxy.credentials.as_ref()))?;
-    let mut parser = ConnectResponse::new();
+    stream.write_all(request)?;
     let mut buf = Vec::new();
     let mut chunk = [0; 1024];
     loop {
@@ -217,4 +198,11 @@ fn tunnel(
             return Ok(buf.split_off(len));
         }
     }
+}
+
+/// The TLS server side for [`accept`](crate::accept).
+pub(crate) fn server_tls(config: &Arc<rustls::ServerConfig>) -> Result<rustls::Connection, Error> {
+    let conn = rustls::ServerConnection::new(config.clone())
+        .map_err(|e| Error::InvalidInput(format!("TLS setup: {e}")))?;
+    Ok(rustls::Connection::Server(conn))
 }

@@ -1,266 +1,220 @@
-//! [`Handle`]: one user of a [`Shared`] connection — a whole socket, or one half of a split.
+//! [`Handle`]: the application's side of a connection, and the reader thread that keeps it.
 //!
-//! A whole socket reads under the lock (nobody else uses it). After a split, the reader
-//! blocks in `read` on its own clone of the transport without holding the lock, then locks to
-//! feed the bytes in; the writer locks to queue and write.
+//! The [`Driver`] sits behind a `Mutex`. The connection's reader thread blocks in `read` on its
+//! own handle of the transport (without the lock), then locks to feed what arrived — pings are
+//! answered then, whatever the application is doing — runs the timers, writes what is queued,
+//! and wakes receivers through a `Condvar`. The application's receives wait on that `Condvar`;
+//! its sends write on the calling thread. Dropping the last handle closes the connection with
+//! 1001; the reader thread ends with the transport.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant as StdInstant;
+use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant as StdInstant};
 
-use tether_net::Error;
-use tether_proto::connection::State;
-use tether_proto::handshake::{Accept, Reject, Request};
-use tether_proto::{CloseCode, CloseFrame, Connection, Event, SendError};
+use tether_socket::{CloseCode, CloseFrame, Error, Session, TimeoutKind};
 
 use crate::Transport;
-use crate::shared::{Incoming, Shared};
+use crate::driver::Driver;
 
-/// Bytes a split reader reads at a time (allocated on its first read).
-const SPLIT_READ_SIZE: usize = 16 << 10;
+/// Bytes the reader thread reads at a time.
+const READ_SIZE: usize = 16 << 10;
 
-pub(crate) struct Handle<S> {
-    shared: Arc<Mutex<Shared<S>>>,
-    /// The split reader's own transport handle.
-    reader: Option<S>,
-    buf: Vec<u8>,
-    /// A split writer: never reads.
-    writer_only: bool,
+/// How soon the reader thread writes output queued without a flush (`feed`, `try_send`).
+const QUEUED_OUTPUT_DELAY: Duration = Duration::from_millis(5);
+
+struct Shared {
+    driver: Mutex<Driver>,
+    /// Something changed: input arrived, output drained, the connection ended.
+    changed: Condvar,
+    /// Live handles (a whole socket, or the halves of a split one).
+    handles: AtomicUsize,
 }
 
-fn lock<S>(shared: &Mutex<Shared<S>>) -> MutexGuard<'_, Shared<S>> {
-    shared.lock().unwrap_or_else(PoisonError::into_inner)
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Driver> {
+        self.driver.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
-impl<S: Transport> Handle<S> {
-    pub(crate) fn new(shared: Shared<S>) -> Self {
+/// One handle on a connection: a whole socket, or one half of a split one.
+pub(crate) struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Handle {
+    /// Puts `driver` behind a handle and starts its reader thread.
+    pub(crate) fn spawn(driver: Driver) -> Result<Self, Error> {
+        let reader = driver.reader()?;
+        let shared = Arc::new(Shared {
+            driver: Mutex::new(driver),
+            changed: Condvar::new(),
+            handles: AtomicUsize::new(1),
+        });
+        let keeper = shared.clone();
+        std::thread::Builder::new()
+            .name("tether-reader".into())
+            .stack_size(64 << 10)
+            .spawn(move || keep(&keeper, reader))?;
+        Ok(Self { shared })
+    }
+
+    /// Another handle on the same connection (for a split).
+    pub(crate) fn another(&self) -> Self {
+        self.shared.handles.fetch_add(1, Ordering::AcqRel);
         Self {
-            shared: Arc::new(Mutex::new(shared)),
-            reader: None,
-            buf: Vec::new(),
-            writer_only: false,
-        }
-    }
-
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Shared<S>> {
-        lock(&self.shared)
-    }
-
-    /// A reading and a writing handle on the same connection.
-    pub(crate) fn split(self) -> Result<(Self, Self), Error> {
-        let reader = {
-            let mut g = self.lock();
-            let clone = g.stream.try_clone()?;
-            g.split = true;
-            clone
-        };
-        let read_half = Self {
             shared: self.shared.clone(),
-            reader: Some(reader),
-            buf: Vec::new(),
-            writer_only: false,
-        };
-        let write_half = Self {
-            shared: self.shared,
-            reader: None,
-            buf: Vec::new(),
-            writer_only: true,
-        };
-        Ok((read_half, write_half))
+        }
     }
 
-    /// Runs the opening handshake to the end: the server side asks `on_request`.
-    pub(crate) fn handshake(
-        &mut self,
-        on_request: impl FnOnce(&Request) -> Result<Accept, Reject>,
-    ) -> Result<(), Error> {
-        let mut on_request = Some(on_request);
+    /// Runs `step` on the driver under the lock.
+    pub(crate) fn with<T>(&self, step: impl FnOnce(&mut Driver) -> T) -> T {
+        step(&mut self.shared.lock())
+    }
+
+    /// Waits until `take` finds something in the session, up to the read timeout. Output
+    /// queued without a flush is written first.
+    pub(crate) fn recv<T>(
+        &self,
+        mut take: impl FnMut(&mut Session) -> Option<Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let mut d = self.shared.lock();
+        let deadline = d.read_timeout.map(|t| StdInstant::now() + t);
         loop {
-            {
-                let mut g = self.lock();
-                let mut requested = false;
-                let mut opened = false;
-                while let Some(event) = g.conn.poll_event() {
-                    match event {
-                        Event::Request(_) => requested = true,
-                        Event::Open => opened = true,
-                        _ => {}
-                    }
-                    if requested || opened {
-                        break;
-                    }
-                }
-                if requested {
-                    let decision = match (g.conn.request(), on_request.take()) {
-                        (Some(request), Some(decide)) => decide(request),
-                        _ => Err(Reject::new(500)),
-                    };
-                    match decision {
-                        Ok(accept) => {
-                            if let Err(e) = g.conn.accept(accept) {
-                                let _ = g.conn.reject(Reject::new(500));
-                                let _ = g.flush();
-                                return Err(Error::Send(e));
-                            }
-                        }
-                        Err(reject) => {
-                            let status = reject.status();
-                            g.conn.reject(reject).map_err(Error::Send)?;
-                            g.flush()?;
-                            return Err(Error::Refused { status });
-                        }
-                    }
-                    g.flush()?;
-                    continue;
-                }
-                g.flush()?;
-                if opened {
-                    return Ok(());
-                }
-                if let Some(result) = g.conn.close_result() {
-                    return Err(Error::from_close_result(result));
-                }
-                if g.transport_closed {
-                    return Err(Error::Handshake(
-                        tether_proto::handshake::HandshakeError::UnexpectedEof,
-                    ));
-                }
+            if let Some(found) = take(&mut d.session) {
+                // The queue has room again: the reader may read on.
+                self.shared.changed.notify_all();
+                return found;
             }
-            self.read_once(None)?;
+            d.flush()?;
+            let wait = match deadline {
+                Some(deadline) => match deadline.checked_duration_since(StdInstant::now()) {
+                    Some(wait) if !wait.is_zero() => wait,
+                    _ => return Err(Error::Timeout(TimeoutKind::Read)),
+                },
+                None => Duration::from_secs(3600),
+            };
+            d = self
+                .shared
+                .changed
+                .wait_timeout(d, wait)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
     }
 
-    /// The next piece of incoming data, given to `on`; `None` once the connection closed
-    /// cleanly. Blocks up to the read timeout.
-    pub(crate) fn next<T>(
-        &mut self,
-        mut on: impl FnMut(Incoming<'_>) -> T,
-    ) -> Result<Option<T>, Error> {
-        let deadline = self.lock().read_timeout.map(|t| StdInstant::now() + t);
-        loop {
-            {
-                let mut g = self.lock();
-                let found = g.take_incoming(&mut on);
-                let flushed = g.flush();
-                if let Some(t) = found {
-                    return Ok(Some(t));
-                }
-                flushed?;
-                if g.conn.state() == State::Closed {
-                    return match g.conn.close_result() {
-                        Some(Err(e)) => Err(Error::from_connection(e)),
-                        _ => Ok(None),
-                    };
-                }
-                if g.transport_closed {
-                    return Err(Error::ConnectionClosed {
-                        code: CloseCode::ABNORMAL,
-                        reason: String::new(),
-                    });
-                }
-            }
-            self.read_once(deadline)?;
-        }
-    }
-
-    /// One blocking read, bounded by the core's next timer and `deadline`.
-    fn read_once(&mut self, deadline: Option<StdInstant>) -> Result<(), Error> {
-        if self.writer_only {
-            return Err(Error::Send(SendError::InvalidState(
-                "the writing half of a split socket does not read",
-            )));
-        }
-        match self.reader.as_mut() {
-            Some(reader) => {
-                let wait = lock(&self.shared).wait(deadline);
-                let _ = reader.set_read_timeout(wait);
-                if self.buf.is_empty() {
-                    self.buf = vec![0; SPLIT_READ_SIZE];
-                }
-                let result = reader.read(&mut self.buf);
-                let mut g = lock(&self.shared);
-                if let Ok(n @ 1..) = result {
-                    g.feed(&self.buf[..n])?;
-                }
-                g.after_read(result, deadline)
-            }
-            None => {
-                let mut g = lock(&self.shared);
-                let wait = g.wait(deadline);
-                let _ = g.stream.set_read_timeout(wait);
-                let result = g.read_direct()?;
-                g.after_read(result, deadline)
-            }
-        }
-    }
-
-    /// Queues a command; see [`Shared::send`].
-    pub(crate) fn send(
-        &mut self,
-        command: impl FnOnce(&mut Connection) -> Result<(), SendError>,
+    /// Queues with `command` once the output is below the outbound bound (writing on this
+    /// thread meanwhile); with `flush`, writes everything out before returning.
+    pub(crate) fn queue(
+        &self,
+        command: impl FnOnce(&mut Session) -> Result<(), Error>,
         flush: bool,
     ) -> Result<(), Error> {
-        self.lock().send(command, flush)
-    }
-
-    /// Sends a whole message; see [`Shared::send_message`].
-    pub(crate) fn send_message(&mut self, message: tether_proto::Message<'_>) -> Result<(), Error> {
-        self.lock().send_message(message)
-    }
-
-    pub(crate) fn flush(&mut self) -> Result<(), Error> {
-        self.lock().flush()
-    }
-
-    /// Starts the close handshake. A whole socket (or a split reader) then waits for it to
-    /// finish and returns the peer's close frame; a split writer returns at once (`None`).
-    pub(crate) fn close(
-        &mut self,
-        code: CloseCode,
-        reason: &str,
-    ) -> Result<Option<CloseFrame>, Error> {
-        {
-            let mut g = self.lock();
-            let now = g.now();
-            match g.conn.close(code, reason, now) {
-                Ok(()) | Err(SendError::Closed) => {}
-                Err(e) => return Err(Error::Send(e)),
-            }
-            g.flush()?;
+        let mut d = self.shared.lock();
+        if !d.session.is_writable() {
+            d.flush()?;
         }
-        if self.writer_only {
-            return Ok(None);
+        command(&mut d.session)?;
+        if flush || !d.session.is_writable() {
+            d.flush()?;
         }
-        self.wait_closed().map(Some)
+        Ok(())
     }
 
-    /// Reads (dropping data) until the transport is closed, then reports how it ended.
-    fn wait_closed(&mut self) -> Result<CloseFrame, Error> {
+    /// Runs a non-blocking queueing step; what it queued is written by the next receive,
+    /// flush or send, or by the reader thread shortly.
+    pub(crate) fn try_queue<T, E>(
+        &self,
+        command: impl FnOnce(&mut Session) -> Result<T, E>,
+    ) -> Result<T, E> {
+        command(&mut self.shared.lock().session)
+    }
+
+    /// Writes everything queued.
+    pub(crate) fn flush(&self) -> Result<(), Error> {
+        self.shared.lock().flush()
+    }
+
+    /// Starts the close handshake and writes the close frame.
+    pub(crate) fn start_close(&self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        let mut d = self.shared.lock();
+        let now = d.now();
+        d.session.close(now, code, reason)?;
+        d.flush()
+    }
+
+    /// Closes and waits for the peer's answer (up to the close timeout, run by the reader
+    /// thread). Received data meanwhile is dropped.
+    pub(crate) fn close(&self, code: CloseCode, reason: &str) -> Result<CloseFrame, Error> {
+        self.start_close(code, reason)?;
+        let mut d = self.shared.lock();
         loop {
-            {
-                let mut g = self.lock();
-                g.discard_incoming();
-                g.flush()?;
-                if g.transport_closed {
-                    break;
-                }
+            d.session.discard_received();
+            if let Some(outcome) = d.session.close_outcome() {
+                self.shared.changed.notify_all();
+                return outcome;
             }
-            match self.read_once(None) {
-                Ok(()) => {}
-                Err(Error::Io(_)) => {
-                    self.lock().close_transport();
-                    break;
-                }
-                Err(e) => return Err(e),
+            if d.session.is_shut_down() {
+                return Err(Error::abnormal());
             }
+            d = self
+                .shared
+                .changed
+                .wait_timeout(d, Duration::from_secs(3600))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
-        let g = self.lock();
-        match g.conn.close_result() {
-            Some(Ok(frame)) => Ok(frame.clone()),
-            Some(Err(e)) => Err(Error::from_connection(e)),
-            None => Err(Error::ConnectionClosed {
-                code: CloseCode::ABNORMAL,
-                reason: String::new(),
-            }),
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // Nobody will receive any more: close with 1001 (what was queued goes first); the
+            // reader thread sees the answer, or the close timeout, and ends.
+            let mut d = self.shared.lock();
+            let now = d.now();
+            let _ = d.session.close(now, CloseCode::GOING_AWAY, "going away");
+            d.session.discard_received();
+            let _ = d.flush();
+            self.shared.changed.notify_all();
         }
+    }
+}
+
+/// The reader thread: reads (without the lock), feeds, runs timers, writes queued output,
+/// wakes receivers; ends with the transport.
+fn keep(shared: &Shared, mut reader: Box<dyn Transport>) {
+    let mut buf = vec![0; READ_SIZE];
+    loop {
+        let wait = {
+            let mut d = shared.lock();
+            if shared.handles.load(Ordering::Acquire) == 0 {
+                d.session.discard_received();
+            }
+            d.run_timers();
+            let _ = d.flush();
+            shared.changed.notify_all();
+            if d.session.is_shut_down() {
+                return;
+            }
+            if !d.session.wants_read() {
+                // The queue is full (or input ended): wait for room, or for the next timer.
+                let wait = d.until_timer().unwrap_or(Duration::from_secs(3600));
+                drop(shared.changed.wait_timeout(d, wait));
+                continue;
+            }
+            let queued = d.session.connection().buffered_output() > 0;
+            match (d.until_timer(), queued) {
+                (Some(t), true) => Some(t.min(QUEUED_OUTPUT_DELAY)),
+                (None, true) => Some(QUEUED_OUTPUT_DELAY),
+                (t, false) => t,
+            }
+        };
+        let _ = reader.set_read_timeout(wait);
+        let read = reader.read(&mut buf);
+        let mut d = shared.lock();
+        let _ = d.received(read, &buf);
+        shared.changed.notify_all();
     }
 }

@@ -1,210 +1,134 @@
-//! [`StreamSocket`]: incoming binary payloads as a byte stream (WinRT `StreamWebSocket`).
+//! [`StreamSocket`]: received payloads as a byte stream, writes as binary messages.
 
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
 
-use tether_net::{ConnectionInfo, Error};
-use tether_proto::{CloseCode, CloseFrame};
+use tether_socket::{Bytes, CloseCode, CloseFrame, ConnectionInfo, Error, Message, SendOptions};
 
-use crate::Transport;
 use crate::handle::Handle;
-use crate::message::info_methods;
 
-/// Bytes of one received piece that did not fit the caller's buffer.
-#[derive(Default)]
-struct Pending {
-    bytes: Vec<u8>,
-    pos: usize,
-}
-
-/// Reads the next bytes of the stream into `buf`; 0 at the clean end.
-fn read_stream<S: Transport>(
-    handle: &mut Handle<S>,
-    pending: &mut Pending,
-    buf: &mut [u8],
-) -> io::Result<usize> {
-    if buf.is_empty() {
-        return Ok(0);
-    }
-    loop {
-        if pending.pos < pending.bytes.len() {
-            let rest = &pending.bytes[pending.pos..];
-            let n = rest.len().min(buf.len());
-            buf[..n].copy_from_slice(&rest[..n]);
-            pending.pos += n;
-            if pending.pos == pending.bytes.len() {
-                pending.bytes.clear();
-                pending.pos = 0;
-            }
-            return Ok(n);
-        }
-        let piece = handle.next(|i| {
-            let n = i.payload.len().min(buf.len());
-            buf[..n].copy_from_slice(&i.payload[..n]);
-            pending.bytes.extend_from_slice(&i.payload[n..]);
-            n
-        })?;
-        match piece {
-            None => return Ok(0),
-            Some(0) => {}
-            Some(n) => return Ok(n),
-        }
-    }
-}
-
-/// Queues `buf` (up to the outbound bound) as one binary message; writes once the bound is
-/// reached.
-fn write_stream<S: Transport>(handle: &mut Handle<S>, buf: &[u8]) -> io::Result<usize> {
-    if buf.is_empty() {
-        return Ok(0);
-    }
-    let cap = handle.lock().conn.config().output_high_water.max(1);
-    let n = buf.len().min(cap);
-    handle.send(|c| c.send_binary(&buf[..n]), false)?;
-    Ok(n)
-}
-
-/// A WebSocket read and written as a byte stream (WinRT `StreamWebSocket`), for large
-/// transfers.
+/// A WebSocket read and written as a byte stream, for large transfers: `std::io::Read` +
+/// `Write` (the blocking twin of `tether_tokio::StreamSocket`).
 ///
-/// `Read` yields the payload bytes of incoming messages in order, in whatever sections the
-/// caller asks for; a message is never held whole, so a transfer of any size runs in constant
-/// memory. `Write` sends each write as a binary message (`flush` pushes queued ones out; wrap
-/// the socket in a `BufWriter` to send fewer, larger messages). [`finish`](Self::finish) ends
-/// the stream with the close handshake. Read returns 0 once the peer closed cleanly.
+/// Reading yields the payload bytes of received messages in order; a message is never held
+/// whole, so a transfer of any size runs in constant memory. Each write is sent as one binary
+/// message, **uncompressed** (stream data is usually bulk that compresses poorly). `flush`
+/// writes queued messages out. [`close`](Self::close) ends the stream and waits for the
+/// peer's answer. A read returns 0 bytes once the peer closed normally.
 ///
 /// ```no_run
-/// use std::io::{Read, Write};
-/// use tether_std::{connect_stream_with, SocketConfig};
+/// use tether_std::ClientConfig;
 ///
-/// let mut ws = connect_stream_with("ws://127.0.0.1:9001/upload", &SocketConfig::default())?;
-/// std::io::copy(&mut std::fs::File::open("video.mp4")?, &mut ws)?;
-/// let peer = ws.finish()?;
+/// let ws = tether_std::connect("ws://127.0.0.1:9001/upload", &ClientConfig::default())?;
+/// let mut ws = ws.into_stream();
+/// let mut file = std::fs::File::open("video.mp4")?;
+/// std::io::copy(&mut file, &mut ws)?;
+/// let peer = ws.close(tether_std::CloseCode::NORMAL, "")?;
 /// println!("peer closed with {}", peer.code);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct StreamSocket<S: Transport = TcpStream> {
-    handle: Handle<S>,
-    pending: Pending,
+pub struct StreamSocket {
+    read: StreamReadHalf,
+    write: StreamWriteHalf,
 }
 
-impl<S: Transport> StreamSocket<S> {
-    pub(crate) fn from_handle(handle: Handle<S>) -> Self {
+/// The reading half of a split [`StreamSocket`].
+pub struct StreamReadHalf {
+    handle: Handle,
+}
+
+/// The writing half of a split [`StreamSocket`].
+pub struct StreamWriteHalf {
+    handle: Handle,
+}
+
+impl StreamSocket {
+    pub(crate) fn from_halves(read: Handle, write: Handle) -> Self {
+        read.with(|d| {
+            let config = d.session.connection_mut().config_mut();
+            config.receive_mode = tether_socket::ReceiveMode::Chunks;
+            config.max_message_size = u64::MAX;
+        });
         Self {
-            handle,
-            pending: Pending::default(),
+            read: StreamReadHalf { handle: read },
+            write: StreamWriteHalf { handle: write },
         }
     }
 
-    info_methods!();
-
-    /// Ends the stream: flushes, closes with 1000 and waits for the peer's answer; returns the
-    /// peer's close frame.
-    ///
-    /// # Errors
-    ///
-    /// As [`close`](Self::close).
-    pub fn finish(&mut self) -> Result<CloseFrame, Error> {
-        self.close(CloseCode::NORMAL, "")
-    }
-
-    /// Flushes, closes with `code` and `reason`, waits for the peer's answer (up to the close
-    /// timeout) and returns the peer's close frame. Unread incoming data is dropped.
+    /// Writes what is queued, closes with `code` and `reason`, waits for the peer's answer
+    /// (up to the close timeout) and returns the peer's close frame. Unread data is dropped.
     ///
     /// # Errors
     ///
     /// [`Error::Send`] for an unsendable code, [`Error::Timeout`], or how the connection failed.
     pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<CloseFrame, Error> {
-        self.handle
-            .close(code, reason)?
-            .ok_or(Error::Send(tether_proto::SendError::Closed))
+        self.read.handle.close(code, reason)
     }
 
-    /// Sets how long each read may wait (`None`: for ever).
-    pub fn set_read_timeout(&mut self, timeout: Option<Duration>) {
-        self.handle.lock().read_timeout = timeout;
+    /// Addresses, what was negotiated, bytes and messages counted.
+    pub fn info(&self) -> ConnectionInfo {
+        self.read.handle.with(|d| d.session.info())
     }
 
-    /// Splits into a reading and a writing half, for two threads.
-    ///
-    /// # Errors
-    ///
-    /// The transport cannot be cloned.
-    pub fn split(self) -> Result<(StreamReadHalf<S>, StreamWriteHalf<S>), Error> {
-        let (read, write) = self.handle.split()?;
-        Ok((
-            StreamReadHalf {
-                handle: read,
-                pending: self.pending,
-            },
-            StreamWriteHalf { handle: write },
-        ))
+    /// Splits into owned reading and writing halves for two threads.
+    pub fn into_split(self) -> (StreamReadHalf, StreamWriteHalf) {
+        (self.read, self.write)
     }
 }
 
-impl<S: Transport> Read for StreamSocket<S> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        read_stream(&mut self.handle, &mut self.pending, buf)
-    }
-}
-
-impl<S: Transport> Write for StreamSocket<S> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        write_stream(&mut self.handle, buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(self.handle.flush()?)
-    }
-}
-
-/// The reading half of a split [`StreamSocket`].
-pub struct StreamReadHalf<S: Transport = TcpStream> {
-    handle: Handle<S>,
-    pending: Pending,
-}
-
-impl<S: Transport> StreamReadHalf<S> {
-    info_methods!();
-
-    /// Sets how long each read may wait (`None`: for ever).
-    pub fn set_read_timeout(&mut self, timeout: Option<Duration>) {
-        self.handle.lock().read_timeout = timeout;
-    }
-}
-
-impl<S: Transport> Read for StreamReadHalf<S> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        read_stream(&mut self.handle, &mut self.pending, buf)
-    }
-}
-
-/// The writing half of a split [`StreamSocket`].
-pub struct StreamWriteHalf<S: Transport = TcpStream> {
-    handle: Handle<S>,
-}
-
-impl<S: Transport> StreamWriteHalf<S> {
-    info_methods!();
-
-    /// Flushes and starts the close handshake with 1000; returns at once. The reading half
-    /// reads 0 once the peer answered, and then has the peer's close frame.
+impl StreamWriteHalf {
+    /// Starts the close handshake (1000) and writes the close frame; the reading half then
+    /// reads 0 once the peer answered.
     ///
     /// # Errors
     ///
     /// Write failures.
-    pub fn finish(&mut self) -> Result<(), Error> {
-        self.handle.close(CloseCode::NORMAL, "").map(drop)
+    pub fn shutdown(&mut self) -> Result<(), Error> {
+        self.handle.start_close(CloseCode::NORMAL, "")
     }
 }
 
-impl<S: Transport> Write for StreamWriteHalf<S> {
+impl Read for StreamReadHalf {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Ok(self.handle.recv(|s| s.read_stream(buf))?)
+    }
+}
+
+impl Write for StreamWriteHalf {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        write_stream(&mut self.handle, buf)
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let mut n = 0;
+        self.handle.queue(
+            |s| {
+                n = buf
+                    .len()
+                    .min(s.connection().config().outbound_high_water.max(1));
+                let message = Message::binary(Bytes::copy_from_slice(&buf[..n]));
+                s.send(message, SendOptions::default().compress(false))
+            },
+            false,
+        )?;
+        Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(self.handle.flush()?)
+    }
+}
+
+impl Read for StreamSocket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.read.read(buf)
+    }
+}
+
+impl Write for StreamSocket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.write.flush()
     }
 }

@@ -1,35 +1,43 @@
-//! The server side: take a connected stream, read the upgrade request, accept or reject.
+//! The server side: take a connected transport, TLS if configured, read the upgrade request,
+//! decide, answer.
 
 use std::any::Any;
-use std::sync::Arc;
+use std::net::SocketAddr;
 
-use tether_net::{Error, SocketConfig, TimeoutKind};
-use tether_proto::handshake::{Accept, Reject, Request};
-use tether_proto::{Config, Connection, Instant, OsEntropy};
+use tether_proto::connection::Negotiated;
+use tether_proto::{Instant, Role};
+use tether_socket::{Error, ServerConfig, Session};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-use tokio::time::{Instant as TokioInstant, timeout};
+use tokio::time::Instant as TokioInstant;
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 
-use crate::driver::{Addrs, Driver};
-use crate::error::from_io;
-use crate::{MessageSocket, StreamSocket, Transport};
+use crate::connect::{handshake, within};
+use crate::driver::Driver;
+use crate::handle::Handle;
+use crate::{MessageSocket, Transport};
 
-/// Accepts a WebSocket upgrade on `stream` with default settings, no subprotocol.
-///
-/// Turn Nagle's algorithm off on a `TcpStream` first (`set_nodelay(true)`), as
-/// [`SocketConfig::no_delay`] asks: the stream is any [`Transport`], so it is the caller's.
+/// Accepts a WebSocket upgrade on `io` (a `TcpStream`, a Unix socket, an in-memory pipe, ...):
+/// TLS first when [`ServerConfig::tls`] is set, then the request is read and decided —
+/// by [`ServerConfig::on_request`], or accepted with the first subprotocol both sides speak —
+/// all within the handshake timeout. A `TcpStream` gets `TCP_NODELAY` as the config says, and
+/// the socket's [`info`](MessageSocket::info) reports its addresses.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use tether_tokio::{Reject, ServerConfig};
+///
+/// let config = ServerConfig::default().on_request(|req| {
+///     if req.path() == "/chat" { Ok(Default::default()) } else { Err(Reject::new(404)) }
+/// });
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:9001").await?;
 /// loop {
 ///     let (tcp, _) = listener.accept().await?;
-///     tcp.set_nodelay(true)?;
+///     let config = config.clone();
 ///     tokio::spawn(async move {
-///         let mut ws = tether_tokio::accept(tcp).await?;
+///         let mut ws = tether_tokio::accept(tcp, &config).await?;
 ///         while let Some(message) = ws.recv().await? {
-///             ws.send_message(&message).await?;
+///             ws.send(message).await?; // echo
 ///         }
 ///         Ok::<_, tether_tokio::Error>(())
 ///     });
@@ -39,135 +47,69 @@ use crate::{MessageSocket, StreamSocket, Transport};
 ///
 /// # Errors
 ///
-/// The request is not a valid upgrade (answered with 400/426/... and then
-/// [`Error::Handshake`]), the handshake timed out, or the transport failed.
-pub async fn accept<S: Transport + 'static>(stream: S) -> Result<MessageSocket<S>, Error> {
-    accept_with(stream, &SocketConfig::default(), |_| Ok(Accept::default())).await
-}
-
-/// Accepts a WebSocket upgrade on `stream`: `on_request` inspects the request (path, headers,
-/// offered subprotocols, credentials) and accepts it, choosing a subprotocol, or rejects it
-/// with any HTTP status. The socket's [`info`](MessageSocket::info) reports both addresses
-/// when `stream` is a `TcpStream` (or TLS over one, with [`accept_tls_with`]).
-///
-/// ```no_run
-/// use tether_tokio::{accept_with, Accept, Reject, SocketConfig};
-///
-/// # async fn run(tcp: tokio::net::TcpStream) -> Result<(), tether_tokio::Error> {
-/// let ws = accept_with(tcp, &SocketConfig::default(), |req| {
-///     if req.path() != "/chat" {
-///         return Err(Reject::new(404));
-///     }
-///     Ok(match req.protocols().iter().find(|p| *p == "chat.v2") {
-///         Some(p) => Accept::default().protocol(p.clone()),
-///         None => Accept::default(),
-///     })
-/// })
-/// .await?;
-/// # Ok(()) }
-/// ```
-///
-/// # Errors
-///
-/// As [`accept`], and [`Error::Refused`] when `on_request` rejected the request (the answer
-/// was sent).
-pub async fn accept_with<S, F>(
-    stream: S,
-    config: &SocketConfig,
-    on_request: F,
-) -> Result<MessageSocket<S>, Error>
+/// [`Error::Refused`] when the decision refused (the answer was sent), [`Error::Handshake`]
+/// for a request that is no valid upgrade (answered with 400/426/431), [`Error::Tls`],
+/// [`Error::Timeout`], [`Error::Io`].
+pub async fn accept<S>(io: S, config: &ServerConfig) -> Result<MessageSocket, Error>
 where
-    S: Transport + 'static,
-    F: FnOnce(&Request) -> Result<Accept, Reject>,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let driver = server(stream, false, config, config.proto_config(), on_request).await?;
-    Ok(MessageSocket::from_driver(driver, config))
+    let (local, peer) = tcp_addrs(&io, config.no_delay);
+    let upgrade = async {
+        let tls = config.tls.is_some();
+        let io: Box<dyn Transport> = match &config.tls {
+            Some(tls) => {
+                let name = peer.map_or_else(|| "the client".to_owned(), |p| p.to_string());
+                let stream = TlsAcceptor::from(tls.clone())
+                    .accept(io)
+                    .await
+                    .map_err(|e| Error::from_io(e, &name))?;
+                Box::new(stream)
+            }
+            None => Box::new(io),
+        };
+        let origin = TokioInstant::now();
+        let mut session = Session::server(Instant::ZERO, config, peer);
+        session.set_addrs(local, peer, tls);
+        let mut driver = Driver::new(session, io, origin);
+        driver.read_timeout = config.read_timeout;
+        driver.write_timeout = config.write_timeout;
+        handshake(&mut driver).await?;
+        Ok(driver)
+    };
+    let driver = within(config.config.handshake_timeout, upgrade).await?;
+    Ok(MessageSocket::new(Handle::spawn(driver)))
 }
 
-/// As [`accept_with`], returning a stream socket.
-///
-/// # Errors
-///
-/// As [`accept_with`].
-pub async fn accept_stream_with<S, F>(
-    stream: S,
-    config: &SocketConfig,
-    on_request: F,
-) -> Result<StreamSocket<S>, Error>
+/// A server socket over a connection whose upgrade another HTTP server already answered
+/// (hyper's `hyper::upgrade::on`, wrapped in `hyper_util::rt::TokioIo`): `negotiated` is what
+/// its 101 response settled. It starts open; compression is on when `negotiated` holds a
+/// permessage-deflate answer. Call it on a tokio runtime (the socket spawns its keeper).
+pub fn take_over<S>(io: S, negotiated: Negotiated, config: &ServerConfig) -> MessageSocket
 where
-    S: Transport + 'static,
-    F: FnOnce(&Request) -> Result<Accept, Reject>,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let driver = server(
-        stream,
-        false,
-        config,
-        config.stream_proto_config(),
-        on_request,
-    )
-    .await?;
-    Ok(StreamSocket::from_driver(driver))
+    let session = Session::open(
+        Instant::ZERO,
+        Role::Server,
+        negotiated,
+        config.config.clone(),
+    );
+    let mut driver = Driver::new(session, Box::new(io), TokioInstant::now());
+    driver.read_timeout = config.read_timeout;
+    driver.write_timeout = config.write_timeout;
+    MessageSocket::new(Handle::spawn(driver))
 }
 
-/// As [`accept_with`], over TLS (`wss://`) with this rustls server config (see
-/// [`tls::server_config_pem`](crate::tls::server_config_pem)). The TLS handshake counts
-/// against the handshake timeout.
-///
-/// # Errors
-///
-/// As [`accept_with`], and [`Error::Tls`] when the TLS handshake fails.
-pub async fn accept_tls_with<S, F>(
-    stream: S,
-    tls: Arc<rustls::ServerConfig>,
-    config: &SocketConfig,
-    on_request: F,
-) -> Result<MessageSocket<TlsStream<S>>, Error>
-where
-    S: Transport + 'static,
-    F: FnOnce(&Request) -> Result<Accept, Reject>,
-{
-    let handshake = TlsAcceptor::from(tls).accept(stream);
-    let stream = match config.handshake_timeout {
-        Some(t) => timeout(t, handshake)
-            .await
-            .map_err(|_| Error::Timeout(TimeoutKind::Handshake))?,
-        None => handshake.await,
-    }
-    .map_err(from_io)?;
-    let driver = server(stream, true, config, config.proto_config(), on_request).await?;
-    Ok(MessageSocket::from_driver(driver, config))
-}
-
-async fn server<S, F>(
-    stream: S,
-    tls: bool,
-    config: &SocketConfig,
-    proto: Config,
-    on_request: F,
-) -> Result<Driver<S>, Error>
-where
-    S: Transport + 'static,
-    F: FnOnce(&Request) -> Result<Accept, Reject>,
-{
-    let origin = TokioInstant::now();
-    let conn = Connection::server(proto, OsEntropy::new(), Instant::ZERO);
-    let addrs = addrs_of(&stream, tls);
-    let mut driver = Driver::new(conn, stream, origin, config, addrs);
-    driver.handshake(on_request).await?;
-    Ok(driver)
-}
-
-/// Where `stream` runs, when it is a `TcpStream` or TLS over one (any other transport is the
-/// caller's to describe).
-fn addrs_of<S: Any>(stream: &S, tls: bool) -> Addrs {
-    let any: &dyn Any = stream;
-    let tcp = any.downcast_ref::<TcpStream>().or_else(|| {
-        any.downcast_ref::<TlsStream<TcpStream>>()
-            .map(|s| s.get_ref().0)
-    });
-    Addrs {
-        local: tcp.and_then(|t| t.local_addr().ok()),
-        peer: tcp.and_then(|t| t.peer_addr().ok()),
-        tls,
+/// The addresses of a `TcpStream` (any other transport is the caller's to describe), with
+/// `TCP_NODELAY` set as asked.
+fn tcp_addrs<S: Any>(io: &S, no_delay: bool) -> (Option<SocketAddr>, Option<SocketAddr>) {
+    let any: &dyn Any = io;
+    match any.downcast_ref::<TcpStream>() {
+        Some(tcp) => {
+            let _ = tcp.set_nodelay(no_delay);
+            (tcp.local_addr().ok(), tcp.peer_addr().ok())
+        }
+        None => (None, None),
     }
 }

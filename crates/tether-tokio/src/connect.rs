@@ -1,165 +1,114 @@
-//! The client side: resolve, connect (maybe through a proxy), TLS, upgrade.
+//! The client side: resolve, connect (through a proxy, if any), TLS, upgrade — the plan is the
+//! socket layer's [`Dial`]; this file only waits.
 
+use std::future::{Future, poll_fn};
 use std::io;
 use std::net::SocketAddr;
+use std::task::Poll;
+use std::time::Duration;
 
-use tether_net::proxy::{ConnectResponse, connect_request};
-use tether_net::{Error, Proxy, SocketConfig, Target, TimeoutKind, tls};
-use tether_proto::handshake::Reject;
-use tether_proto::{Config, Connection, Instant, OsEntropy};
+use tether_proto::Instant;
+use tether_socket::{ClientConfig, Dial, Error, MAX_ADDRESSES, Session, TimeoutKind, tls};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant as TokioInstant, timeout, timeout_at};
 use tokio_rustls::TlsConnector;
 
-use crate::driver::{Addrs, Driver};
-use crate::error::from_io;
-use crate::{MaybeTlsStream, MessageSocket, StreamSocket};
+use crate::driver::Driver;
+use crate::handle::Handle;
+use crate::{MessageSocket, Transport};
 
-/// Connects to a `ws://` or `wss://` URL with the default [`SocketConfig`] and returns a
-/// message socket.
+/// Connects to a `ws://` or `wss://` URL and returns a message socket
+/// ([`into_stream`](MessageSocket::into_stream) for a stream socket).
+///
+/// The URL is read first, so a bad one fails before any network work. Then up to five resolved
+/// addresses are tried in turn within the connect timeout; the proxy tunnel, TLS (rustls with
+/// the `ring` provider, nothing to set up first) and the upgrade run within the handshake
+/// timeout. Dropping the future cancels cleanly at any point.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), tether_tokio::Error> {
-/// let mut ws = tether_tokio::connect("wss://echo.example.com/").await?;
-/// ws.send_text("hello").await?;
-/// if let Some(reply) = ws.recv().await? {
-///     println!("{reply:?}");
-/// }
-/// let peer = ws.close(tether_tokio::CloseCode::NORMAL, "bye").await?;
-/// println!("peer closed with {}", peer.code);
-/// # Ok(()) }
-/// ```
-///
-/// # Errors
-///
-/// See [`connect_with`].
-pub async fn connect(url: &str) -> Result<MessageSocket, Error> {
-    connect_with(url, &SocketConfig::default()).await
-}
-
-/// Connects to a `ws://` or `wss://` URL with these settings and returns a message socket.
-///
-/// Up to [`max_connect_addresses`](SocketConfig#structfield.max_connect_addresses) resolved
-/// addresses are tried in turn, each within the attempt timeout and all within the connect
-/// timeout; then the proxy tunnel, TLS (rustls with the `ring` provider, nothing to set up
-/// first) and the upgrade run within the handshake timeout. Dropping the future cancels
-/// cleanly at any point.
-///
-/// ```no_run
 /// use std::time::Duration;
-/// use tether_tokio::{connect_with, Credentials, SocketConfig};
+/// use tether_tokio::{ClientConfig, Credentials};
 ///
-/// # async fn run() -> Result<(), tether_tokio::Error> {
-/// let config = SocketConfig::default()
+/// let config = ClientConfig::default()
 ///     .protocols(["chat.v2"])
-///     .server_credential(Credentials::new("alice", "s3cret"))
+///     .credentials(Credentials::new("alice", "s3cret"))
 ///     .connect_timeout(Some(Duration::from_secs(5)));
-/// let ws = connect_with("ws://127.0.0.1:9001/chat", &config).await?;
-/// println!("talking {:?}", ws.info().protocol);
+/// let ws = tether_tokio::connect("ws://127.0.0.1:9001/chat", &config).await?;
+/// println!("talking {:?}", ws.info().negotiated.protocol);
 /// # Ok(()) }
 /// ```
 ///
 /// # Errors
 ///
-/// [`Error::InvalidInput`] (URL, options), [`Error::HostNotResolved`],
-/// [`Error::CannotConnect`], [`Error::Timeout`], [`Error::ProxyAuthRequired`] /
-/// [`Error::ProxyRefused`], [`Error::Tls`], [`Error::ServerRefused`] (401, 403, 404, ...),
-/// [`Error::Handshake`].
-pub async fn connect_with(url: &str, config: &SocketConfig) -> Result<MessageSocket, Error> {
-    let driver = client(url, config, config.proto_config()).await?;
-    Ok(MessageSocket::from_driver(driver, config))
-}
-
-/// Connects like [`connect_with`] and returns a stream socket: incoming binary payloads as a
-/// byte stream, in constant memory however large the messages are.
-///
-/// # Errors
-///
-/// As [`connect_with`].
-pub async fn connect_stream_with(url: &str, config: &SocketConfig) -> Result<StreamSocket, Error> {
-    let driver = client(url, config, config.stream_proto_config()).await?;
-    Ok(StreamSocket::from_driver(driver))
-}
-
-async fn client(
-    url: &str,
-    config: &SocketConfig,
-    proto: Config,
-) -> Result<Driver<MaybeTlsStream>, Error> {
-    let target = Target::parse(url)?;
-    let proxy = config.proxy_for(&target);
-    let tcp = match &proxy {
-        Some(p) => open_tcp(&p.host, p.port, config).await?,
-        None => open_tcp(&target.host, target.port, config).await?,
-    };
+/// [`Error::InvalidUrl`], [`Error::HostNotResolved`], [`Error::CannotConnect`] (with the
+/// address), [`Error::Timeout`], [`Error::ProxyAuthRequired`] / [`Error::ProxyRefused`],
+/// [`Error::Tls`] (with a hint for `wss://` to a plain server or an unknown CA),
+/// [`Error::ServerRefused`] (401, 404, ... with the URL), [`Error::Handshake`].
+pub async fn connect(url: &str, config: &ClientConfig) -> Result<MessageSocket, Error> {
+    let dial = Dial::new(url, config)?;
+    let (host, port) = dial.first_hop();
+    let tcp = open_tcp(&host, port, config.connect_timeout).await?;
     tcp.set_nodelay(config.no_delay)?;
-    let addrs = Addrs {
-        local: tcp.local_addr().ok(),
-        peer: tcp.peer_addr().ok(),
-        tls: target.tls,
+    let (local, peer) = (tcp.local_addr().ok(), tcp.peer_addr().ok());
+    let upgrade = async {
+        let (io, leftover) = tunnel_and_tls(tcp, &dial, config).await?;
+        let origin = TokioInstant::now();
+        let mut session = Session::client(Instant::ZERO, &dial.target, config)?;
+        session.set_addrs(local, peer, dial.target.is_tls());
+        if !leftover.is_empty() {
+            session.feed(Instant::ZERO, &leftover);
+        }
+        let mut driver = Driver::new(session, io, origin);
+        driver.read_timeout = config.read_timeout;
+        driver.write_timeout = config.write_timeout;
+        handshake(&mut driver).await?;
+        Ok(driver)
     };
-    let handshake = upgrade(url, tcp, &target, proxy.as_ref(), config, proto, addrs);
-    match config.handshake_timeout {
-        Some(t) => timeout(t, handshake)
+    let driver = within(config.config.handshake_timeout, upgrade).await?;
+    Ok(MessageSocket::new(Handle::spawn(driver)))
+}
+
+/// Runs `f` within `limit`, a handshake timeout.
+pub(crate) async fn within<T>(
+    limit: Option<Duration>,
+    f: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    match limit {
+        Some(t) => timeout(t, f)
             .await
             .map_err(|_| Error::Timeout(TimeoutKind::Handshake))?,
-        None => handshake.await,
+        None => f.await,
     }
 }
 
-/// Proxy tunnel, TLS and the WebSocket upgrade over a fresh TCP connection.
-async fn upgrade(
-    url: &str,
-    mut tcp: TcpStream,
-    target: &Target,
-    proxy: Option<&Proxy>,
-    config: &SocketConfig,
-    proto: Config,
-    addrs: Addrs,
-) -> Result<Driver<MaybeTlsStream>, Error> {
-    let leftover = match proxy {
-        Some(p) => tunnel(&mut tcp, target, p).await?,
-        None => Vec::new(),
-    };
-    let io = if target.tls {
-        if !leftover.is_empty() {
-            return Err(Error::Io(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "the proxy sent data before the TLS handshake",
-            )));
+/// Drives the opening handshake to its end. A refusal is written out before the error returns.
+pub(crate) async fn handshake(driver: &mut Driver) -> Result<(), Error> {
+    let mut failure = None;
+    poll_fn(|cx| {
+        let written = driver.poll_io(cx);
+        if failure.is_none() {
+            match driver.session.handshake_result() {
+                Some(Ok(())) => return Poll::Ready(Ok(())),
+                Some(Err(e)) => failure = Some(e),
+                None => return Poll::Pending,
+            }
         }
-        let connector = TlsConnector::from(tls::client_config(&config.tls)?);
-        let name = tls::server_name(&target.host)?;
-        let stream = connector.connect(name, tcp).await.map_err(from_io)?;
-        MaybeTlsStream::Tls(Box::new(stream))
-    } else {
-        MaybeTlsStream::Plain(tcp)
-    };
-    let origin = TokioInstant::now();
-    let conn = Connection::client(
-        url,
-        &config.client_options(),
-        proto,
-        OsEntropy::new(),
-        Instant::ZERO,
-    )
-    .map_err(Error::from_handshake)?;
-    let mut driver = Driver::new(conn, io, origin, config, addrs);
-    if !leftover.is_empty() {
-        driver.conn.handle_input(Instant::ZERO, &leftover);
-    }
-    driver.handshake(|_| Err(Reject::new(500))).await?;
-    Ok(driver)
+        // Failed: the refusal (or the failure's answer) goes out before giving up.
+        if written.is_err() || driver.is_flushed() || driver.session.is_shut_down() {
+            return Poll::Ready(Err(failure.take().unwrap_or_else(Error::abnormal)));
+        }
+        Poll::Pending
+    })
+    .await
 }
 
-/// Resolves `host` and tries its first addresses in turn, within the connect timeouts.
-async fn open_tcp(host: &str, port: u16, config: &SocketConfig) -> Result<TcpStream, Error> {
-    let deadline = config
-        .connect_timeout
-        .and_then(|t| TokioInstant::now().checked_add(t));
+/// Resolves `host` and tries its first addresses in turn, each within its share of `limit`.
+async fn open_tcp(host: &str, port: u16, limit: Option<Duration>) -> Result<TcpStream, Error> {
+    let deadline = limit.and_then(|t| TokioInstant::now().checked_add(t));
     let not_resolved = |source| Error::HostNotResolved {
-        host: host.to_string(),
+        host: host.to_owned(),
         source,
     };
     let lookup = tokio::net::lookup_host((host, port));
@@ -169,65 +118,81 @@ async fn open_tcp(host: &str, port: u16, config: &SocketConfig) -> Result<TcpStr
             .map_err(|_| Error::Timeout(TimeoutKind::Connect))?,
         None => lookup.await,
     };
-    let addrs: Vec<SocketAddr> = found
-        .map_err(not_resolved)?
-        .take(config.max_connect_addresses.max(1))
-        .collect();
+    let addrs: Vec<SocketAddr> = found.map_err(not_resolved)?.take(MAX_ADDRESSES).collect();
     if addrs.is_empty() {
         return Err(not_resolved(io::Error::new(
             io::ErrorKind::NotFound,
             "the name has no addresses",
         )));
     }
+    let share = Dial::attempt_timeout(limit, addrs.len());
     let mut last = None;
-    for addr in addrs {
-        let attempt_end = config
-            .connect_attempt_timeout
-            .and_then(|t| TokioInstant::now().checked_add(t));
-        let end = match (deadline, attempt_end) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+    for addr in &addrs {
+        let attempt = share.and_then(|s| TokioInstant::now().checked_add(s));
+        let end = [deadline, attempt].into_iter().flatten().min();
         let result = match end {
-            Some(end) => match timeout_at(end, TcpStream::connect(addr)).await {
-                Ok(r) => r,
-                Err(_) => Err(io::ErrorKind::TimedOut.into()),
-            },
+            Some(end) => timeout_at(end, TcpStream::connect(addr))
+                .await
+                .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into())),
             None => TcpStream::connect(addr).await,
         };
         match result {
             Ok(stream) => return Ok(stream),
-            Err(e) => last = Some(e),
-        }
-        if deadline.is_some_and(|d| TokioInstant::now() >= d) {
-            return Err(Error::Timeout(TimeoutKind::Connect));
+            Err(e) => last = Some((addr, e)),
         }
     }
     match last {
-        Some(e) if e.kind() == io::ErrorKind::TimedOut => Err(Error::Timeout(TimeoutKind::Connect)),
-        Some(e) => Err(Error::CannotConnect(e)),
+        Some((_, e)) if e.kind() == io::ErrorKind::TimedOut => {
+            Err(Error::Timeout(TimeoutKind::Connect))
+        }
+        Some((addr, source)) => Err(Error::CannotConnect {
+            addr: addr.to_string(),
+            source,
+        }),
         None => Err(Error::Timeout(TimeoutKind::Connect)),
     }
 }
 
-/// Opens a `CONNECT` tunnel to `target`; returns bytes that followed the proxy's answer.
-async fn tunnel(tcp: &mut TcpStream, target: &Target, proxy: &Proxy) -> Result<Vec<u8>, Error> {
-    tcp.write_all(&connect_request(target, proxy.credentials.as_ref()))
-        .await?;
-    let mut parser = ConnectResponse::new();
-    let mut buf = Vec::new();
-    let mut chunk = [0; 1024];
-    loop {
-        let n = tcp.read(&mut chunk).await?;
-        if n == 0 {
-            return Err(Error::Io(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the proxy closed the connection before answering CONNECT",
-            )));
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(len) = parser.poll(&buf)? {
-            return Ok(buf.split_off(len));
+/// The proxy tunnel (if any) and TLS (for `wss://`) over a fresh TCP connection; returns the
+/// transport and any bytes that followed the proxy's answer.
+async fn tunnel_and_tls(
+    mut tcp: TcpStream,
+    dial: &Dial,
+    config: &ClientConfig,
+) -> Result<(Box<dyn Transport>, Vec<u8>), Error> {
+    let mut leftover = Vec::new();
+    if let Some((request, mut parser)) = dial.tunnel() {
+        tcp.write_all(&request).await?;
+        let mut chunk = [0; 1024];
+        loop {
+            let n = tcp.read(&mut chunk).await?;
+            if n == 0 {
+                return Err(Error::Io(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the proxy closed the connection before answering CONNECT",
+                )));
+            }
+            leftover.extend_from_slice(&chunk[..n]);
+            if let Some(len) = parser.poll(&leftover)? {
+                leftover.drain(..len);
+                break;
+            }
         }
     }
+    if !dial.target.is_tls() {
+        return Ok((Box::new(tcp), leftover));
+    }
+    if !leftover.is_empty() {
+        return Err(Error::Io(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the proxy sent data before the TLS handshake",
+        )));
+    }
+    let connector = TlsConnector::from(tls::client_config(&config.tls)?);
+    let peer = dial.target.to_string();
+    let stream = connector
+        .connect(dial.server_name()?, tcp)
+        .await
+        .map_err(|e| Error::from_io(e, &peer))?;
+    Ok((Box::new(stream), Vec::new()))
 }

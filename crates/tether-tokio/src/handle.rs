@@ -1,168 +1,187 @@
-//! [`Handle`]: one user of a [`Driver`] — a whole socket that owns it, or one half of a split.
+//! [`Handle`]: the application's side of a connection, and the keeper task that drives it while
+//! the application does not.
 //!
-//! A whole socket owns its driver outright: no lock, no reference count, no shared waker on
-//! the hot path. Splitting moves the driver behind a `std::sync::Mutex` that each half takes
-//! only for the length of one synchronous poll (never across an `.await`). The read half
-//! drives reads and timers and, whenever no more input is ready, writes what is queued, so
-//! pongs and the close answer go out even while the write half sits idle; the write half
-//! queues and flushes.
-//!
-//! Both halves poll the same transport and the same timer, which each keep one waker per
-//! direction. So in split mode the driver is always polled with a [`PairWaker`] that wakes
-//! whichever halves are waiting: a write readiness that the read half happened to register
-//! still wakes a writer waiting for room, and the other way round. A spurious wake costs one
-//! extra poll of the other half.
+//! A connection's [`Driver`] sits behind a `std::sync::Mutex`, held only for one synchronous
+//! poll step, never across an `.await`. Whoever polls drives: a receive reads, decodes and
+//! writes inline, so an echo loop costs no task switch. The transport and the timer are always
+//! polled with one shared waker, the [`Signal`]: it wakes the receiving and the sending task,
+//! if they wait, and the connection's **keeper**, a small task spawned with the socket. The
+//! keeper drives only when no one else did since the event that woke it — when the application
+//! is busy elsewhere, only sends, or does nothing at all — so pings are answered, keepalive
+//! runs, queued output goes out and a close is completed whatever the application does. When
+//! the last handle is dropped, the keeper closes the connection with 1001 and ends.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Wake, Waker};
+use std::task::{Context, Poll, Wake, Waker};
 
 use futures_util::task::AtomicWaker;
+use tether_proto::CloseCode;
 
 use crate::driver::Driver;
 
-/// The waiting tasks of the two halves.
-#[derive(Debug, Default)]
-struct PairWaker {
-    read: AtomicWaker,
-    write: AtomicWaker,
+/// Who waits on a connection.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Slot {
+    /// A receive (of a whole socket or a read half).
+    Recv,
+    /// A send, flush or close (of a whole socket or a write half).
+    Send,
 }
 
-impl Wake for PairWaker {
+/// The one waker the transport and the timer are polled with.
+#[derive(Debug, Default)]
+struct Signal {
+    recv: AtomicWaker,
+    send: AtomicWaker,
+    keeper: AtomicWaker,
+    /// Counts wake-ups (transport readiness, timers, output queued from outside).
+    events: AtomicU64,
+    /// `events` as it was when the last drive began: every event up to it was looked at.
+    driven: AtomicU64,
+}
+
+impl Wake for Signal {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.read.wake();
-        self.write.wake();
+        self.events.fetch_add(1, Ordering::AcqRel);
+        self.recv.wake();
+        self.send.wake();
+        self.keeper.wake();
     }
 }
 
-/// What the two halves share.
-struct Shared<S> {
-    driver: Mutex<Driver<S>>,
-    wakers: Arc<PairWaker>,
-}
-
-/// One half of a split socket.
-pub(crate) struct Half<S> {
-    shared: Arc<Shared<S>>,
-    reader: bool,
-    /// The pair waker, made once.
+struct Shared {
+    driver: Mutex<Driver>,
+    signal: Arc<Signal>,
     waker: Waker,
+    /// Live handles (a whole socket, or the halves of a split one).
+    handles: AtomicUsize,
 }
 
-impl<S> Half<S> {
-    fn lock(&self) -> MutexGuard<'_, Driver<S>> {
-        self.shared
-            .driver
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Driver> {
+        self.driver.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn slot(&self) -> &AtomicWaker {
-        if self.reader {
-            &self.shared.wakers.read
-        } else {
-            &self.shared.wakers.write
-        }
-    }
-
-    /// Wakes the other half, so it looks again at a state this half changed (a close
-    /// started, a deadline moved).
-    pub(crate) fn wake_other(&self) {
-        if self.reader {
-            self.shared.wakers.write.wake();
-        } else {
-            self.shared.wakers.read.wake();
-        }
+    /// Locks for a drive: every event so far counts as looked at.
+    fn lock_to_drive(&self) -> MutexGuard<'_, Driver> {
+        let driver = self.lock();
+        let events = self.signal.events.load(Ordering::Acquire);
+        self.signal.driven.store(events, Ordering::Release);
+        driver
     }
 }
 
-/// A whole socket's driver, or a half's share of one.
-pub(crate) enum Handle<S> {
-    Whole(Box<Driver<S>>),
-    Half(Half<S>),
+/// One handle on a connection: a whole socket, or one half of a split one.
+pub(crate) struct Handle {
+    shared: Arc<Shared>,
 }
 
-impl<S> Handle<S> {
-    pub(crate) fn new(driver: Driver<S>) -> Self {
-        Self::Whole(Box::new(driver))
-    }
-
-    /// Runs one poll step on the driver: directly, or under the lock with the pair waker.
-    pub(crate) fn drive<R>(
-        &mut self,
-        cx: &mut Context<'_>,
-        f: impl FnOnce(&mut Driver<S>, &mut Context<'_>) -> R,
-    ) -> R {
-        match self {
-            Self::Whole(driver) => f(driver, cx),
-            Self::Half(half) => {
-                half.slot().register(cx.waker());
-                let mut cx = Context::from_waker(&half.waker);
-                let mut driver = half.lock();
-                f(&mut driver, &mut cx)
-            }
-        }
-    }
-
-    /// Runs a synchronous step on the driver (queueing a command, reading a getter).
-    pub(crate) fn with<R>(&self, f: impl FnOnce(&Driver<S>) -> R) -> R {
-        match self {
-            Self::Whole(driver) => f(driver),
-            Self::Half(half) => f(&half.lock()),
-        }
-    }
-
-    /// Runs a synchronous step that changes the driver.
-    pub(crate) fn with_mut<R>(&mut self, f: impl FnOnce(&mut Driver<S>) -> R) -> R {
-        match self {
-            Self::Whole(driver) => f(driver),
-            Self::Half(half) => f(&mut half.lock()),
-        }
-    }
-
-    /// Wakes the other half of a split (nothing for a whole socket).
-    pub(crate) fn wake_other(&self) {
-        if let Self::Half(half) = self {
-            half.wake_other();
-        }
-    }
-
-    /// A reading and a writing handle on the same driver.
-    pub(crate) fn split(self) -> (Self, Self) {
-        let driver = match self {
-            Self::Whole(driver) => *driver,
-            // Halves are never split again (their types have no `split`).
-            Self::Half(half) => return (Self::Half(half.clone_as(true)), Self::Half(half)),
-        };
-        let wakers = Arc::new(PairWaker::default());
-        let waker = Waker::from(wakers.clone());
+impl Handle {
+    /// Puts `driver` behind a handle and spawns its keeper on the current runtime.
+    pub(crate) fn spawn(driver: Driver) -> Self {
+        let signal = Arc::new(Signal::default());
         let shared = Arc::new(Shared {
             driver: Mutex::new(driver),
-            wakers,
+            waker: Waker::from(signal.clone()),
+            signal,
+            handles: AtomicUsize::new(1),
         });
-        let read = Half {
-            shared: shared.clone(),
-            reader: true,
-            waker: waker.clone(),
-        };
-        let write = Half {
-            shared,
-            reader: false,
-            waker,
-        };
-        (Self::Half(read), Self::Half(write))
+        tokio::spawn(keep(shared.clone()));
+        Self { shared }
+    }
+
+    /// Another handle on the same connection (for a split).
+    pub(crate) fn another(&self) -> Self {
+        self.shared.handles.fetch_add(1, Ordering::AcqRel);
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Runs one poll step on the driver as `slot`, with the shared waker.
+    pub(crate) fn poll<T>(
+        &self,
+        cx: &mut Context<'_>,
+        slot: Slot,
+        step: impl FnOnce(&mut Driver, &mut Context<'_>) -> Poll<T>,
+    ) -> Poll<T> {
+        let signal = &self.shared.signal;
+        match slot {
+            Slot::Recv => signal.recv.register(cx.waker()),
+            Slot::Send => signal.send.register(cx.waker()),
+        }
+        let mut driver = self.shared.lock_to_drive();
+        let mut cx = Context::from_waker(&self.shared.waker);
+        step(&mut driver, &mut cx)
+    }
+
+    /// Runs a synchronous step (queueing a command, reading a getter).
+    pub(crate) fn with<T>(&self, step: impl FnOnce(&mut Driver) -> T) -> T {
+        step(&mut self.shared.lock())
+    }
+
+    /// Output was queued outside a drive: make sure someone writes it — the waiting
+    /// receiver or sender, or the keeper.
+    pub(crate) fn wake(&self) {
+        self.shared.waker.wake_by_ref();
+    }
+
+    /// Output was queued by the task that owns this handle, which will drive again: only the
+    /// keeper needs to know, in case it does not.
+    pub(crate) fn nudge(&self) {
+        let signal = &self.shared.signal;
+        signal.events.fetch_add(1, Ordering::AcqRel);
+        signal.keeper.wake();
     }
 }
 
-impl<S> Half<S> {
-    fn clone_as(&self, reader: bool) -> Self {
-        Self {
-            shared: self.shared.clone(),
-            reader,
-            waker: self.waker.clone(),
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // The keeper closes the connection.
+            self.shared.waker.wake_by_ref();
         }
     }
+}
+
+/// The keeper: drives the connection whenever an event found no one else driving; once the
+/// last handle is gone, closes (1001) and ends with the transport.
+async fn keep(shared: Arc<Shared>) {
+    let mut closing = false;
+    std::future::poll_fn(|cx| {
+        let signal = &shared.signal;
+        signal.keeper.register(cx.waker());
+        let orphaned = shared.handles.load(Ordering::Acquire) == 0;
+        let events = signal.events.load(Ordering::Acquire);
+        if !orphaned && signal.driven.load(Ordering::Acquire) >= events {
+            // Someone drove after the last event.
+            return Poll::Pending;
+        }
+        let mut driver = shared.lock_to_drive();
+        let mut cx = Context::from_waker(&shared.waker);
+        if orphaned {
+            if !closing {
+                closing = true;
+                let now = driver.now();
+                let _ = driver
+                    .session
+                    .close(now, CloseCode::GOING_AWAY, "going away");
+            }
+            driver.session.discard_received();
+        }
+        let _ = driver.poll_io(&mut cx);
+        if orphaned {
+            driver.session.discard_received();
+        }
+        if driver.session.is_shut_down() {
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    })
+    .await;
 }

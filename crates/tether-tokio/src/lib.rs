@@ -1,96 +1,70 @@
 //! The async adapter of tether: WebSocket (RFC 6455) message and stream sockets on tokio, over
 //! TCP, TLS or any `AsyncRead + AsyncWrite`.
 //!
-//! The protocol is [`tether_proto`]'s; the controls ([`SocketConfig`]), the errors
-//! ([`Error`]), the proxy `CONNECT` exchange and the rustls set-up are `tether-net`'s, shared
-//! with the blocking `tether-std`, so both adapters have the same defaults and fail the same
-//! way. This crate moves bytes, keeps time and shapes the API:
+//! The protocol is [`tether_proto`]'s and every socket-level decision (the handshake decision,
+//! owned messages, errors, when to read) is the shared socket layer's, the same as in the
+//! blocking `tether-std`; this crate only moves bytes, keeps time and waits.
 //!
-//! * [`MessageSocket`] (WinRT `MessageWebSocket`): whole text or binary messages with inherent
-//!   `async fn`s ([`recv`](MessageSocket::recv), [`send_text`](MessageSocket::send_text), ...),
-//!   as a `futures` `Stream<Item = Result<Message, Error>>` and `Sink<Message>`, partial
-//!   receive ([`recv_chunk`](MessageSocket::recv_chunk)), one large message streamed out
-//!   ([`start_message`](MessageSocket::start_message)), [`close`](MessageSocket::close);
-//! * [`StreamSocket`] (WinRT `StreamWebSocket`): `tokio::io::AsyncRead + AsyncWrite` over
-//!   binary payloads, in constant memory for transfers of any size.
-//!
-//! Clients [`connect`] / [`connect_with`] / [`connect_stream_with`] to `ws://` and `wss://`
-//! URLs, optionally through an HTTP proxy; servers [`accept`] / [`accept_with`] /
-//! [`accept_tls_with`] any [`Transport`], or take over a connection an HTTP server upgraded
-//! ([`MessageSocket::from_upgraded`], see the `hyper_upgrade` example). Sockets split
-//! ([`MessageSocket::into_split`]) into owned halves for two tasks.
+//! * [`connect`] a `ws://` or `wss://` URL with a [`ClientConfig`]; [`accept`] any transport
+//!   with a [`ServerConfig`] (TLS when it has one); [`take_over`] a connection hyper or axum
+//!   upgraded.
+//! * [`MessageSocket`]: whole messages, text or binary — `recv`, `send`, `feed` (batched),
+//!   `try_send` (never waits: fan-out from one task), prepared messages, chunks, `close` — and
+//!   a `Stream`/`Sink` of [`Message`]s. [`into_split`](MessageSocket::into_split) gives halves
+//!   for two tasks.
+//! * [`StreamSocket`] ([`MessageSocket::into_stream`]): `AsyncRead + AsyncWrite` over binary
+//!   payloads, in constant memory for transfers of any size.
 //!
 //! ```
-//! use tether_tokio::{accept, connect, CloseCode, Message};
+//! use tether_tokio::{ClientConfig, CloseCode, Message, ServerConfig};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), tether_tokio::Error> {
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! let addr = listener.local_addr()?;
-//! let server = tokio::spawn(async move {
-//!     let mut ws = accept(listener.accept().await?.0).await?;
+//! tokio::spawn(async move {
+//!     let (tcp, _) = listener.accept().await?;
+//!     let mut ws = tether_tokio::accept(tcp, &ServerConfig::default()).await?;
 //!     while let Some(message) = ws.recv().await? {
-//!         ws.send_message(&message).await?; // echo
+//!         ws.send(message).await?; // echo
 //!     }
 //!     Ok::<_, tether_tokio::Error>(())
 //! });
 //!
-//! let mut ws = connect(&format!("ws://{addr}/")).await?;
-//! ws.send_text("hello").await?;
-//! assert_eq!(ws.recv().await?, Some(Message::Text("hello".into())));
+//! let mut ws = tether_tokio::connect(&format!("ws://{addr}/"), &ClientConfig::default()).await?;
+//! ws.send("hello").await?;
+//! assert_eq!(ws.recv().await?, Some(Message::text("hello")));
 //! let peer = ws.close(CloseCode::NORMAL, "done").await?;
-//! assert_eq!(peer.code, CloseCode::NORMAL);
-//! server.await.unwrap()?;
+//! assert_eq!((peer.code, peer.reason.as_str()), (CloseCode::NORMAL, "done"));
 //! # Ok(()) }
 //! ```
 //!
 //! # How it runs
 //!
-//! There is no background task: the socket's own futures drive the connection. A receive
-//! decodes what is buffered; only when nothing is, it reads (large reads straight into the
-//! core's input buffer) and, when no more input is ready, writes what is queued — answers to
-//! pings, the close answer, and messages queued with `feed_*`. An echo loop of
-//! [`recv_into`](MessageSocket::recv_into) + [`feed_as`](MessageSocket::feed_as) therefore
-//! answers a burst of requests with one write and never waits to do so.
+//! Whoever polls a socket drives it: a receive decodes what is buffered, reads when nothing
+//! is (large frames straight into the buffer their message is assembled in), and writes what
+//! is queued once no more input is ready — so an echo loop of `recv` + `feed` answers a burst
+//! of messages with one write and no task switch. Each socket also has a **keeper**, a small
+//! task that drives it whenever an event (the transport, a timer, output queued from another
+//! task) finds nobody else doing so: pings are answered, in order, and keepalive pings go out
+//! while the application only sends, or does nothing at all. Dropping a socket lets the keeper
+//! finish what was queued and close with 1001.
 //!
-//! Time: the core's timers (handshake, keepalive, close) and the read and write timeouts
-//! share one `tokio::time::Sleep` per connection, boxed once and re-armed in place; it is
-//! moved earlier at once and later only when it fires (the clock is checked against the real
-//! deadline). Timers cost no task and no allocation per message. They run while a receive, a
-//! flush or a close is waiting: a socket nobody receives on neither reads nor answers pings.
-//!
-//! Backpressure: sends wait while more than
-//! [`outbound_buffer_size`](SocketConfig#structfield.outbound_buffer_size) bytes are queued,
-//! so a writer that outpaces a slow peer is held back and memory stays bounded.
+//! Defaults keep healthy connections open: no read timeout; keepalive pings after 30 s of
+//! silence, and a connection whose peer stays silent 30 s more fails with 1011
+//! ([`TimeoutKind::Keepalive`]).
 //!
 //! # Cancel safety
 //!
-//! [`recv`](MessageSocket::recv), [`recv_into`](MessageSocket::recv_into),
-//! [`recv_chunk`](MessageSocket::recv_chunk), `Stream::poll_next` and `AsyncRead::poll_read`
-//! are cancel safe: dropping the future (for example the losing branch of `tokio::select!`)
-//! loses no message. Bytes are read into the connection's own input buffer and decoded only
-//! when a message can be handed out in the same poll that completes; pieces of a message
-//! being gathered live in the socket, not in the future. Sends queue the message in one
-//! synchronous step: cancelled before it, nothing was sent; after it, the message goes out
-//! with the next write.
-//!
-//! # Split halves
-//!
-//! [`MessageSocket::into_split`] moves the connection behind a `std::sync::Mutex` that each
-//! half holds only within one synchronous poll step (never across an `.await`); a whole
-//! socket has no lock at all. The read half reads, runs the timers and writes queued output
-//! when no more input is ready, so pings are answered and a close is answered while the
-//! write half is idle; the write half queues and flushes, and either half can close. Both
-//! halves are polled through a shared waker that wakes whichever is waiting, as they share
-//! one transport and one timer.
-#![cfg_attr(docsrs, feature(doc_cfg))]
+//! Receives (`recv`, `recv_chunk`, `Stream::poll_next`, `AsyncRead::poll_read`) are cancel
+//! safe: what arrived stays in the socket. A send queues its message in one synchronous step
+//! once the output is below the bound: cancelled before, nothing was queued; after, it goes
+//! out with the next write.
 
 mod accept;
 mod connect;
 mod driver;
-mod error;
 mod handle;
-mod message;
 mod ops;
 mod socket;
 mod stream;
@@ -98,22 +72,16 @@ mod timer;
 mod transport;
 mod writer;
 
-pub use accept::{accept, accept_stream_with, accept_tls_with, accept_with};
-pub use connect::{connect, connect_stream_with, connect_with};
-pub use message::{Chunk, Message};
+pub use accept::{accept, take_over};
+pub use connect::connect;
 pub use socket::{MessageReadHalf, MessageSocket, MessageWriteHalf};
 pub use stream::{StreamReadHalf, StreamSocket, StreamWriteHalf};
-pub use transport::{MaybeTlsStream, Transport};
-pub use writer::MessageWriter;
-
-/// The TLS crate, for its config and certificate types.
-pub use rustls;
-pub use tether_net::{
-    ConnectionInfo, Credentials, Error, MessageType, Proxy, ProxySetting, RootCerts, SocketConfig,
-    TimeoutKind, TlsOptions, proxy, tls,
-};
-/// The core crate, for the types of an upgrade another HTTP server did.
-pub use tether_proto;
 pub use tether_proto::connection::Negotiated;
-pub use tether_proto::handshake::{Accept, Reject, Request};
-pub use tether_proto::{CloseCode, CloseFrame, MessageKind, ReceiveMode};
+pub use tether_socket::{
+    Accept, Bytes, Chunk, ClientConfig, CloseCode, CloseFrame, Config, ConnectionInfo, Credentials,
+    Error, Message, MessageKind, PreparedMessage, Proxy, ProxySetting, ReceiveMode, Reject,
+    Request, RootCerts, SendOptions, ServerConfig, TimeoutKind, TlsOptions, TrySendError, rustls,
+    tls,
+};
+pub use transport::Transport;
+pub use writer::MessageWriter;

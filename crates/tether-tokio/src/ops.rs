@@ -1,148 +1,156 @@
-//! The async operations every socket type is built from, on a [`Handle`].
+//! The operations every socket type is made of — receive, queue, flush, close — as poll steps on
+//! a [`Handle`], and their `async` forms.
 
 use std::future::poll_fn;
 use std::task::{Context, Poll};
 
-use tether_net::Error;
-use tether_proto::connection::VECTORED_MIN;
-use tether_proto::{CloseCode, CloseFrame, Connection, Message, MessageKind, SendError};
+use tether_socket::{CloseCode, CloseFrame, Error, Session};
 
-use crate::Transport;
-use crate::driver::{Driver, Incoming};
-use crate::handle::Handle;
+use crate::driver::{Deadline, Driver};
+use crate::handle::{Handle, Slot};
 
-/// `data` as a message of type `kind` (text must be UTF-8).
-pub(crate) fn message(kind: MessageKind, data: &[u8]) -> Result<Message<'_>, Error> {
-    Ok(match kind {
-        MessageKind::Binary => Message::Binary(data),
-        MessageKind::Text => Message::Text(
-            std::str::from_utf8(data).map_err(|_| Error::Send(SendError::InvalidUtf8))?,
-        ),
-    })
-}
-
-/// A payload the connection may still need: if the send is dropped before the transport took
-/// all of it, the rest is copied into the output buffer, so the message still goes out whole.
-struct Lent<'a, S> {
-    handle: &'a mut Handle<S>,
-    payload: &'a [u8],
-}
-
-impl<S> Drop for Lent<'_, S> {
-    fn drop(&mut self) {
-        let payload = self.payload;
-        self.handle.with_mut(|d| d.conn.fill_payload(payload));
-    }
-}
-
-impl<S: Transport> Handle<S> {
-    /// Runs a receive to its end; its read timeout counts from now (a receive cancelled earlier
-    /// may have left its deadline behind).
-    async fn receive<T>(
-        &mut self,
-        mut poll: impl FnMut(&mut Driver<S>, &mut Context<'_>) -> Poll<Result<T, Error>>,
-    ) -> Result<T, Error> {
-        let mut fresh = true;
-        poll_fn(|cx| {
-            self.drive(cx, |d, cx| {
-                if fresh {
-                    d.read_deadline = None;
-                    fresh = false;
-                }
-                poll(d, cx)
-            })
+impl Handle {
+    /// One poll of a receive: what `take` finds in the session, after reading what is ready
+    /// (and writing what is queued) when it found nothing. Honours the read timeout.
+    pub(crate) fn poll_recv<T>(
+        &self,
+        cx: &mut Context<'_>,
+        take: &mut impl FnMut(&mut Session) -> Option<Result<T, Error>>,
+    ) -> Poll<Result<T, Error>> {
+        self.poll(cx, Slot::Recv, |d, cx| {
+            if let Some(found) = take(&mut d.session) {
+                d.read_deadline = None;
+                return Poll::Ready(found);
+            }
+            d.arm_read_deadline();
+            // A write failure is the session's too: the receive reports it from there.
+            let _ = d.poll_io(cx);
+            if let Some(found) = take(&mut d.session) {
+                d.read_deadline = None;
+                return Poll::Ready(found);
+            }
+            match d.deadline_passed() {
+                Some(Deadline::Read) => Poll::Ready(Err(Deadline::Read.error())),
+                _ => Poll::Pending,
+            }
         })
-        .await
     }
 
-    /// The next piece of incoming data, given to `on`. Cancel safe: see the crate docs.
-    pub(crate) async fn next<T>(
-        &mut self,
-        mut on: impl FnMut(Incoming<'_>, &mut Vec<u8>) -> T,
-    ) -> Result<Option<T>, Error> {
-        self.receive(|d, cx| d.poll_next(cx, &mut on)).await
+    /// Receives with `take` (see [`poll_recv`](Self::poll_recv)); the read timeout counts from
+    /// now. Cancel safe: what arrived stays in the session.
+    pub(crate) async fn recv<T>(
+        &self,
+        mut take: impl FnMut(&mut Session) -> Option<Result<T, Error>>,
+    ) -> Result<T, Error> {
+        self.with(|d| d.read_deadline = None);
+        poll_fn(|cx| self.poll_recv(cx, &mut take)).await
     }
 
-    /// The next whole message into `buf` (its contents replaced). Cancel safe: pieces gather
-    /// in the driver, not in this future.
-    pub(crate) async fn recv_into(
-        &mut self,
-        buf: &mut Vec<u8>,
-    ) -> Result<Option<MessageKind>, Error> {
-        self.receive(|d, cx| d.poll_recv_into(cx, buf)).await
+    /// One poll of waiting until a new message may be queued (the output is below the outbound
+    /// bound), writing meanwhile. Honours the write timeout.
+    pub(crate) fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.poll(cx, Slot::Send, |d, cx| {
+            if d.session.is_writable() {
+                return Poll::Ready(Ok(()));
+            }
+            d.arm_write_deadline();
+            d.poll_io(cx)?;
+            if d.session.is_writable() {
+                d.write_deadline = None;
+                return Poll::Ready(Ok(()));
+            }
+            pending_or_timeout(d)
+        })
     }
 
-    /// Queues a command once the output is below the outbound bound; with `flush`, writes
-    /// everything out before returning.
-    ///
-    /// Cancelling after the command was queued leaves it queued: it goes out with the next
-    /// write.
-    pub(crate) async fn send(
-        &mut self,
-        command: impl FnOnce(&mut Connection) -> Result<(), SendError>,
+    /// One poll of writing everything queued. Honours the write timeout.
+    pub(crate) fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.poll(cx, Slot::Send, |d, cx| {
+            d.poll_io(cx)?;
+            if d.is_flushed() || d.session.is_shut_down() {
+                d.write_deadline = None;
+                return Poll::Ready(Ok(()));
+            }
+            d.arm_write_deadline();
+            pending_or_timeout(d)
+        })
+    }
+
+    /// Queues with `command` once the output is below the outbound bound; with `flush`, writes
+    /// everything out before returning. Cancel safe: cancelled before the command ran, nothing
+    /// was queued; after, it goes out with the next write.
+    pub(crate) async fn queue(
+        &self,
+        command: impl FnOnce(&mut Session) -> Result<(), Error>,
         flush: bool,
     ) -> Result<(), Error> {
-        poll_fn(|cx| self.drive(cx, |d, cx| d.poll_writable(cx))).await?;
-        self.with_mut(|d| d.command(command))?;
+        self.with(|d| d.write_deadline = None);
+        poll_fn(|cx| self.poll_writable(cx)).await?;
+        self.with(|d| command(&mut d.session))?;
         if flush {
-            self.flush().await?;
-        }
-        Ok(())
-    }
-
-    /// Queues a whole message; with `flush`, writes everything out before returning. On a
-    /// whole socket a large payload is not copied: it is written from `data`, after its header,
-    /// before this returns (cancelled half way, the rest is copied into the output buffer, so
-    /// it still goes out whole).
-    pub(crate) async fn send_message(
-        &mut self,
-        message: Message<'_>,
-        flush: bool,
-    ) -> Result<(), Error> {
-        let data = message.as_bytes();
-        // Split halves copy: the other half may write the queue while this one waits.
-        if data.len() < VECTORED_MIN || !matches!(self, Self::Whole(_)) {
-            return self.send(|c| c.send_message(message), flush).await;
-        }
-        poll_fn(|cx| self.drive(cx, |d, cx| d.poll_writable(cx))).await?;
-        let by_ref = self.with_mut(|d| d.command(|c| c.send_message_vectored(message)))?;
-        if by_ref {
-            let lent = Lent {
-                handle: self,
-                payload: data,
-            };
-            poll_fn(|cx| {
-                lent.handle
-                    .drive(cx, |d, cx| d.poll_write_out(cx, true, lent.payload))
-            })
-            .await
-        } else if flush {
             self.flush().await
         } else {
+            // Written by this task's next receive, or else by the keeper.
+            self.nudge();
             Ok(())
         }
     }
 
+    /// Runs a non-blocking queueing step; when it queued (`Ok`), whoever waits on the
+    /// connection (or the keeper) writes it.
+    pub(crate) fn try_queue<T, E>(
+        &self,
+        command: impl FnOnce(&mut Session) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let queued = self.with(|d| command(&mut d.session))?;
+        self.wake();
+        Ok(queued)
+    }
+
     /// Writes everything queued.
-    pub(crate) async fn flush(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| self.drive(cx, |d, cx| d.poll_flush_out(cx, true))).await
+    pub(crate) async fn flush(&self) -> Result<(), Error> {
+        self.with(|d| d.write_deadline = None);
+        poll_fn(|cx| self.poll_flush(cx)).await
     }
 
     /// Starts the close handshake and writes the close frame.
-    pub(crate) async fn start_close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        self.with_mut(|d| d.start_close(code, reason))?;
-        // The reading half (if split) must see the new close deadline.
-        self.wake_other();
+    pub(crate) async fn start_close(&self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.with(|d| {
+            let now = d.now();
+            d.session.close(now, code, reason)
+        })?;
         self.flush().await
     }
 
-    /// Closes and waits for the end (the peer's answer and the transport's close).
-    pub(crate) async fn close(
-        &mut self,
-        code: CloseCode,
-        reason: &str,
-    ) -> Result<CloseFrame, Error> {
+    /// Closes and waits for the end: the peer's answer and the transport's end (up to the close
+    /// timeout). Received data meanwhile is dropped.
+    pub(crate) async fn close(&self, code: CloseCode, reason: &str) -> Result<CloseFrame, Error> {
         self.start_close(code, reason).await?;
-        poll_fn(|cx| self.drive(cx, |d, cx| d.poll_closed(cx))).await
+        poll_fn(|cx| {
+            self.poll(cx, Slot::Recv, |d, cx| {
+                d.session.discard_received();
+                let _ = d.poll_io(cx);
+                d.session.discard_received();
+                // The rest (a client waits for the server to end TCP) is the keeper's.
+                if let Some(outcome) = d.session.close_outcome() {
+                    return Poll::Ready(outcome);
+                }
+                if d.session.is_shut_down() {
+                    return Poll::Ready(Err(Error::Closed {
+                        code: CloseCode::ABNORMAL,
+                        reason: String::new(),
+                    }));
+                }
+                Poll::Pending
+            })
+        })
+        .await
+    }
+}
+
+fn pending_or_timeout(d: &mut Driver) -> Poll<Result<(), Error>> {
+    match d.deadline_passed() {
+        Some(Deadline::Write) => Poll::Ready(Err(Deadline::Write.error())),
+        _ => Poll::Pending,
     }
 }

@@ -1,409 +1,267 @@
-//! [`MessageSocket`] and its halves: whole messages (or their pieces), text and binary (WinRT
-//! `MessageWebSocket`), with inherent async methods and the `Stream` / `Sink` traits.
+//! [`MessageSocket`] and its halves: whole messages (or their chunks), text and binary, with
+//! `async` methods and the `Stream` / `Sink` traits.
 
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
-use std::time::Duration;
+use std::task::{Context, Poll};
 
 use futures_core::Stream;
 use futures_sink::Sink;
-use tether_net::{ConnectionInfo, Error, MessageType, SocketConfig};
-use tether_proto::connection::{Negotiated, State};
-use tether_proto::{CloseCode, CloseFrame, Connection, MessageKind, OsEntropy, ReceiveMode, Role};
+use tether_socket::{
+    Chunk, CloseCode, CloseFrame, ConnectionInfo, Error, Message, MessageKind, PreparedMessage,
+    ReceiveMode, SendOptions, TrySendError,
+};
 
-use crate::driver::{Addrs, Driver};
 use crate::handle::Handle;
-use crate::message::{chunk, whole};
-use crate::{Chunk, MaybeTlsStream, Message, MessageWriter, StreamSocket, Transport};
+use crate::{MessageWriter, StreamSocket};
 
-/// The receive operations, shared by [`MessageSocket`] and [`MessageReadHalf`].
-macro_rules! recv_methods {
-    () => {
-        /// Receives the next whole message; `Ok(None)` once the peer closed cleanly (its code
-        /// and reason are then in [`close_frame`](Self::close_frame)). Pings are answered on
-        /// the way, and output queued with `feed_*` is written whenever no more input is
-        /// ready. Waits up to the read timeout ([`Error::Timeout`] leaves the socket usable).
-        ///
-        /// **Cancel safe**: dropping the future (in `tokio::select!`, say) loses no message;
-        /// the next call receives it.
-        ///
-        /// # Errors
-        ///
-        /// [`Error::Protocol`] (1002/1007 sent), [`Error::MessageTooBig`] (1009 sent),
-        /// [`Error::Timeout`], [`Error::Io`], ...
-        pub async fn recv(&mut self) -> Result<Option<Message>, Error> {
-            loop {
-                match self.handle.next(whole).await? {
-                    None => return Ok(None),
-                    Some(Some(message)) => return message.map(Some),
-                    Some(None) => {}
-                }
-            }
-        }
-
-        /// Receives the next whole message into `buf` (replacing its contents) and returns its
-        /// type: the allocation-free path for small messages, which are copied into `buf`'s
-        /// capacity. A message assembled from several frames or reads is swapped in instead
-        /// (no copy), and `buf`'s old allocation assembles the next one. `Ok(None)` once
-        /// closed cleanly. Cancel safe, like [`recv`](Self::recv).
-        ///
-        /// # Errors
-        ///
-        /// As [`recv`](Self::recv).
-        pub async fn recv_into(&mut self, buf: &mut Vec<u8>) -> Result<Option<MessageKind>, Error> {
-            self.handle.recv_into(buf).await
-        }
-
-        /// Receives the next piece of a message as it arrives (with
-        /// [`ReceiveMode::Partial`]; in message mode each piece is a whole message).
-        /// `Ok(None)` once closed cleanly. Cancel safe.
-        ///
-        /// # Errors
-        ///
-        /// As [`recv`](Self::recv).
-        pub async fn recv_chunk(&mut self) -> Result<Option<Chunk>, Error> {
-            self.handle.next(|i, _| chunk(i)).await
-        }
-
-        /// Sets how long each receive may wait (`None`: for ever).
-        pub fn set_read_timeout(&mut self, timeout: Option<Duration>) {
-            self.handle.with_mut(|d| d.read_timeout = timeout);
-        }
-    };
-}
-
-/// The send operations, shared by [`MessageSocket`] and [`MessageWriteHalf`].
-macro_rules! send_methods {
-    () => {
-        /// Sends `data` as one message of the socket's [`MessageType`] (text must be UTF-8)
-        /// and writes it out.
-        ///
-        /// Waits first while more than the outbound buffer size is queued. Cancelling after
-        /// the message was queued leaves it queued (it goes out with the next write).
-        ///
-        /// # Errors
-        ///
-        /// [`Error::Send`] (e.g. invalid UTF-8 for a text socket), [`Error::ConnectionClosed`]
-        /// after the end, [`Error::Timeout`] for the write timeout, [`Error::Io`].
-        pub async fn send(&mut self, data: impl AsRef<[u8]>) -> Result<(), Error> {
-            let kind = match self.message_type {
-                MessageType::Utf8 => MessageKind::Text,
-                MessageType::Binary => MessageKind::Binary,
-            };
-            self.send_as(kind, data.as_ref()).await
-        }
-
-        /// Sends a text message and writes it out.
-        ///
-        /// # Errors
-        ///
-        /// As [`send`](Self::send).
-        pub async fn send_text(&mut self, text: &str) -> Result<(), Error> {
-            self.handle
-                .send_message(tether_proto::Message::Text(text), true)
-                .await
-        }
-
-        /// Sends a binary message and writes it out.
-        ///
-        /// # Errors
-        ///
-        /// As [`send`](Self::send).
-        pub async fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
-            self.handle
-                .send_message(tether_proto::Message::Binary(data), true)
-                .await
-        }
-
-        /// Sends an owned [`Message`] of either type and writes it out.
-        ///
-        /// # Errors
-        ///
-        /// As [`send`](Self::send).
-        pub async fn send_message(&mut self, message: &Message) -> Result<(), Error> {
-            match message {
-                Message::Text(t) => self.send_text(t).await,
-                Message::Binary(b) => self.send_binary(b).await,
-            }
-        }
-
-        /// Sends `data` as one message of type `kind` (text must be UTF-8) and writes it out.
-        ///
-        /// # Errors
-        ///
-        /// As [`send`](Self::send).
-        pub async fn send_as(&mut self, kind: MessageKind, data: &[u8]) -> Result<(), Error> {
-            self.handle
-                .send_message(crate::ops::message(kind, data)?, true)
-                .await
-        }
-
-        /// Queues `data` as one message of type `kind` without writing it yet: it goes out
-        /// with the next [`flush`](Self::flush), the next `send_*`, once the outbound buffer
-        /// fills, or — on a whole socket or with a running read half — as soon as the next
-        /// receive finds no more input ready. An echo loop of `recv_into` + `feed_as` thus
-        /// answers a burst of messages with one write, without adding latency.
-        ///
-        /// # Errors
-        ///
-        /// As [`send`](Self::send).
-        pub async fn feed_as(&mut self, kind: MessageKind, data: &[u8]) -> Result<(), Error> {
-            self.handle
-                .send_message(crate::ops::message(kind, data)?, false)
-                .await
-        }
-
-        /// Queues a text message; see [`feed_as`](Self::feed_as).
-        ///
-        /// # Errors
-        ///
-        /// As [`send`](Self::send).
-        pub async fn feed_text(&mut self, text: &str) -> Result<(), Error> {
-            self.handle
-                .send_message(tether_proto::Message::Text(text), false)
-                .await
-        }
-
-        /// Queues a binary message; see [`feed_as`](Self::feed_as).
-        ///
-        /// # Errors
-        ///
-        /// As [`send`](Self::send).
-        pub async fn feed_binary(&mut self, data: &[u8]) -> Result<(), Error> {
-            self.handle
-                .send_message(tether_proto::Message::Binary(data), false)
-                .await
-        }
-
-        /// Writes everything queued.
-        ///
-        /// # Errors
-        ///
-        /// [`Error::Timeout`] for the write timeout, [`Error::Io`].
-        pub async fn flush(&mut self) -> Result<(), Error> {
-            self.handle.flush().await
-        }
-
-        /// Sends a ping (at most 125 bytes); the peer's pong is dropped.
-        ///
-        /// # Errors
-        ///
-        /// As [`send`](Self::send).
-        pub async fn send_ping(&mut self, payload: &[u8]) -> Result<(), Error> {
-            self.handle.send(|c| c.send_ping(payload), true).await
-        }
-
-        /// Sends an unsolicited pong (a one-way heartbeat, at most 125 bytes).
-        ///
-        /// # Errors
-        ///
-        /// As [`send`](Self::send).
-        pub async fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
-            self.handle.send(|c| c.send_pong(payload), true).await
-        }
-
-        /// Starts one message sent in pieces through the returned [`MessageWriter`], so a
-        /// large message never has to be in memory whole.
-        ///
-        /// # Errors
-        ///
-        /// Another streamed message is unfinished, or the connection is closed.
-        pub async fn start_message(
-            &mut self,
-            kind: MessageKind,
-        ) -> Result<MessageWriter<'_, S>, Error> {
-            MessageWriter::start(&mut self.handle, kind).await
-        }
-
-        /// The type [`send`](Self::send) uses (WinRT `MessageType`, the one control that may
-        /// change after connecting).
-        pub fn message_type(&self) -> MessageType {
-            self.message_type
-        }
-
-        /// Changes the type [`send`](Self::send) uses.
-        pub fn set_message_type(&mut self, message_type: MessageType) {
-            self.message_type = message_type;
-        }
-    };
-}
-
-/// The getters shared by every socket type.
-macro_rules! info_methods {
-    () => {
-        /// Addresses, negotiated subprotocol and extensions, bytes and messages counted.
-        pub fn info(&self) -> ConnectionInfo {
-            self.handle.with(|d| d.info())
-        }
-
-        /// The peer's close code and reason, once the close handshake completed.
-        pub fn close_frame(&self) -> Option<CloseFrame> {
-            self.handle.with(|d| d.close_frame())
-        }
-
-        /// Bytes queued for the transport and not yet written (at most about the outbound
-        /// buffer size plus one message or piece).
-        pub fn buffered_amount(&self) -> usize {
-            self.handle.with(|d| d.conn.buffered_output())
-        }
-    };
-}
-pub(crate) use info_methods;
-
-/// A WebSocket that sends and receives whole messages, text or binary (WinRT
-/// `MessageWebSocket`).
+/// A WebSocket that sends and receives whole messages, text or binary.
 ///
-/// Get one from [`connect`](crate::connect) / [`connect_with`](crate::connect_with),
-/// [`accept`](crate::accept) / [`accept_with`](crate::accept_with), or
-/// [`from_upgraded`](Self::from_upgraded) after an HTTP server did the handshake. Besides the
-/// inherent methods it is a `Stream<Item = Result<Message, Error>>` and a `Sink<Message>`.
+/// Get one from [`connect`](crate::connect) or [`accept`](crate::accept) (or
+/// [`take_over`](crate::take_over) after an HTTP server did the handshake). Besides the methods
+/// below it is a `Stream<Item = Result<Message, Error>>` and a `Sink<Message>`, and it splits
+/// ([`into_split`](Self::into_split)) into halves for two tasks.
 ///
 /// ```no_run
-/// use tether_tokio::{connect, CloseCode, Message};
-///
 /// # async fn run() -> Result<(), tether_tokio::Error> {
-/// let mut ws = connect("ws://127.0.0.1:9001/").await?;
-/// ws.send_text("hello").await?;
+/// use tether_tokio::{ClientConfig, CloseCode, Message};
+///
+/// let mut ws = tether_tokio::connect("ws://127.0.0.1:9001/", &ClientConfig::default()).await?;
+/// ws.send("hello").await?;
 /// while let Some(message) = ws.recv().await? {
-///     match message {
-///         Message::Text(text) => println!("text: {text}"),
-///         Message::Binary(bytes) => println!("{} bytes", bytes.len()),
+///     match message.as_text() {
+///         Some(text) => println!("text: {text}"),
+///         None => println!("{} bytes", message.len()),
 ///     }
 /// }
 /// println!("peer closed: {:?}", ws.close_frame());
 /// # Ok(()) }
 /// ```
-pub struct MessageSocket<S = MaybeTlsStream> {
-    handle: Handle<S>,
-    message_type: MessageType,
-}
-
-impl<S: Transport> MessageSocket<S> {
-    pub(crate) fn from_driver(driver: Driver<S>, config: &SocketConfig) -> Self {
-        Self {
-            handle: Handle::new(driver),
-            message_type: config.message_type,
-        }
-    }
-
-    /// A server socket over a connection whose upgrade an HTTP server already accepted
-    /// (hyper's `hyper::upgrade::on`, wrapped in `hyper_util::rt::TokioIo`; see the
-    /// `hyper_upgrade` example): `negotiated` is what the 101 response settled (the
-    /// subprotocol chosen with `Request::accept_http`). It starts open.
-    pub fn from_upgraded(io: S, negotiated: Negotiated, config: &SocketConfig) -> Self {
-        Self::from_driver(
-            upgraded(io, negotiated, config.proto_config(), config),
-            config,
-        )
-    }
-
-    recv_methods!();
-    send_methods!();
-    info_methods!();
-
-    /// Closes: sends a close frame with `code` and `reason` (at most 123 bytes), waits for the
-    /// peer's answer and the end of the transport (up to the close timeout), and returns the
-    /// peer's close frame. Incoming data meanwhile is dropped.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Send`] for a code that may not be sent, [`Error::Timeout`] when the peer does
-    /// not answer in time, or how the connection failed.
-    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<CloseFrame, Error> {
-        self.handle.close(code, reason).await
-    }
-
-    /// Switches to receiving pieces as they arrive ([`recv_chunk`](Self::recv_chunk)), or
-    /// back to whole messages, from the next message on.
-    pub fn set_receive_mode(&mut self, mode: ReceiveMode) {
-        self.handle
-            .with_mut(|d| d.conn.config_mut().receive_mode = mode);
-    }
-
-    /// The transport.
-    pub fn get_ref(&self) -> &S {
-        match &self.handle {
-            Handle::Whole(d) => &d.io,
-            Handle::Half(_) => unreachable_half(),
-        }
-    }
-
-    /// Turns this socket into a [`StreamSocket`]: incoming data is then received in pieces as
-    /// it arrives, with no message size limit (memory stays constant whatever the size).
-    pub fn into_stream(mut self) -> StreamSocket<S> {
-        self.handle.with_mut(|d| {
-            let config = d.conn.config_mut();
-            config.receive_mode = ReceiveMode::Partial;
-            config.max_message_size = u64::MAX;
-        });
-        StreamSocket::from_handle(self.handle)
-    }
-
-    /// Splits into owned reading and writing halves for two tasks.
-    ///
-    /// The halves share the connection behind a lock that each takes only for one
-    /// synchronous poll step. The read half reads, runs the timers (keepalive, close
-    /// timeout) and writes queued output (pongs, the close answer) whenever no more input is
-    /// ready, so pings are answered while the write half is idle; the write half queues and
-    /// flushes. Either half can close.
-    pub fn into_split(self) -> (MessageReadHalf<S>, MessageWriteHalf<S>) {
-        let (read, write) = self.handle.split();
-        (
-            MessageReadHalf { handle: read },
-            MessageWriteHalf {
-                handle: write,
-                message_type: self.message_type,
-            },
-        )
-    }
-
-    /// The same as [`into_split`](Self::into_split).
-    pub fn split(self) -> (MessageReadHalf<S>, MessageWriteHalf<S>) {
-        self.into_split()
-    }
-}
-
-/// A whole socket's handle is never a half.
-fn unreachable_half() -> ! {
-    unreachable!("a whole socket owns its driver")
-}
-
-pub(crate) fn upgraded<S: Transport>(
-    io: S,
-    negotiated: Negotiated,
-    proto: tether_proto::Config,
-    config: &SocketConfig,
-) -> Driver<S> {
-    let origin = tokio::time::Instant::now();
-    let conn = Connection::open(
-        Role::Server,
-        negotiated,
-        proto,
-        OsEntropy::new(),
-        tether_proto::Instant::ZERO,
-    );
-    Driver::new(conn, io, origin, config, Addrs::default())
-}
-
-impl<S: Transport> std::fmt::Debug for MessageSocket<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MessageSocket")
-            .field("info", &self.info())
-            .finish_non_exhaustive()
-    }
+pub struct MessageSocket {
+    read: MessageReadHalf,
+    write: MessageWriteHalf,
 }
 
 /// The receiving half of a split [`MessageSocket`]; also a `Stream` of messages.
-pub struct MessageReadHalf<S = MaybeTlsStream> {
-    handle: Handle<S>,
+pub struct MessageReadHalf {
+    handle: Handle,
+    /// The `Stream` reported the end.
+    ended: bool,
 }
 
-impl<S: Transport> MessageReadHalf<S> {
-    recv_methods!();
-    info_methods!();
+/// The sending half of a split [`MessageSocket`]; also a `Sink` of messages.
+pub struct MessageWriteHalf {
+    handle: Handle,
+}
 
-    /// Closes from the reading side: sends a close frame, reads until the peer answers and
-    /// returns its close frame (as [`MessageSocket::close`]).
+impl MessageSocket {
+    pub(crate) fn new(handle: Handle) -> Self {
+        let other = handle.another();
+        Self {
+            read: MessageReadHalf {
+                handle,
+                ended: false,
+            },
+            write: MessageWriteHalf { handle: other },
+        }
+    }
+
+    /// Receives the next whole message; `Ok(None)` once the peer closed normally (1000, 1001
+    /// or no code; its frame is then in [`close_frame`](Self::close_frame)). Waits up to the
+    /// read timeout, if one is set.
+    ///
+    /// **Cancel safe**: dropping the future (in `tokio::select!`, say) loses no message.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Closed`] when the peer closed with another code (4000, 1009, ...),
+    /// [`Error::Failed`] when the connection failed (1002/1007/1009/1011 sent),
+    /// [`Error::Timeout`], [`Error::Io`].
+    pub async fn recv(&mut self) -> Result<Option<Message>, Error> {
+        self.read.recv().await
+    }
+
+    /// Receives the next chunk of a message as it arrives (in [`ReceiveMode::Chunks`]; in
+    /// message mode each whole message is one chunk). Cancel safe.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Self::recv).
+    pub async fn recv_chunk(&mut self) -> Result<Option<Chunk>, Error> {
+        self.read.recv_chunk().await
+    }
+
+    /// Sends a message and writes everything queued out. Waits first while more than
+    /// [`Config::outbound_high_water`](crate::Config) bytes are queued. Large payloads are
+    /// written from where they are (no copy).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Closed`] / [`Error::Failed`] after the end, [`Error::Timeout`] for the write
+    /// timeout, [`Error::Io`].
+    pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
+        self.write.send(message).await
+    }
+
+    /// As [`send`](Self::send), with options (for example uncompressed).
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send).
+    pub async fn send_with(
+        &mut self,
+        message: impl Into<Message>,
+        options: SendOptions,
+    ) -> Result<(), Error> {
+        self.write.send_with(message, options).await
+    }
+
+    /// Queues a message without writing it yet: it goes out with the next receive that finds
+    /// no more input ready, the next [`flush`](Self::flush) or `send`, or soon after on its own.
+    /// An echo loop of `recv` + `feed` thus answers a burst of messages with one write.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send).
+    pub async fn feed(&mut self, message: impl Into<Message>) -> Result<(), Error> {
+        self.write.feed(message).await
+    }
+
+    /// Queues a message at once, never waiting: for fan-out to many sockets from one task.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] (with the message) while more than the outbound bound is queued;
+    /// [`TrySendError::Failed`] otherwise, as [`send`](Self::send).
+    pub fn try_send(&self, message: impl Into<Message>) -> Result<(), TrySendError<Message>> {
+        self.write.try_send(message)
+    }
+
+    /// Sends a [`PreparedMessage`], encoded once for many sockets, and writes it out.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send).
+    pub async fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
+        self.write.send_prepared(prepared).await
+    }
+
+    /// Queues a [`PreparedMessage`] at once, never waiting (see [`try_send`](Self::try_send)).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_send`](Self::try_send).
+    pub fn try_send_prepared(
+        &self,
+        prepared: &PreparedMessage,
+    ) -> Result<(), TrySendError<PreparedMessage>> {
+        self.write.try_send_prepared(prepared)
+    }
+
+    /// Writes everything queued.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] for the write timeout, [`Error::Io`].
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        self.write.flush().await
+    }
+
+    /// Sends a ping (at most 125 bytes); the answer is not reported.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send).
+    pub async fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.write.ping(payload).await
+    }
+
+    /// Sends an unsolicited pong (a one-way heartbeat, at most 125 bytes).
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send).
+    pub async fn pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.write.pong(payload).await
+    }
+
+    /// Starts one message sent in chunks through the returned [`MessageWriter`], so a large
+    /// message never has to be in memory whole.
+    ///
+    /// # Errors
+    ///
+    /// Another streamed message is unfinished, or the connection is closed.
+    pub async fn start_message(&mut self, kind: MessageKind) -> Result<MessageWriter<'_>, Error> {
+        self.write.start_message(kind).await
+    }
+
+    /// Closes: sends a close frame with `code` and `reason` (at most 123 bytes), waits for the
+    /// peer's answer (up to the close timeout), and returns the peer's close frame. Received
+    /// data meanwhile is dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Send`] for a code that may not be sent or a reason over 123 bytes,
+    /// [`Error::Timeout`] when the peer does not answer in time, or how the connection failed.
+    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<CloseFrame, Error> {
+        self.read.handle.close(code, reason).await
+    }
+
+    /// The peer's close code and reason, once the close handshake completed.
+    pub fn close_frame(&self) -> Option<CloseFrame> {
+        self.read.close_frame()
+    }
+
+    /// Addresses, what was negotiated, bytes and messages counted.
+    pub fn info(&self) -> ConnectionInfo {
+        self.read.info()
+    }
+
+    /// Bytes queued for the transport and not yet written.
+    pub fn buffered_amount(&self) -> usize {
+        self.write.buffered_amount()
+    }
+
+    /// Switches between whole messages and chunks as they arrive, from the next message on.
+    pub fn set_receive_mode(&mut self, mode: ReceiveMode) {
+        self.read
+            .handle
+            .with(|d| d.session.connection_mut().config_mut().receive_mode = mode);
+    }
+
+    /// Turns this socket into a [`StreamSocket`]: received payloads are then read as a byte
+    /// stream, chunk by chunk, with no message size limit (memory stays constant).
+    pub fn into_stream(self) -> StreamSocket {
+        StreamSocket::from_halves(self.read.handle, self.write.handle)
+    }
+
+    /// Splits into owned receiving and sending halves for two tasks. Pings are answered, and
+    /// queued output written, whichever half is busy — or by the connection's keeper when
+    /// neither is. Either half can close.
+    pub fn into_split(self) -> (MessageReadHalf, MessageWriteHalf) {
+        (self.read, self.write)
+    }
+}
+
+impl MessageReadHalf {
+    /// See [`MessageSocket::recv`].
+    ///
+    /// # Errors
+    ///
+    /// As [`MessageSocket::recv`].
+    pub async fn recv(&mut self) -> Result<Option<Message>, Error> {
+        self.handle.recv(|s| s.recv()).await
+    }
+
+    /// See [`MessageSocket::recv_chunk`].
+    ///
+    /// # Errors
+    ///
+    /// As [`MessageSocket::recv`].
+    pub async fn recv_chunk(&mut self) -> Result<Option<Chunk>, Error> {
+        self.handle.recv(|s| s.recv_chunk()).await
+    }
+
+    /// Closes from the receiving side (see [`MessageSocket::close`]).
     ///
     /// # Errors
     ///
@@ -411,20 +269,134 @@ impl<S: Transport> MessageReadHalf<S> {
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<CloseFrame, Error> {
         self.handle.close(code, reason).await
     }
+
+    /// See [`MessageSocket::close_frame`].
+    pub fn close_frame(&self) -> Option<CloseFrame> {
+        self.handle.with(|d| d.session.close_frame())
+    }
+
+    /// See [`MessageSocket::info`].
+    pub fn info(&self) -> ConnectionInfo {
+        self.handle.with(|d| d.session.info())
+    }
 }
 
-/// The sending half of a split [`MessageSocket`]; also a `Sink` of messages.
-pub struct MessageWriteHalf<S = MaybeTlsStream> {
-    handle: Handle<S>,
-    message_type: MessageType,
-}
+impl MessageWriteHalf {
+    /// See [`MessageSocket::send`].
+    ///
+    /// # Errors
+    ///
+    /// As [`MessageSocket::send`].
+    pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
+        self.send_with(message, SendOptions::default()).await
+    }
 
-impl<S: Transport> MessageWriteHalf<S> {
-    send_methods!();
-    info_methods!();
+    /// See [`MessageSocket::send_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`MessageSocket::send`].
+    pub async fn send_with(
+        &mut self,
+        message: impl Into<Message>,
+        options: SendOptions,
+    ) -> Result<(), Error> {
+        let message = message.into();
+        self.handle.queue(|s| s.send(message, options), true).await
+    }
 
-    /// Starts the close handshake and returns once the close frame is written; the reading
-    /// half sees the peer's answer (its `recv` returns `Ok(None)`).
+    /// See [`MessageSocket::feed`].
+    ///
+    /// # Errors
+    ///
+    /// As [`MessageSocket::send`].
+    pub async fn feed(&mut self, message: impl Into<Message>) -> Result<(), Error> {
+        let message = message.into();
+        self.handle
+            .queue(|s| s.send(message, SendOptions::default()), false)
+            .await
+    }
+
+    /// See [`MessageSocket::try_send`].
+    ///
+    /// # Errors
+    ///
+    /// As [`MessageSocket::try_send`].
+    pub fn try_send(&self, message: impl Into<Message>) -> Result<(), TrySendError<Message>> {
+        let message = message.into();
+        self.handle.try_queue(|s| {
+            if !s.is_writable() {
+                return Err(TrySendError::Full(message));
+            }
+            s.send(message, SendOptions::default())
+                .map_err(TrySendError::Failed)
+        })
+    }
+
+    /// See [`MessageSocket::send_prepared`].
+    ///
+    /// # Errors
+    ///
+    /// As [`MessageSocket::send`].
+    pub async fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
+        self.handle.queue(|s| s.send_prepared(prepared), true).await
+    }
+
+    /// See [`MessageSocket::try_send_prepared`].
+    ///
+    /// # Errors
+    ///
+    /// As [`MessageSocket::try_send`].
+    pub fn try_send_prepared(
+        &self,
+        prepared: &PreparedMessage,
+    ) -> Result<(), TrySendError<PreparedMessage>> {
+        self.handle.try_queue(|s| {
+            if !s.is_writable() {
+                return Err(TrySendError::Full(prepared.clone()));
+            }
+            s.send_prepared(prepared).map_err(TrySendError::Failed)
+        })
+    }
+
+    /// See [`MessageSocket::flush`].
+    ///
+    /// # Errors
+    ///
+    /// As [`MessageSocket::flush`].
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        self.handle.flush().await
+    }
+
+    /// See [`MessageSocket::ping`].
+    ///
+    /// # Errors
+    ///
+    /// As [`MessageSocket::send`].
+    pub async fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.handle.queue(|s| s.ping(payload), true).await
+    }
+
+    /// See [`MessageSocket::pong`].
+    ///
+    /// # Errors
+    ///
+    /// As [`MessageSocket::send`].
+    pub async fn pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.handle.queue(|s| s.pong(payload), true).await
+    }
+
+    /// See [`MessageSocket::start_message`].
+    ///
+    /// # Errors
+    ///
+    /// As [`MessageSocket::start_message`].
+    pub async fn start_message(&mut self, kind: MessageKind) -> Result<MessageWriter<'_>, Error> {
+        MessageWriter::start(&self.handle, kind).await
+    }
+
+    /// Starts the close handshake and returns once the close frame is written; the receiving
+    /// half sees the peer's answer.
     ///
     /// # Errors
     ///
@@ -432,117 +404,106 @@ impl<S: Transport> MessageWriteHalf<S> {
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
         self.handle.start_close(code, reason).await
     }
+
+    /// See [`MessageSocket::buffered_amount`].
+    pub fn buffered_amount(&self) -> usize {
+        self.handle
+            .with(|d| d.session.connection().buffered_output())
+    }
+
+    /// See [`MessageSocket::info`].
+    pub fn info(&self) -> ConnectionInfo {
+        self.handle.with(|d| d.session.info())
+    }
+}
+
+impl std::fmt::Debug for MessageSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MessageSocket")
+            .field("info", &self.info())
+            .finish_non_exhaustive()
+    }
 }
 
 // ---- Stream and Sink ----
 
-fn poll_next_message<S: Transport>(
-    handle: &mut Handle<S>,
-    cx: &mut Context<'_>,
-) -> Poll<Option<Result<Message, Error>>> {
-    if handle.with(|d| d.ended) {
-        return Poll::Ready(None);
-    }
-    loop {
-        let step = ready!(handle.drive(cx, |d, cx| d.poll_next(cx, &mut whole)));
-        let item = match step {
-            Ok(None) => None,
-            Ok(Some(None)) => continue,
-            Ok(Some(Some(result))) => Some(result),
-            Err(e) => Some(Err(e)),
-        };
-        // Timeouts leave the socket usable; anything else ends the stream.
+/// Ends after the end of the connection: `None` once closed normally, one `Err` otherwise (a
+/// read timeout leaves the stream going).
+impl Stream for MessageReadHalf {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.ended {
+            return Poll::Ready(None);
+        }
+        let item = std::task::ready!(this.handle.poll_recv(cx, &mut |s| s.recv())).transpose();
+        // A read timeout leaves the stream going; anything else but a message ends it.
         if !matches!(
             item,
-            Some(Ok(_)) | Some(Err(Error::Timeout(tether_net::TimeoutKind::Read)))
+            Some(Ok(_) | Err(Error::Timeout(tether_socket::TimeoutKind::Read)))
         ) {
-            handle.with_mut(|d| d.ended = true);
+            this.ended = true;
         }
-        return Poll::Ready(item);
+        Poll::Ready(item)
     }
 }
 
-impl<S: Transport> Stream for MessageSocket<S> {
+impl Stream for MessageSocket {
     type Item = Result<Message, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        poll_next_message(&mut self.get_mut().handle, cx)
+        Pin::new(&mut self.get_mut().read).poll_next(cx)
     }
 }
 
-impl<S: Transport> Stream for MessageReadHalf<S> {
-    type Item = Result<Message, Error>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        poll_next_message(&mut self.get_mut().handle, cx)
-    }
-}
-
-fn start_send_message<S: Transport>(handle: &mut Handle<S>, item: &Message) -> Result<(), Error> {
-    handle.with_mut(|d| {
-        d.command(|c| match item {
-            Message::Text(t) => c.send_text(t),
-            Message::Binary(b) => c.send_binary(b),
-        })
-    })
-}
-
-fn poll_close_sink<S: Transport>(
-    handle: &mut Handle<S>,
-    cx: &mut Context<'_>,
-) -> Poll<Result<(), Error>> {
-    let open = handle.with(|d| d.conn.state() == State::Open);
-    if open {
-        handle.with_mut(|d| d.start_close(CloseCode::NORMAL, ""))?;
-        handle.wake_other();
-    }
-    handle.drive(cx, |d, cx| d.poll_flush_out(cx, true))
-}
-
-/// `poll_ready` waits below the outbound bound, `start_send` queues, `poll_flush` writes,
-/// `poll_close` starts the close handshake with 1000 and writes the close frame (the peer's
-/// answer is seen by the next receive).
-impl<S: Transport> Sink<Message> for MessageSocket<S> {
+/// `poll_ready` waits below the outbound bound, `start_send` queues (the same path as
+/// [`MessageSocket::feed`]), `poll_flush` writes, `poll_close` starts the close handshake with
+/// 1000 and writes the close frame (the peer's answer ends the stream).
+impl Sink<Message> for MessageWriteHalf {
     type Error = Error;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().handle.drive(cx, |d, cx| d.poll_writable(cx))
+        self.handle.poll_writable(cx)
     }
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        start_send_message(&mut self.get_mut().handle, &item)
+        self.handle
+            .with(|d| d.session.send(item, SendOptions::default()))?;
+        self.handle.nudge();
+        Ok(())
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut()
-            .handle
-            .drive(cx, |d, cx| d.poll_flush_out(cx, true))
+        self.handle.poll_flush(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        poll_close_sink(&mut self.get_mut().handle, cx)
+        self.handle.with(|d| {
+            let now = d.now();
+            d.session.close(now, CloseCode::NORMAL, "")
+        })?;
+        self.handle.poll_flush(cx)
     }
 }
 
-/// As the [`MessageSocket`] sink.
-impl<S: Transport> Sink<Message> for MessageWriteHalf<S> {
+/// As the [`MessageWriteHalf`] sink.
+impl Sink<Message> for MessageSocket {
     type Error = Error;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().handle.drive(cx, |d, cx| d.poll_writable(cx))
+        Pin::new(&mut self.get_mut().write).poll_ready(cx)
     }
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        start_send_message(&mut self.get_mut().handle, &item)
+        Pin::new(&mut self.get_mut().write).start_send(item)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut()
-            .handle
-            .drive(cx, |d, cx| d.poll_flush_out(cx, true))
+        Pin::new(&mut self.get_mut().write).poll_flush(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        poll_close_sink(&mut self.get_mut().handle, cx)
+        Pin::new(&mut self.get_mut().write).poll_close(cx)
     }
 }

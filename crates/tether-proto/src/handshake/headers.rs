@@ -15,10 +15,25 @@ use alloc::vec::Vec;
 /// h.push("connection", "Upgrade");
 /// assert_eq!(h.get("CONNECTION"), Some("keep-alive"));
 /// assert!(h.has_token("Connection", "upgrade"));
+/// assert_eq!(format!("{h:?}"), r#"[Connection: "keep-alive", connection: "Upgrade"]"#);
 /// ```
-#[derive(Clone, Debug, Default, Eq, PartialEq)]
+#[derive(Clone, Default, Eq, PartialEq)]
 pub struct Headers {
     entries: Vec<(String, Vec<u8>)>,
+}
+
+/// Shows each field as `name: value`, the value as text when it is UTF-8 (else its bytes).
+impl core::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut list = f.debug_list();
+        for (name, value) in &self.entries {
+            match core::str::from_utf8(value) {
+                Ok(text) => list.entry(&format_args!("{name}: {text:?}")),
+                Err(_) => list.entry(&format_args!("{name}: {value:?}")),
+            };
+        }
+        list.finish()
+    }
 }
 
 impl Headers {

@@ -6,25 +6,27 @@
 //! [`ConnectResponse`] reads the answer incrementally, within a size bound.
 //!
 //! ```
-//! use tether_net::proxy::{connect_request, ConnectResponse};
-//! use tether_net::{Credentials, Error, Target};
+//! use tether_socket::proxy::{connect_request, ConnectResponse};
+//! use tether_socket::{Credentials, Error, Target};
 //!
 //! let target = Target::parse("ws://example.com:8080/").unwrap();
 //! let request = connect_request(&target, Some(&Credentials::new("u", "p")));
 //! assert!(request.starts_with(b"CONNECT example.com:8080 HTTP/1.1\r\n"));
 //!
-//! let mut response = ConnectResponse::new();
+//! let mut response = ConnectResponse::new("proxy:3128");
 //! assert_eq!(response.poll(b"HTTP/1.1 200 Connection est").unwrap(), None);
 //! assert_eq!(response.poll(b"HTTP/1.1 200 Connection established\r\n\r\n").unwrap(), Some(39));
 //!
-//! let mut response = ConnectResponse::new();
+//! let mut response = ConnectResponse::new("proxy:3128");
 //! let e = response.poll(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n").unwrap_err();
 //! assert!(matches!(e, Error::ProxyAuthRequired { .. }));
 //! ```
 
-use tether_proto::handshake::Headers;
+use std::fmt;
 
-use crate::{Credentials, Error, Target};
+use tether_proto::handshake::{Headers, Target};
+
+use crate::{Credentials, Error};
 
 /// An HTTP proxy reached with `CONNECT`.
 #[non_exhaustive]
@@ -36,6 +38,17 @@ pub struct Proxy {
     pub port: u16,
     /// Credentials for `Proxy-Authorization: Basic`.
     pub credentials: Option<Credentials>,
+}
+
+/// `host:port`, IPv6 in brackets.
+impl fmt::Display for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
 }
 
 impl Proxy {
@@ -60,7 +73,7 @@ impl Proxy {
     /// plain `CONNECT`; TLS to the proxy itself is not supported).
     ///
     /// ```
-    /// use tether_net::Proxy;
+    /// use tether_socket::Proxy;
     /// let p = Proxy::parse("http://me:pw@proxy.local:3128").unwrap();
     /// assert_eq!((p.host.as_str(), p.port), ("proxy.local", 3128));
     /// assert_eq!(p.credentials.unwrap().password, "pw");
@@ -79,12 +92,14 @@ impl Proxy {
         let as_ws = with_scheme
             .replacen("http://", "ws://", 1)
             .replacen("https://", "wss://", 1);
-        let mut target =
+        let target =
             Target::parse(&as_ws).map_err(|e| Error::InvalidInput(format!("proxy URL: {e}")))?;
         Ok(Self {
-            host: std::mem::take(&mut target.host),
-            port: target.port,
-            credentials: target.credentials,
+            host: target.host().to_owned(),
+            port: target.port(),
+            credentials: target
+                .credentials()
+                .map(|(user, password)| Credentials::new(user, password)),
         })
     }
 }
@@ -112,7 +127,7 @@ pub fn from_env(target: &Target) -> Option<Proxy> {
 /// every host.
 ///
 /// ```
-/// use tether_net::{proxy::from_vars, Target};
+/// use tether_socket::{proxy::from_vars, Target};
 ///
 /// let t = Target::parse("ws://api.example.com/").unwrap();
 /// assert!(from_vars(&t, Some("http://p:3128"), None, None).is_some());
@@ -125,7 +140,7 @@ pub fn from_vars(
     https: Option<&str>,
     no_proxy: Option<&str>,
 ) -> Option<Proxy> {
-    let proxy = if target.tls { https } else { http }?;
+    let proxy = if target.is_tls() { https } else { http }?;
     if no_proxy.is_some_and(|list| bypasses(target, list)) {
         return None;
     }
@@ -133,7 +148,7 @@ pub fn from_vars(
 }
 
 fn bypasses(target: &Target, list: &str) -> bool {
-    let host = target.host.to_ascii_lowercase();
+    let host = target.host().to_ascii_lowercase();
     list.split(',').map(str::trim).any(|entry| {
         if entry == "*" {
             return true;
@@ -145,7 +160,7 @@ fn bypasses(target: &Target, list: &str) -> bool {
             _ => (entry, None),
         };
         let name = name.trim_end_matches(']').to_ascii_lowercase();
-        if name.is_empty() || port.is_some_and(|p| p != target.port) {
+        if name.is_empty() || port.is_some_and(|p| p != target.port()) {
             return false;
         }
         host == name || host.ends_with(&format!(".{name}"))
@@ -155,7 +170,11 @@ fn bypasses(target: &Target, list: &str) -> bool {
 /// The `CONNECT` request for a tunnel to `target`, with `Proxy-Authorization: Basic` when
 /// credentials are given.
 pub fn connect_request(target: &Target, credentials: Option<&Credentials>) -> Vec<u8> {
-    let authority = target.authority();
+    let authority = if target.host().contains(':') {
+        format!("[{}]:{}", target.host(), target.port())
+    } else {
+        format!("{}:{}", target.host(), target.port())
+    };
     let mut out = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
     if let Some(c) = credentials {
         out.push_str("Proxy-Authorization: ");
@@ -169,14 +188,9 @@ pub fn connect_request(target: &Target, credentials: Option<&Credentials>) -> Ve
 /// Reads a proxy's answer to `CONNECT`, incrementally and within a bound.
 #[derive(Clone, Debug)]
 pub struct ConnectResponse {
+    proxy: String,
     max_head: usize,
     scanned: usize,
-}
-
-impl Default for ConnectResponse {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 impl ConnectResponse {
@@ -185,9 +199,10 @@ impl ConnectResponse {
     /// Most header fields accepted.
     pub const MAX_HEADERS: usize = 64;
 
-    /// A parser waiting for the status line.
-    pub fn new() -> Self {
+    /// A parser waiting for the status line of `proxy` (`host:port`, for errors).
+    pub fn new(proxy: impl Into<String>) -> Self {
         Self {
+            proxy: proxy.into(),
             max_head: Self::MAX_HEAD,
             scanned: 0,
         }
@@ -203,6 +218,7 @@ impl ConnectResponse {
     /// head that is not HTTP or exceeds 16 KiB.
     pub fn poll(&mut self, buf: &[u8]) -> Result<Option<usize>, Error> {
         let not_http = || Error::ProxyRefused {
+            proxy: self.proxy.clone(),
             status: 0,
             headers: Headers::new(),
         };
@@ -235,8 +251,15 @@ impl ConnectResponse {
         }
         match status {
             200..=299 => Ok(Some(end)),
-            407 => Err(Error::ProxyAuthRequired { headers }),
-            status => Err(Error::ProxyRefused { status, headers }),
+            407 => Err(Error::ProxyAuthRequired {
+                proxy: self.proxy.clone(),
+                headers,
+            }),
+            status => Err(Error::ProxyRefused {
+                proxy: self.proxy.clone(),
+                status,
+                headers,
+            }),
         }
     }
 }
@@ -258,21 +281,21 @@ mod tests {
     #[test]
     fn response_parser_is_incremental_and_bounded() {
         let answer = b"HTTP/1.1 200 OK\r\nVia: x\r\n\r\nEXTRA";
-        let mut p = ConnectResponse::new();
+        let mut p = ConnectResponse::new("proxy:1");
         for i in 0..answer.len() - 5 {
             assert_eq!(p.poll(&answer[..i]).unwrap(), None, "prefix {i}");
         }
         assert_eq!(p.poll(answer).unwrap(), Some(answer.len() - 5));
 
-        let mut p = ConnectResponse::new();
+        let mut p = ConnectResponse::new("proxy:1");
         let e = p.poll(b"HTTP/1.1 403 Forbidden\r\n\r\n").unwrap_err();
         assert_eq!(e.http_status(), Some(403));
         assert!(matches!(
-            ConnectResponse::new().poll(b"SSH-2.0-OpenSSH\r\n\r\n"),
+            ConnectResponse::new("proxy:1").poll(b"SSH-2.0-OpenSSH\r\n\r\n"),
             Err(Error::ProxyRefused { status: 0, .. })
         ));
         let flood = vec![b'a'; ConnectResponse::MAX_HEAD + 1];
-        assert!(ConnectResponse::new().poll(&flood).is_err());
+        assert!(ConnectResponse::new("proxy:1").poll(&flood).is_err());
     }
 
     #[test]

@@ -3,14 +3,20 @@
 //! Every config is built with `builder_with_provider(ring)`, so `wss://` works on the first
 //! call without installing a process-wide `CryptoProvider`.
 //!
+//! A certificate the user trusts by hand ([`TlsOptions::extra_roots`]) is also trusted when the
+//! server presents exactly that certificate as its own, even if it is marked as a CA (as
+//! `openssl req -x509` makes it): Python's `ssl` accepts that, and webpki alone refuses it with
+//! `CaUsedAsEndEntity`. The server's name is still checked against it.
+//!
 //! ```
-//! use tether_net::{tls, TlsOptions};
+//! use tether_socket::{tls, TlsOptions};
 //! let config = tls::client_config(&TlsOptions::default()).unwrap();
 //! assert!(config.alpn_protocols.is_empty());
 //! ```
 
 use std::sync::Arc;
 
+use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
@@ -53,12 +59,12 @@ pub fn key_from_pem(pem: &[u8]) -> Result<PrivateKeyDer<'static>, Error> {
 ///
 /// # Errors
 ///
-/// [`Error::Tls`] when a certificate or key is refused, [`Error::InvalidInput`] when no root
-/// could be loaded.
+/// [`Error::InvalidInput`] when a certificate or key is refused, or no root could be loaded.
 pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, Error> {
     let provider = provider();
     let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()?;
+        .with_safe_default_protocol_versions()
+        .map_err(config_error)?;
     let builder = if options.danger_accept_invalid_certs {
         builder
             .dangerous()
@@ -76,17 +82,27 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, Error> {
             RootCerts::ExtraOnly => {}
         }
         for cert in &options.extra_roots {
-            roots.add(cert.clone())?;
+            roots.add(cert.clone()).map_err(config_error)?;
         }
         if roots.is_empty() {
             return Err(Error::InvalidInput(
                 "no trusted root certificate could be loaded".into(),
             ));
         }
-        builder.with_root_certificates(roots)
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .map_err(|e| Error::InvalidInput(format!("TLS verifier: {e}")))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Verifier {
+                webpki,
+                pinned: options.extra_roots.clone(),
+            }))
     };
     let config = match &options.client_cert {
-        Some((chain, key)) => builder.with_client_auth_cert(chain.clone(), key.clone_key())?,
+        Some((chain, key)) => builder
+            .with_client_auth_cert(chain.clone(), key.clone_key())
+            .map_err(config_error)?,
         None => builder.with_no_client_auth(),
     };
     Ok(Arc::new(config))
@@ -96,16 +112,85 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, Error> {
 ///
 /// # Errors
 ///
-/// [`Error::Tls`] when the key does not fit the certificate or is not supported.
+/// [`Error::InvalidInput`] when the key does not fit the certificate or is not supported.
 pub fn server_config(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 ) -> Result<Arc<ServerConfig>, Error> {
     let config = ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()?
+        .with_safe_default_protocol_versions()
+        .map_err(config_error)?
         .with_no_client_auth()
-        .with_single_cert(chain, key)?;
+        .with_single_cert(chain, key)
+        .map_err(config_error)?;
     Ok(Arc::new(config))
+}
+
+fn config_error(e: rustls::Error) -> Error {
+    Error::InvalidInput(format!("TLS setup: {e}"))
+}
+
+/// webpki's verification, plus: a server that presents exactly a certificate the user added
+/// by hand is trusted for the names that certificate carries (see the module docs).
+#[derive(Debug)]
+struct Verifier {
+    webpki: Arc<WebPkiServerVerifier>,
+    pinned: Vec<CertificateDer<'static>>,
+}
+
+impl ServerCertVerifier for Verifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let verdict = self.webpki.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
+        match verdict {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::Other(_) | rustls::CertificateError::UnknownIssuer,
+            )) if self
+                .pinned
+                .iter()
+                .any(|p| p.as_ref() == end_entity.as_ref()) =>
+            {
+                let cert = rustls::server::ParsedCertificate::try_from(end_entity)?;
+                rustls::client::verify_server_name(&cert, server_name)?;
+                Ok(ServerCertVerified::assertion())
+            }
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.webpki.supported_verify_schemes()
+    }
 }
 
 /// [`server_config`] from PEM files.

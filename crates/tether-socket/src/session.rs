@@ -1,0 +1,598 @@
+//! [`Session`]: a [`Connection`] as a socket drives it — the one place for every decision an
+//! adapter would otherwise make itself.
+//!
+//! It is still sans-IO: an adapter reads into [`read_buffer`](Session::read_buffer), writes what
+//! [`poll_transmit`](Session::poll_transmit) gives, and sleeps until
+//! [`poll_timeout`](Session::poll_timeout). On top of the core, a session
+//!
+//! - runs the server's decision on the upgrade request (the application's, or accept with the
+//!   first subprotocol both speak) and turns failures into [`Error`]s with context;
+//! - decodes everything that arrived into a bounded queue of owned messages (or chunks), so
+//!   pings are answered as soon as their bytes are read — whether the application is receiving,
+//!   only sending, or doing neither — and stops asking for input while the queue is full
+//!   ([`Config::inbound_high_water`](tether_proto::Config#structfield.inbound_high_water));
+//! - hands out whole messages, chunks, or a byte stream, whatever the connection's receive mode;
+//! - reports how the connection ended: `Ok(None)` for a normal close, an [`Error`] otherwise.
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::SocketAddr;
+
+use tether_proto::connection::{Negotiated, State, Stats, Transmit};
+use tether_proto::handshake::{Accept, Reject, Request, Target};
+use tether_proto::{
+    Bytes, CloseCode, CloseFrame, Config, Connection, Event, Instant, Message, MessageKind,
+    OsEntropy, PreparedMessage, Role, SendError, SendOptions,
+};
+
+use crate::{ClientConfig, Error, ServerConfig};
+
+/// A chunk of a message, as a message socket's `recv_chunk` or a stream reader gets it.
+#[non_exhaustive]
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Chunk {
+    /// The message's type.
+    pub kind: MessageKind,
+    /// The next bytes of the message (a text chunk may end inside a character).
+    pub data: Bytes,
+    /// Whether this is the message's last chunk.
+    pub fin: bool,
+}
+
+/// What arrived and waits for the application.
+#[derive(Debug)]
+enum Received {
+    Message(Message),
+    Chunk(Chunk),
+}
+
+impl Received {
+    fn len(&self) -> usize {
+        match self {
+            Self::Message(m) => m.len(),
+            Self::Chunk(c) => c.data.len(),
+        }
+    }
+}
+
+/// The server's decision on an upgrade request.
+type Decide = Box<dyn FnMut(&Request) -> Result<Accept, Reject> + Send>;
+
+/// Addresses, negotiated subprotocol and extensions, and traffic counters of a connection.
+#[non_exhaustive]
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct ConnectionInfo {
+    /// This end's address, when the transport has one.
+    pub local_addr: Option<SocketAddr>,
+    /// The peer's address (the proxy's, when tunnelling), when the transport has one.
+    pub peer_addr: Option<SocketAddr>,
+    /// What the handshake settled: subprotocol and extensions
+    /// ([`Negotiated::deflate`] for compression).
+    pub negotiated: Negotiated,
+    /// Whether the connection runs over TLS.
+    pub tls: bool,
+    /// Bytes and messages sent and received, handshake included.
+    pub stats: Stats,
+}
+
+/// A WebSocket connection as a socket sees it. See the [module docs](self).
+pub struct Session {
+    conn: Connection,
+    /// The URL (client) or the client's address (server), for errors.
+    peer: String,
+    decide: Option<Decide>,
+    /// Why the opening handshake failed on this side (a refusal, an unacceptable choice).
+    refused: Option<Error>,
+    opened: bool,
+    inbound: VecDeque<Received>,
+    /// Bytes in `inbound`.
+    queued: usize,
+    /// Chunks of a message gathered for a whole-message receive in chunk mode.
+    assembly: Vec<u8>,
+    /// What a stream read has not taken yet of the last chunk.
+    stream_rest: Bytes,
+    /// A transport failure, reported once by the next receive.
+    io_error: Option<Error>,
+    /// The transport's read side ended or failed.
+    eof: bool,
+    /// The transport was shut down.
+    shut_down: bool,
+    local_addr: Option<SocketAddr>,
+    peer_addr: Option<SocketAddr>,
+    tls: bool,
+}
+
+impl Session {
+    /// A client session: the upgrade request for `target` is queued for the transport.
+    ///
+    /// # Errors
+    ///
+    /// The config's options cannot form a valid request ([`Error::InvalidInput`]).
+    pub fn client(now: Instant, target: &Target, config: &ClientConfig) -> Result<Self, Error> {
+        let conn = Connection::client(
+            now,
+            target,
+            &config.client_options(),
+            config.config.clone(),
+            OsEntropy::new(),
+        )
+        .map_err(|e| Error::handshake(&target.to_string(), e))?;
+        Ok(Self::new(conn, target.to_string(), None))
+    }
+
+    /// A server session: waits for the upgrade request and decides it as `config` says.
+    pub fn server(now: Instant, config: &ServerConfig, peer_addr: Option<SocketAddr>) -> Self {
+        let conn = Connection::server(now, config.config.clone(), OsEntropy::new());
+        let decider = config.clone();
+        let decide: Decide = Box::new(move |request| decider.decide(request));
+        let peer = peer_addr.map_or_else(|| "the client".to_owned(), |a| a.to_string());
+        let mut session = Self::new(conn, peer, Some(decide));
+        session.peer_addr = peer_addr;
+        session
+    }
+
+    /// A session over a connection whose upgrade another HTTP server did (hyper, axum): it
+    /// starts open, with what that handshake negotiated.
+    pub fn open(now: Instant, role: Role, negotiated: Negotiated, config: Config) -> Self {
+        let conn = Connection::open(now, role, negotiated, config, OsEntropy::new());
+        let mut session = Self::new(conn, "the peer".to_owned(), None);
+        session.opened = true;
+        session
+    }
+
+    fn new(conn: Connection, peer: String, decide: Option<Decide>) -> Self {
+        Self {
+            conn,
+            peer,
+            decide,
+            refused: None,
+            opened: false,
+            inbound: VecDeque::new(),
+            queued: 0,
+            assembly: Vec::new(),
+            stream_rest: Bytes::new(),
+            io_error: None,
+            eof: false,
+            shut_down: false,
+            local_addr: None,
+            peer_addr: None,
+            tls: false,
+        }
+    }
+
+    /// Records where the transport runs, for [`info`](Self::info).
+    pub fn set_addrs(&mut self, local: Option<SocketAddr>, peer: Option<SocketAddr>, tls: bool) {
+        self.local_addr = local;
+        self.peer_addr = peer;
+        self.tls = tls;
+    }
+
+    // ---- driving: input, output, time ----
+
+    /// Space to read into; then [`commit_read`](Self::commit_read).
+    pub fn read_buffer(&mut self) -> &mut [u8] {
+        self.conn.input_buffer()
+    }
+
+    /// `n` bytes were read into [`read_buffer`](Self::read_buffer); 0 means the transport's
+    /// read side ended. Everything decodable is decoded at once (pings answered).
+    pub fn commit_read(&mut self, now: Instant, n: usize) {
+        if n == 0 {
+            self.eof = true;
+            self.conn.handle_eof(now);
+        } else {
+            self.conn.commit_input(now, n);
+        }
+        self.pump();
+    }
+
+    /// Takes bytes read elsewhere (what followed a proxy's answer, plaintext from a TLS layer
+    /// pumped by hand).
+    pub fn feed(&mut self, now: Instant, bytes: &[u8]) {
+        self.conn.handle_input(now, bytes);
+        self.pump();
+    }
+
+    /// The transport failed while reading or writing: no more input, and the next receive
+    /// reports it (once). Returns the error as the socket reports it: a TLS failure carried in
+    /// the `io::Error` (as tokio-rustls does) comes out as [`Error::Tls`].
+    pub fn transport_failed(&mut self, now: Instant, e: io::Error) -> Error {
+        if !self.eof {
+            self.eof = true;
+            self.conn.handle_eof(now);
+        }
+        let error = self.io_error(e);
+        let reported = match &error {
+            Error::Tls { peer, source } => Error::Tls {
+                peer: peer.clone(),
+                source: source.clone(),
+            },
+            other => Error::Io(io::Error::new(other.io_kind(), other.to_string())),
+        };
+        self.io_error.get_or_insert(reported);
+        self.pump();
+        error
+    }
+
+    /// `e` as the socket reports it (see [`Error::from_io`]).
+    pub fn io_error(&self, e: io::Error) -> Error {
+        Error::from_io(e, &self.peer)
+    }
+
+    /// The URL (client) or the client's address (server), as errors name the peer.
+    pub fn peer(&self) -> &str {
+        &self.peer
+    }
+
+    /// Whether the adapter should read: the transport is open, and the queue of received
+    /// messages is below its bound (past it, a peer is slowed by TCP, not by memory).
+    pub fn wants_read(&self) -> bool {
+        !self.eof
+            && !self.shut_down
+            && (self.conn.state() != State::Closed || self.conn.role() == Role::Client)
+            && self.queued < self.conn.config().inbound_high_water
+    }
+
+    /// Runs the timers due at `now` (handshake, keepalive, close).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.conn.handle_timeout(now);
+        self.pump();
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) is next due.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.conn.poll_timeout()
+    }
+
+    /// What to write now (see [`Connection::poll_transmit`]).
+    pub fn poll_transmit(&mut self) -> Transmit<'_> {
+        if self.shut_down {
+            return Transmit::Idle;
+        }
+        self.conn.poll_transmit()
+    }
+
+    /// The transport took `n` bytes.
+    pub fn advance_transmit(&mut self, n: usize) {
+        self.conn.advance_transmit(n);
+    }
+
+    /// The adapter shut the transport down (after [`Transmit::Shutdown`], or giving up on it).
+    pub fn transport_shut_down(&mut self) {
+        self.shut_down = true;
+    }
+
+    /// Whether the transport was shut down.
+    pub fn is_shut_down(&self) -> bool {
+        self.shut_down
+    }
+
+    /// Decodes what is buffered into the queue, until the queue is full: handshake events are
+    /// acted on, pings were answered by the core, data is kept for the application.
+    fn pump(&mut self) {
+        while self.queued < self.conn.config().inbound_high_water {
+            let received = match self.conn.poll_event() {
+                None => return,
+                Some(Event::Request(_)) => {
+                    self.decide_request();
+                    continue;
+                }
+                Some(Event::Open) => {
+                    self.opened = true;
+                    continue;
+                }
+                Some(Event::Message { .. }) => match self.conn.take_message() {
+                    Some(message) => Received::Message(message),
+                    None => continue,
+                },
+                Some(Event::Chunk { kind, data, fin }) => Received::Chunk(Chunk {
+                    kind,
+                    data: Bytes::copy_from_slice(data),
+                    fin,
+                }),
+                // Pings were answered; pongs and the end need nothing here (the end is read
+                // from the connection).
+                Some(_) => continue,
+            };
+            self.queued += received.len();
+            self.inbound.push_back(received);
+        }
+    }
+
+    /// Server: runs the decision on the request just reported and answers it.
+    fn decide_request(&mut self) {
+        let decision = match (self.conn.request(), self.decide.as_mut()) {
+            (Some(request), Some(decide)) => decide(request),
+            _ => Err(Reject::new(500)),
+        };
+        self.decide = None;
+        match decision {
+            Ok(accept) => {
+                if let Err(e) = self.conn.accept(accept) {
+                    // The application chose something the client did not offer: a server
+                    // error, and the caller learns why.
+                    self.refused = Some(Error::Send(e));
+                    let _ = self.conn.reject(Reject::new(500));
+                }
+            }
+            Err(reject) => {
+                let status = reject.status();
+                if self.conn.reject(reject).is_ok() {
+                    self.refused = Some(Error::Refused { status });
+                }
+            }
+        }
+    }
+
+    // ---- the opening handshake ----
+
+    /// `None` while the opening handshake runs; then `Ok` once open, or how it failed.
+    pub fn handshake_result(&mut self) -> Option<Result<(), Error>> {
+        if self.opened {
+            return Some(Ok(()));
+        }
+        if let Some(e) = self.refused.take() {
+            return Some(Err(e));
+        }
+        match self.conn.close_result() {
+            Some(Err(tether_proto::ConnectionError::Handshake(e))) => {
+                Some(Err(Error::handshake(&self.peer, e.clone())))
+            }
+            Some(Err(e)) => Some(Err(Error::from_failure(e))),
+            Some(Ok(_)) => Some(Err(Error::abnormal())),
+            None if self.eof => Some(Err(Error::handshake(
+                &self.peer,
+                tether_proto::handshake::HandshakeError::UnexpectedEof,
+            ))),
+            None => None,
+        }
+    }
+
+    // ---- the application's side ----
+
+    /// The next whole message: `None` when nothing is there yet (read more); `Some(Ok(None))`
+    /// once the peer closed normally (1000, 1001 or no code); `Some(Err(_))` when the
+    /// connection failed or the peer closed with another code.
+    pub fn recv(&mut self) -> Option<Result<Option<Message>, Error>> {
+        loop {
+            match self.pop()? {
+                Ok(Some(Received::Message(message))) => return Some(Ok(Some(message))),
+                Ok(Some(Received::Chunk(chunk))) => {
+                    // Chunk mode, but the application wants whole messages: gather them here.
+                    if !chunk.fin {
+                        self.assembly.extend_from_slice(&chunk.data);
+                        continue;
+                    }
+                    let data = if self.assembly.is_empty() {
+                        chunk.data
+                    } else {
+                        self.assembly.extend_from_slice(&chunk.data);
+                        Bytes::from(std::mem::take(&mut self.assembly))
+                    };
+                    // The core checked the text chunk by chunk; a `Message` made from bytes
+                    // checks it again here (once per message gathered in chunk mode only).
+                    let message = match chunk.kind {
+                        MessageKind::Binary => Message::binary(data),
+                        MessageKind::Text => match Message::text_from_bytes(data) {
+                            Ok(m) => m,
+                            Err(_) => {
+                                return Some(Err(Error::Failed(
+                                    tether_proto::ConnectionError::InvalidUtf8,
+                                )));
+                            }
+                        },
+                    };
+                    return Some(Ok(Some(message)));
+                }
+                Ok(None) => return Some(Ok(None)),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+
+    /// The next chunk (a whole message is one chunk with `fin` set); as [`recv`](Self::recv)
+    /// otherwise.
+    pub fn recv_chunk(&mut self) -> Option<Result<Option<Chunk>, Error>> {
+        Some(match self.pop()? {
+            Ok(Some(Received::Chunk(chunk))) => Ok(Some(chunk)),
+            Ok(Some(Received::Message(message))) => Ok(Some(Chunk {
+                kind: message.kind(),
+                data: message.into_bytes(),
+                fin: true,
+            })),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        })
+    }
+
+    /// Reads received payload bytes as a stream into `buf`: `None` when nothing is there yet;
+    /// `Some(Ok(0))` once the peer closed normally (or `buf` is empty).
+    pub fn read_stream(&mut self, buf: &mut [u8]) -> Option<Result<usize, Error>> {
+        if buf.is_empty() {
+            return Some(Ok(0));
+        }
+        while self.stream_rest.is_empty() {
+            match self.recv_chunk()? {
+                Ok(Some(chunk)) => self.stream_rest = chunk.data,
+                Ok(None) => return Some(Ok(0)),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        let n = self.stream_rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.stream_rest.split_to(n));
+        Some(Ok(n))
+    }
+
+    /// The next thing received, or the end once everything received was taken.
+    fn pop(&mut self) -> Option<Result<Option<Received>, Error>> {
+        self.pump();
+        if let Some(received) = self.inbound.pop_front() {
+            self.queued -= received.len();
+            // Room again: decode what waited behind the bound.
+            self.pump();
+            return Some(Ok(Some(received)));
+        }
+        if let Some(e) = self.io_error.take() {
+            return Some(Err(e));
+        }
+        match self.conn.close_result() {
+            Some(end) => Some(Error::from_end(end).map_or(Ok(None), Err)),
+            None if self.eof || self.shut_down => Some(Err(Error::abnormal())),
+            None => None,
+        }
+    }
+
+    /// Drops everything received and not yet taken (while closing).
+    pub fn discard_received(&mut self) {
+        self.inbound.clear();
+        self.queued = 0;
+        self.assembly.clear();
+        self.stream_rest = Bytes::new();
+        while self.conn.poll_event().is_some() {}
+    }
+
+    /// Whether a new message can be queued now: the output is below
+    /// [`Config::outbound_high_water`].
+    pub fn is_writable(&self) -> bool {
+        self.conn.is_writable()
+    }
+
+    /// Queues a whole message (whatever the outbound bound: check
+    /// [`is_writable`](Self::is_writable) first to respect it).
+    ///
+    /// # Errors
+    ///
+    /// How the connection ended, or why the message cannot be sent.
+    pub fn send(&mut self, message: Message, options: SendOptions) -> Result<(), Error> {
+        let result = self.conn.send(message, options);
+        result.map_err(|e| self.send_error(e))
+    }
+
+    /// Queues a prepared message (see [`Connection::send_prepared`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send).
+    pub fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
+        let result = self.conn.send_prepared(prepared);
+        result.map_err(|e| self.send_error(e))
+    }
+
+    /// Starts a streamed message.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send).
+    pub fn begin_message(&mut self, kind: MessageKind, options: SendOptions) -> Result<(), Error> {
+        let result = self.conn.begin_message(kind, options);
+        result.map_err(|e| self.send_error(e))
+    }
+
+    /// Queues the next chunk of the streamed message.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send).
+    pub fn send_chunk(&mut self, data: Bytes, fin: bool) -> Result<(), Error> {
+        let result = self.conn.send_chunk(data, fin);
+        result.map_err(|e| self.send_error(e))
+    }
+
+    /// Queues a ping.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send); a payload over 125 bytes.
+    pub fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+        let result = self.conn.ping(payload);
+        result.map_err(|e| self.send_error(e))
+    }
+
+    /// Queues an unsolicited pong.
+    ///
+    /// # Errors
+    ///
+    /// As [`ping`](Self::ping).
+    pub fn pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+        let result = self.conn.pong(payload);
+        result.map_err(|e| self.send_error(e))
+    }
+
+    /// Starts the close handshake; nothing happens when it already started or ended.
+    ///
+    /// # Errors
+    ///
+    /// The code may not be sent, or the reason is over 123 bytes.
+    pub fn close(&mut self, now: Instant, code: CloseCode, reason: &str) -> Result<(), Error> {
+        match self.conn.close(now, code, reason) {
+            Ok(()) | Err(SendError::Closed | SendError::NotOpen) => Ok(()),
+            Err(e) => Err(Error::Send(e)),
+        }
+    }
+
+    /// A refused command as an error: after the end, how the connection ended.
+    fn send_error(&self, e: SendError) -> Error {
+        match (e, self.conn.close_result()) {
+            (SendError::Closed, Some(Ok(frame))) => Error::Closed {
+                code: frame.code,
+                reason: frame.reason.clone(),
+            },
+            (SendError::Closed, Some(Err(failure))) => Error::from_failure(failure),
+            (e, _) => Error::Send(e),
+        }
+    }
+
+    /// Whether the connection is closed (the close handshake completed or it failed).
+    pub fn is_closed(&self) -> bool {
+        self.conn.state() == State::Closed
+    }
+
+    /// The peer's close frame, once the close handshake completed.
+    pub fn close_frame(&self) -> Option<CloseFrame> {
+        match self.conn.close_result() {
+            Some(Ok(frame)) => Some(frame.clone()),
+            _ => None,
+        }
+    }
+
+    /// How the close this side started ended: the peer's close frame, or the failure.
+    pub fn close_outcome(&self) -> Option<Result<CloseFrame, Error>> {
+        Some(match self.conn.close_result()? {
+            Ok(frame) => Ok(frame.clone()),
+            Err(e) => Err(Error::from_failure(e)),
+        })
+    }
+
+    /// Addresses, negotiated subprotocol and extensions, counters.
+    pub fn info(&self) -> ConnectionInfo {
+        ConnectionInfo {
+            local_addr: self.local_addr,
+            peer_addr: self.peer_addr,
+            negotiated: self.conn.negotiated().clone(),
+            tls: self.tls,
+            stats: self.conn.stats(),
+        }
+    }
+
+    /// The connection inside.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The connection inside, to change its settings ([`Connection::config_mut`]).
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("peer", &self.peer)
+            .field("conn", &self.conn)
+            .field("queued", &self.queued)
+            .field("eof", &self.eof)
+            .field("shut_down", &self.shut_down)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,251 @@
+//! [`Driver`]: a [`Session`], its transport and (for `wss://`) the rustls connection pumped by
+//! hand — fed bytes, flushed with blocking writes, its timers run. Every decision is the
+//! session's.
+
+use std::io::{self, IoSlice, Read, Write};
+use std::time::{Duration, Instant as StdInstant};
+
+use tether_proto::Instant;
+use tether_proto::connection::Transmit;
+use tether_socket::{Error, Session, TimeoutKind};
+
+use crate::Transport;
+
+/// Most slices given to one vectored write.
+const MAX_SLICES: usize = 16;
+
+/// A session, its transport, and TLS when there is TLS.
+pub(crate) struct Driver {
+    pub(crate) session: Session,
+    stream: Box<dyn Transport>,
+    tls: Option<rustls::Connection>,
+    /// The moment the session's `Instant::ZERO` stands for.
+    origin: StdInstant,
+    pub(crate) read_timeout: Option<Duration>,
+}
+
+impl Driver {
+    pub(crate) fn new(
+        session: Session,
+        stream: Box<dyn Transport>,
+        tls: Option<rustls::Connection>,
+        origin: StdInstant,
+        write_timeout: Option<Duration>,
+    ) -> Result<Self, Error> {
+        stream.set_write_timeout(write_timeout)?;
+        Ok(Self {
+            session,
+            stream,
+            tls,
+            origin,
+            read_timeout: None,
+        })
+    }
+
+    pub(crate) fn now(&self) -> Instant {
+        Instant::from_elapsed(self.origin.elapsed())
+    }
+
+    /// A second handle on the transport, for the reader thread.
+    pub(crate) fn reader(&self) -> io::Result<Box<dyn Transport>> {
+        self.stream.try_clone()
+    }
+
+    /// How long a read may block: until the session's next timer (at least 1 ms), or for ever.
+    pub(crate) fn until_timer(&self) -> Option<Duration> {
+        self.session.poll_timeout().map(|t| {
+            (self.origin + t.elapsed())
+                .saturating_duration_since(StdInstant::now())
+                .max(Duration::from_millis(1))
+        })
+    }
+
+    /// What a read from the transport gave: bytes (through TLS, when there is TLS), the end
+    /// (`Ok(0)`), a timeout (nothing), or a failure.
+    pub(crate) fn received(&mut self, read: io::Result<usize>, buf: &[u8]) -> Result<(), Error> {
+        let now = self.now();
+        match read {
+            Ok(0) => self.session.commit_read(now, 0),
+            Ok(n) => self.decrypt(&buf[..n])?,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) => {}
+            Err(e) => {
+                self.session.transport_failed(now, e);
+            }
+        }
+        self.run_timers();
+        Ok(())
+    }
+
+    /// Bytes from the transport into the session, through TLS when there is TLS.
+    fn decrypt(&mut self, mut bytes: &[u8]) -> Result<(), Error> {
+        let now = self.now();
+        let Some(tls) = &mut self.tls else {
+            self.session.feed(now, bytes);
+            return Ok(());
+        };
+        while !bytes.is_empty() {
+            tls.read_tls(&mut bytes)?;
+            if let Err(e) = tls.process_new_packets() {
+                // Send the alert rustls queued, then give up on the transport.
+                let _ = write_tls_all(tls, &mut self.stream);
+                self.session.commit_read(now, 0);
+                self.close_transport();
+                return Err(Error::Tls {
+                    peer: self.session.peer().to_owned(),
+                    source: e,
+                });
+            }
+            loop {
+                match tls.reader().read(self.session.read_buffer()) {
+                    Ok(0) => {
+                        self.session.commit_read(now, 0);
+                        break;
+                    }
+                    Ok(n) => self.session.commit_read(now, n),
+                    // No plaintext ready (the space offered stays unused).
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(_) => {
+                        self.session.commit_read(now, 0);
+                        break;
+                    }
+                }
+            }
+        }
+        write_tls_all(tls, &mut self.stream)
+    }
+
+    /// Runs the session's timers that are due.
+    pub(crate) fn run_timers(&mut self) {
+        let now = self.now();
+        if self.session.poll_timeout().is_some_and(|t| t <= now) {
+            self.session.handle_timeout(now);
+        }
+    }
+
+    /// Writes everything queued (blocking, within the write timeout) and shuts the transport
+    /// down when the session says so.
+    pub(crate) fn flush(&mut self) -> Result<(), Error> {
+        loop {
+            let written = match self.session.poll_transmit() {
+                Transmit::Write(bufs) => {
+                    let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+                    let mut count = 0;
+                    for (slot, buf) in slices.iter_mut().zip(bufs) {
+                        *slot = IoSlice::new(buf);
+                        count += 1;
+                    }
+                    write_out(&mut self.tls, &mut self.stream, &slices[..count])
+                }
+                Transmit::Shutdown => {
+                    self.close_transport();
+                    return Ok(());
+                }
+                Transmit::Idle => break,
+            };
+            match written {
+                Ok(n) => self.session.advance_transmit(n),
+                Err(e) => {
+                    let now = self.now();
+                    self.close_transport();
+                    return Err(match e {
+                        Error::Io(e) => self.session.transport_failed(now, e),
+                        e => e,
+                    });
+                }
+            }
+        }
+        if let Some(tls) = &mut self.tls {
+            write_tls_all(tls, &mut self.stream)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the transport: TLS `close_notify`, then shutdown (which also wakes the reader).
+    pub(crate) fn close_transport(&mut self) {
+        if self.session.is_shut_down() {
+            return;
+        }
+        self.session.transport_shut_down();
+        if let Some(tls) = &mut self.tls {
+            tls.send_close_notify();
+            let _ = write_tls_all(tls, &mut self.stream);
+        }
+        let _ = self.stream.shutdown();
+    }
+
+    /// One blocking read on the transport itself, within `wait` (the opening handshake, before
+    /// the reader thread runs).
+    pub(crate) fn read_once(&mut self, wait: Option<Duration>) -> Result<(), Error> {
+        let wait = match (wait, self.until_timer()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.stream.set_read_timeout(wait)?;
+        let mut buf = [0; 4096];
+        let read = self.stream.read(&mut buf);
+        self.received(read, &buf)
+    }
+}
+
+/// Writes some of `bufs` (through TLS, when there is TLS); returns how much was taken.
+fn write_out(
+    tls: &mut Option<rustls::Connection>,
+    stream: &mut Box<dyn Transport>,
+    bufs: &[IoSlice<'_>],
+) -> Result<usize, Error> {
+    let Some(tls) = tls else {
+        return write_some(stream, bufs);
+    };
+    let mut n = tls.writer().write_vectored(bufs)?;
+    if n == 0 {
+        write_tls_all(tls, stream)?;
+        n = tls.writer().write_vectored(bufs)?;
+        if n == 0 {
+            return Err(Error::Io(io::ErrorKind::WriteZero.into()));
+        }
+    }
+    write_tls_all(tls, stream)?;
+    Ok(n)
+}
+
+fn write_some(stream: &mut Box<dyn Transport>, bufs: &[IoSlice<'_>]) -> Result<usize, Error> {
+    loop {
+        match stream.write_vectored(bufs) {
+            Ok(0) => return Err(Error::Io(io::ErrorKind::WriteZero.into())),
+            Ok(n) => return Ok(n),
+            Err(e) => match e.kind() {
+                io::ErrorKind::Interrupted => {}
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+                    return Err(Error::Timeout(TimeoutKind::Write));
+                }
+                _ => return Err(Error::Io(e)),
+            },
+        }
+    }
+}
+
+/// Writes all TLS records rustls has ready.
+fn write_tls_all(
+    tls: &mut rustls::Connection,
+    stream: &mut Box<dyn Transport>,
+) -> Result<(), Error> {
+    while tls.wants_write() {
+        match tls.write_tls(stream) {
+            Ok(_) => {}
+            Err(e) => match e.kind() {
+                io::ErrorKind::Interrupted => {}
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+                    return Err(Error::Timeout(TimeoutKind::Write));
+                }
+                _ => return Err(Error::Io(e)),
+            },
+        }
+    }
+    Ok(())
+}
