@@ -36,6 +36,7 @@
 mod config;
 mod dial;
 mod error;
+mod fanout;
 pub mod proxy;
 mod session;
 pub mod tls;
@@ -45,6 +46,7 @@ pub use config::{
 };
 pub use dial::{Dial, MAX_ADDRESSES};
 pub use error::{Error, TimeoutKind, TrySendError};
+pub use fanout::{FanoutLimits, Offer, SlowPolicy};
 pub use proxy::Proxy;
 pub use session::{Chunk, ConnectionInfo, Session};
 

@@ -25,6 +25,7 @@ use tether_proto::{
     OsEntropy, PreparedMessage, Role, SendError, SendOptions,
 };
 
+use crate::fanout::{Fanout, FanoutLimits, Offer, SlowPolicy};
 use crate::{ClientConfig, Error, ServerConfig};
 
 /// A chunk of a message, as a message socket's `recv_chunk` or a stream reader gets it.
@@ -97,6 +98,8 @@ pub struct Session {
     eof: bool,
     /// The transport was shut down.
     shut_down: bool,
+    /// Fan-out messages waiting for room in the output.
+    fanout: Fanout,
     local_addr: Option<SocketAddr>,
     peer_addr: Option<SocketAddr>,
     tls: bool,
@@ -154,6 +157,7 @@ impl Session {
             io_error: None,
             eof: false,
             shut_down: false,
+            fanout: Fanout::default(),
             local_addr: None,
             peer_addr: None,
             tls: false,
@@ -252,9 +256,17 @@ impl Session {
         self.conn.poll_transmit()
     }
 
-    /// The transport took `n` bytes.
+    /// The transport took `n` bytes. Fan-out messages waiting for room move into the output.
     pub fn advance_transmit(&mut self, n: usize) {
         self.conn.advance_transmit(n);
+        while !self.fanout.is_empty() && self.conn.is_writable() {
+            let Some(prepared) = self.fanout.pop() else {
+                break;
+            };
+            if self.conn.send_prepared(&prepared).is_err() {
+                self.fanout.clear();
+            }
+        }
     }
 
     /// The adapter shut the transport down (after [`Transmit::Shutdown`], or giving up on it).
@@ -476,6 +488,48 @@ impl Session {
     pub fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
         let result = self.conn.send_prepared(prepared);
         result.map_err(|e| self.send_error(e))
+    }
+
+    /// Offers a fan-out message (from a publisher, not the application's own sends): queued on
+    /// the connection when its output has room and nothing else waits; otherwise kept in order
+    /// behind others, within `limits`, and past them handled by the slow-subscriber policy. The
+    /// adapter must wake whoever drives the connection afterwards.
+    pub fn offer(
+        &mut self,
+        now: Instant,
+        prepared: &PreparedMessage,
+        limits: &FanoutLimits,
+    ) -> Offer {
+        if self.conn.state() != State::Open {
+            return Offer::Gone;
+        }
+        if self.fanout.is_empty() && self.conn.is_writable() {
+            return match self.conn.send_prepared(prepared) {
+                Ok(()) => Offer::Sent,
+                Err(_) => Offer::Gone,
+            };
+        }
+        let len = prepared.frame().len();
+        let mut dropped = 0;
+        while self.fanout.over(limits, len) {
+            match &limits.on_slow {
+                SlowPolicy::DropOldest => {
+                    self.fanout.pop();
+                    dropped += 1;
+                }
+                SlowPolicy::Close { code, reason } => {
+                    self.fanout.clear();
+                    let _ = self.close(now, *code, reason);
+                    return Offer::ClosedSlow;
+                }
+            }
+        }
+        self.fanout.push(prepared.clone());
+        if dropped > 0 {
+            Offer::DroppedOldest(dropped)
+        } else {
+            Offer::Queued
+        }
     }
 
     /// Starts a streamed message.

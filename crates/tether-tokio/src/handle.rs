@@ -81,6 +81,28 @@ pub(crate) struct Handle {
     shared: Arc<Shared>,
 }
 
+/// A reference to a connection that does not keep it open (a hub's subscriber).
+#[derive(Clone)]
+pub struct WeakHandle {
+    shared: std::sync::Weak<Shared>,
+}
+
+impl WeakHandle {
+    /// Runs a queueing step on the connection and wakes whoever drives it; `None` when the
+    /// connection is gone.
+    pub(crate) fn offer<T>(&self, step: impl FnOnce(&mut Driver) -> T) -> Option<T> {
+        let shared = self.shared.upgrade()?;
+        let out = step(&mut shared.lock());
+        shared.waker.wake_by_ref();
+        Some(out)
+    }
+
+    /// Which connection this is (for telling connections apart).
+    pub(crate) fn key(&self) -> *const () {
+        self.shared.as_ptr().cast()
+    }
+}
+
 impl Handle {
     /// Puts `driver` behind a handle and spawns its keeper on the current runtime.
     pub(crate) fn spawn(driver: Driver) -> Self {
@@ -100,6 +122,13 @@ impl Handle {
         self.shared.handles.fetch_add(1, Ordering::AcqRel);
         Self {
             shared: self.shared.clone(),
+        }
+    }
+
+    /// A reference that does not keep the connection open.
+    pub(crate) fn downgrade(&self) -> WeakHandle {
+        WeakHandle {
+            shared: Arc::downgrade(&self.shared),
         }
     }
 

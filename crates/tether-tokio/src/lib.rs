@@ -65,6 +65,7 @@ mod accept;
 mod connect;
 mod driver;
 mod handle;
+mod hub;
 mod ops;
 mod socket;
 mod stream;
@@ -74,14 +75,15 @@ mod writer;
 
 pub use accept::{accept, take_over};
 pub use connect::connect;
+pub use hub::{Hub, HubConfig, HubStats, Member, Published, Subscriber};
 pub use socket::{MessageReadHalf, MessageSocket, MessageWriteHalf};
 pub use stream::{StreamReadHalf, StreamSocket, StreamWriteHalf};
 pub use tether_proto::connection::Negotiated;
 pub use tether_socket::{
     Accept, Bytes, Chunk, ClientConfig, CloseCode, CloseFrame, Config, ConnectionInfo, Credentials,
-    Error, Message, MessageKind, PreparedMessage, Proxy, ProxySetting, ReceiveMode, Reject,
-    Request, RootCerts, SendOptions, ServerConfig, TimeoutKind, TlsOptions, TrySendError, rustls,
-    tls,
+    Error, FanoutLimits, Message, MessageKind, Offer, PreparedMessage, Proxy, ProxySetting,
+    ReceiveMode, Reject, Request, RootCerts, SendOptions, ServerConfig, SlowPolicy, TimeoutKind,
+    TlsOptions, TrySendError, rustls, tls,
 };
 pub use transport::Transport;
 pub use writer::MessageWriter;

@@ -65,6 +65,10 @@ impl MessageSocket {
         }
     }
 
+    pub(crate) fn write_handle(&self) -> &Handle {
+        &self.write.handle
+    }
+
     /// Receives the next whole message; `Ok(None)` once the peer closed normally (1000, 1001
     /// or no code; its frame is then in [`close_frame`](Self::close_frame)). Waits up to the
     /// read timeout, if one is set.
@@ -282,6 +286,10 @@ impl MessageReadHalf {
 }
 
 impl MessageWriteHalf {
+    pub(crate) fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
     /// See [`MessageSocket::send`].
     ///
     /// # Errors

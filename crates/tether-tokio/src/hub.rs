@@ -1,0 +1,324 @@
+//! [`Hub`]: publish/subscribe over sockets — topics (rooms), each message encoded once
+//! ([`PreparedMessage`]) and handed to every subscriber without a copy, a bounded queue per
+//! subscriber, and a policy for subscribers that cannot keep up.
+//!
+//! Delivery needs no task per subscriber: a publish queues the prepared message on each
+//! subscriber's connection (or, while its output is full, in its fan-out queue) and wakes
+//! whoever drives that connection — its own receiving task, or its keeper.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+
+use tether_socket::{FanoutLimits, Message, Offer, PreparedMessage};
+
+use crate::handle::WeakHandle;
+use crate::{MessageSocket, MessageWriteHalf};
+
+/// A publish/subscribe hub. Cheap to clone (all clones are the same hub).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), tether_tokio::Error> {
+/// use tether_tokio::{Hub, HubConfig, ServerConfig};
+///
+/// let hub = Hub::new(HubConfig::default());
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:9001").await?;
+/// loop {
+///     let (tcp, _) = listener.accept().await?;
+///     let hub = hub.clone();
+///     tokio::spawn(async move {
+///         let mut ws = tether_tokio::accept(tcp, &ServerConfig::default()).await?;
+///         let me = hub.join("chat", &ws);
+///         while let Some(message) = ws.recv().await? {
+///             hub.publish_except("chat", message, &me); // everyone else in the room
+///         }
+///         Ok::<_, tether_tokio::Error>(())
+///     });
+/// }
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+/// How a [`Hub`] treats its subscribers.
+#[non_exhaustive]
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct HubConfig {
+    /// The bounded queue each subscriber has while its output is full, and the policy past it
+    /// (drop its oldest messages, or close it with 1008/1013).
+    pub limits: FanoutLimits,
+}
+
+impl HubConfig {
+    /// Sets [`limits`](Self#structfield.limits).
+    #[must_use]
+    pub fn limits(mut self, limits: FanoutLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+}
+
+/// A hub's counters since it was made.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct HubStats {
+    /// Subscriptions now (a socket in two topics counts twice).
+    pub subscribers: usize,
+    /// Topics with at least one subscriber.
+    pub topics: usize,
+    /// Messages published.
+    pub published: u64,
+    /// Messages handed to a subscriber (queued on its connection or in its fan-out queue).
+    pub deliveries: u64,
+    /// Messages dropped from slow subscribers' queues ([`SlowPolicy::DropOldest`]).
+    ///
+    /// [`SlowPolicy::DropOldest`]: tether_socket::SlowPolicy::DropOldest
+    pub dropped: u64,
+    /// Subscribers closed for being too slow ([`SlowPolicy::Close`]).
+    ///
+    /// [`SlowPolicy::Close`]: tether_socket::SlowPolicy::Close
+    pub closed_slow: u64,
+}
+
+/// What one publish did.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct Published {
+    /// Subscribers it was handed to.
+    pub delivered: usize,
+    /// Of those, how many had it queued behind earlier messages (their output was full).
+    pub queued: usize,
+    /// Older messages dropped from slow subscribers to make room.
+    pub dropped: usize,
+    /// Slow subscribers closed.
+    pub closed_slow: usize,
+}
+
+/// One socket's membership of one topic; leaving is dropping it (or [`Hub::leave`]).
+#[derive(Debug)]
+pub struct Member {
+    hub: Weak<Inner>,
+    topic: Arc<str>,
+    id: u64,
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        if let Some(hub) = self.hub.upgrade() {
+            hub.remove(&self.topic, self.id);
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    config: HubConfig,
+    topics: Mutex<HashMap<Arc<str>, Vec<Entry>>>,
+    next_id: AtomicU64,
+    published: AtomicU64,
+    deliveries: AtomicU64,
+    dropped: AtomicU64,
+    closed_slow: AtomicU64,
+}
+
+#[derive(Clone)]
+struct Entry {
+    id: u64,
+    socket: WeakHandle,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry").field("id", &self.id).finish()
+    }
+}
+
+impl Inner {
+    fn topics(&self) -> MutexGuard<'_, HashMap<Arc<str>, Vec<Entry>>> {
+        self.topics.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn remove(&self, topic: &str, id: u64) {
+        let mut topics = self.topics();
+        if let Some(entries) = topics.get_mut(topic) {
+            entries.retain(|e| e.id != id);
+            if entries.is_empty() {
+                topics.remove(topic);
+            }
+        }
+    }
+}
+
+/// A socket (or the writing half of one) a hub can deliver to: [`MessageSocket`] and
+/// [`MessageWriteHalf`].
+pub trait Subscriber: sealed::Sealed {}
+
+mod sealed {
+    use crate::handle::WeakHandle;
+
+    pub trait Sealed {
+        fn weak_handle(&self) -> WeakHandle;
+    }
+}
+
+impl Subscriber for MessageSocket {}
+impl sealed::Sealed for MessageSocket {
+    fn weak_handle(&self) -> WeakHandle {
+        self.write_handle().downgrade()
+    }
+}
+
+impl Subscriber for MessageWriteHalf {}
+impl sealed::Sealed for MessageWriteHalf {
+    fn weak_handle(&self) -> WeakHandle {
+        self.handle().downgrade()
+    }
+}
+
+impl Hub {
+    /// An empty hub.
+    pub fn new(config: HubConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                ..Inner::default()
+            }),
+        }
+    }
+
+    /// Subscribes `socket` to `topic` until the returned [`Member`] is dropped. A socket that
+    /// closes is forgotten at the next publish.
+    pub fn join(&self, topic: &str, socket: &impl Subscriber) -> Member {
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let topic: Arc<str> = Arc::from(topic);
+        self.inner
+            .topics()
+            .entry(topic.clone())
+            .or_default()
+            .push(Entry {
+                id,
+                socket: sealed::Sealed::weak_handle(socket),
+            });
+        Member {
+            hub: Arc::downgrade(&self.inner),
+            topic,
+            id,
+        }
+    }
+
+    /// Unsubscribes now (the same as dropping `member`).
+    pub fn leave(&self, member: Member) {
+        drop(member);
+    }
+
+    /// Publishes `message` to every subscriber of `topic`: encoded once, delivered without a
+    /// copy. Never waits: a subscriber whose output is full gets it queued (within the hub's
+    /// limits, then the slow-subscriber policy applies).
+    pub fn publish(&self, topic: &str, message: impl Into<Message>) -> Published {
+        self.publish_to(topic, &PreparedMessage::new(message.into()), None)
+    }
+
+    /// As [`publish`](Self::publish), to everyone in `topic` but `except` (the sender).
+    pub fn publish_except(
+        &self,
+        topic: &str,
+        message: impl Into<Message>,
+        except: &Member,
+    ) -> Published {
+        let prepared = PreparedMessage::new(message.into());
+        self.publish_to(topic, &prepared, Some(except.id))
+    }
+
+    /// Publishes `message` to every subscriber of every topic, once per socket.
+    pub fn publish_all(&self, message: impl Into<Message>) -> Published {
+        let prepared = PreparedMessage::new(message.into());
+        self.inner.published.fetch_add(1, Ordering::Relaxed);
+        let mut topics = self.inner.topics();
+        let mut seen: Vec<*const ()> = Vec::new();
+        let mut summary = Published::default();
+        for entries in topics.values_mut() {
+            entries.retain(|entry| {
+                let key = entry.socket.key();
+                if seen.contains(&key) {
+                    return true;
+                }
+                seen.push(key);
+                self.deliver(entry, &prepared, &mut summary)
+            });
+        }
+        topics.retain(|_, entries| !entries.is_empty());
+        summary
+    }
+
+    /// Publishes an already prepared message to `topic`.
+    pub fn publish_prepared(&self, topic: &str, prepared: &PreparedMessage) -> Published {
+        self.publish_to(topic, prepared, None)
+    }
+
+    fn publish_to(
+        &self,
+        topic: &str,
+        prepared: &PreparedMessage,
+        except: Option<u64>,
+    ) -> Published {
+        self.inner.published.fetch_add(1, Ordering::Relaxed);
+        let mut summary = Published::default();
+        let mut topics = self.inner.topics();
+        if let Some(entries) = topics.get_mut(topic) {
+            entries.retain(|entry| {
+                Some(entry.id) == except || self.deliver(entry, prepared, &mut summary)
+            });
+            if entries.is_empty() {
+                topics.remove(topic);
+            }
+        }
+        summary
+    }
+
+    /// Offers `prepared` to one subscriber; `false` when it is gone (forget it).
+    fn deliver(&self, entry: &Entry, prepared: &PreparedMessage, summary: &mut Published) -> bool {
+        let limits = &self.inner.config.limits;
+        let offer = entry.socket.offer(|d| {
+            let now = d.now();
+            d.session.offer(now, prepared, limits)
+        });
+        let counters = &self.inner;
+        match offer {
+            None | Some(Offer::Gone) => return false,
+            Some(Offer::Sent) => summary.delivered += 1,
+            Some(Offer::Queued) => {
+                summary.delivered += 1;
+                summary.queued += 1;
+            }
+            Some(Offer::DroppedOldest(n)) => {
+                summary.delivered += 1;
+                summary.queued += 1;
+                summary.dropped += n;
+                counters.dropped.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            Some(Offer::ClosedSlow) => {
+                summary.closed_slow += 1;
+                counters.closed_slow.fetch_add(1, Ordering::Relaxed);
+                return false;
+            }
+            Some(_) => {}
+        }
+        counters.deliveries.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> HubStats {
+        let topics = self.inner.topics();
+        HubStats {
+            subscribers: topics.values().map(Vec::len).sum(),
+            topics: topics.len(),
+            published: self.inner.published.load(Ordering::Relaxed),
+            deliveries: self.inner.deliveries.load(Ordering::Relaxed),
+            dropped: self.inner.dropped.load(Ordering::Relaxed),
+            closed_slow: self.inner.closed_slow.load(Ordering::Relaxed),
+        }
+    }
+}
