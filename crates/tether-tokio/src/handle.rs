@@ -182,12 +182,18 @@ impl Drop for Handle {
 /// last handle is gone, closes (1001) and ends with the transport.
 async fn keep(shared: Arc<Shared>) {
     let mut closing = false;
+    // The opening handshake was driven with the accepting or connecting task's waker: the
+    // first drive registers the shared one with the transport and the timer.
+    let mut first = true;
     std::future::poll_fn(|cx| {
         let signal = &shared.signal;
         signal.keeper.register(cx.waker());
         let orphaned = shared.handles.load(Ordering::Acquire) == 0;
         let events = signal.events.load(Ordering::Acquire);
-        if !orphaned && signal.driven.load(Ordering::Acquire) >= events {
+        if !std::mem::take(&mut first)
+            && !orphaned
+            && signal.driven.load(Ordering::Acquire) >= events
+        {
             // Someone drove after the last event.
             return Poll::Pending;
         }
