@@ -43,14 +43,16 @@ mod entropy;
 mod error;
 mod event;
 mod extension;
-mod message;
 pub mod frame;
 pub mod handshake;
+mod message;
 #[cfg(any(test, feature = "__testkit"))]
 pub mod testkit;
 mod time;
 mod utf8;
 
+/// Shared, reference-counted bytes: message payloads are [`Bytes`].
+pub use bytes::{self, Bytes};
 pub use close::{CloseCode, CloseFrame, MAX_REASON_LEN};
 pub use config::{Config, ReceiveMode};
 pub use connection::{Connection, PreparedMessage, SendOptions};
@@ -59,10 +61,8 @@ pub use entropy::OsEntropy;
 pub use entropy::{Entropy, FixedEntropy};
 pub use error::{ConnectionError, ProtocolError, SendError};
 pub use event::Event;
-pub use message::{InvalidText, Message, MessageKind};
 pub use extension::{Decoded, Extension, ExtensionError};
-/// Shared, reference-counted bytes: message payloads are [`Bytes`].
-pub use bytes::{self, Bytes};
+pub use message::{InvalidText, Message, MessageKind};
 pub use time::Instant;
 
 /// Which end of the connection this endpoint is.

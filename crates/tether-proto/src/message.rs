@@ -203,7 +203,10 @@ mod tests {
     #[test]
     fn binary_messages_are_not_text() {
         let m = Message::from(b"hi".to_vec());
-        assert_eq!((m.kind(), m.as_text(), m.len()), (MessageKind::Binary, None, 2));
+        assert_eq!(
+            (m.kind(), m.as_text(), m.len()),
+            (MessageKind::Binary, None, 2)
+        );
         assert!(Message::binary(Bytes::new()).is_empty());
     }
 

@@ -203,8 +203,20 @@ impl Pair {
     /// Two connections that start open (no handshake), with these configs.
     pub fn open(client: Config, server: Config) -> Self {
         let now = Instant::ZERO;
-        let c = Connection::open(now, Role::Client, Negotiated::default(), client, FixedEntropy::new(1));
-        let s = Connection::open(now, Role::Server, Negotiated::default(), server, FixedEntropy::new(2));
+        let c = Connection::open(
+            now,
+            Role::Client,
+            Negotiated::default(),
+            client,
+            FixedEntropy::new(1),
+        );
+        let s = Connection::open(
+            now,
+            Role::Server,
+            Negotiated::default(),
+            server,
+            FixedEntropy::new(2),
+        );
         Self {
             client: End::new(c),
             server: End::new(s),
@@ -240,7 +252,11 @@ impl Pair {
         while transfer(now, &mut pair.client, &mut pair.server)
             | transfer(now, &mut pair.server, &mut pair.client)
         {
-            if pair.server.events.iter().any(|e| matches!(e, Ev::Request(_)))
+            if pair
+                .server
+                .events
+                .iter()
+                .any(|e| matches!(e, Ev::Request(_)))
                 && let Some(accept) = accept.take()
             {
                 pair.server

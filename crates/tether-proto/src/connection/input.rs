@@ -14,9 +14,9 @@ use core::ops::Range;
 use bytes::Bytes;
 
 use super::Core;
+use super::State;
 use super::assembly::Assembly;
 use super::recv::check_text;
-use super::State;
 use crate::frame::apply_mask;
 use crate::{Message, MessageKind, ReceiveMode};
 
@@ -75,7 +75,6 @@ const DIRECT_MIN: u64 = 32 << 10;
 /// frames this large a read of its own for the rest costs less than the copy. (Smaller frames
 /// gain more from reading many at once.)
 const SMALL_READ_AFTER: u64 = 256 << 10;
-
 
 impl Input {
     /// Undecoded bytes.

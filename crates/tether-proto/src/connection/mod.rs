@@ -42,13 +42,13 @@ use alloc::vec::Vec;
 
 use bytes::Bytes;
 
-pub use self::output::Bufs;
-pub use self::prepared::PreparedMessage;
 use self::input::{Emitted, Input};
+pub use self::output::Bufs;
 use self::output::Output;
+pub use self::prepared::PreparedMessage;
 use self::recv::{InFrame, InMessage, Step};
-pub use self::send::SendOptions;
 use self::send::OutMessage;
+pub use self::send::SendOptions;
 use self::timer::{Timer, Timers};
 use self::upgrade::HandshakeState;
 use crate::error::{ConnectionError, SendError};
@@ -451,7 +451,11 @@ impl Connection {
     /// # Errors
     ///
     /// The connection is not open, or another streamed message is unfinished.
-    pub fn begin_message(&mut self, kind: MessageKind, options: SendOptions) -> Result<(), SendError> {
+    pub fn begin_message(
+        &mut self,
+        kind: MessageKind,
+        options: SendOptions,
+    ) -> Result<(), SendError> {
         self.core.begin_message(kind, options)
     }
 

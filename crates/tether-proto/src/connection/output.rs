@@ -236,7 +236,10 @@ impl Output {
     /// assemble the next large message in it without allocating (an echo reuses one buffer).
     fn recycle(&mut self, bytes: Bytes) {
         if bytes.len() >= SHARE_MIN
-            && self.recycled.as_ref().is_none_or(|r| r.capacity() < bytes.len())
+            && self
+                .recycled
+                .as_ref()
+                .is_none_or(|r| r.capacity() < bytes.len())
             && let Ok(unique) = bytes.try_into_mut()
         {
             self.recycled = Some(Vec::from(unique));

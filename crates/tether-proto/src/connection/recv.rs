@@ -311,7 +311,6 @@ impl Core {
             }
         }
     }
-
 }
 
 /// Passes a piece of a transformed message through the extension, into the assembly buffer
@@ -399,7 +398,11 @@ fn check_declared_size(message: &InMessage, len: u64, limit: u64) -> Result<(), 
 
 /// Validates the next piece of a text message, failing at the first invalid byte (§8.1): the
 /// one place received text is checked.
-pub(crate) fn check_text(message: &mut InMessage, piece: &[u8], fin: bool) -> Result<(), ConnectionError> {
+pub(crate) fn check_text(
+    message: &mut InMessage,
+    piece: &[u8],
+    fin: bool,
+) -> Result<(), ConnectionError> {
     if message.kind == MessageKind::Text {
         message
             .utf8

@@ -68,7 +68,12 @@ impl Core {
         }
     }
 
-    fn start(&mut self, kind: MessageKind, checked: bool, options: SendOptions) -> Result<(), SendError> {
+    fn start(
+        &mut self,
+        kind: MessageKind,
+        checked: bool,
+        options: SendOptions,
+    ) -> Result<(), SendError> {
         self.ensure_open()?;
         if self.sending.is_some() {
             return Err(SendError::MessageInProgress);

@@ -4,9 +4,9 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
+use super::Core;
 use super::input::Input;
 use super::recv::Step;
-use super::Core;
 use crate::error::{ConnectionError, SendError};
 use crate::handshake::{Accept, ClientHandshake, Reject, ServerHandshake};
 
@@ -75,7 +75,6 @@ impl Core {
             HandshakeState::AwaitingAccept | HandshakeState::Done => Some(Step::Pending),
         }
     }
-
 
     /// Server side: answers the waiting request with 101 (see [`Connection::accept`]).
     ///

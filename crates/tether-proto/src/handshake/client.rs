@@ -592,7 +592,11 @@ mod tests {
                 format!("GET / HTTP/1.1\r\nHost: {host}\r\n{}", fixed("")),
                 "{url}"
             );
-            assert_eq!((hs.target().port(), hs.target().is_tls()), (port, tls), "{url}");
+            assert_eq!(
+                (hs.target().port(), hs.target().is_tls()),
+                (port, tls),
+                "{url}"
+            );
         }
         let (hs, _) = request("ws://[::1]/", &ClientOptions::default()).unwrap();
         assert_eq!(hs.target().host(), "::1");

@@ -162,7 +162,13 @@ mod tests {
     fn check_http_response_validates_like_poll_response() {
         let mut out = Vec::new();
         let options = ClientOptions::default().protocol("chat");
-        let hs = ClientHandshake::new(&Target::parse("ws://h/").unwrap(), &options, *b"the sample nonce", &mut out).unwrap();
+        let hs = ClientHandshake::new(
+            &Target::parse("ws://h/").unwrap(),
+            &options,
+            *b"the sample nonce",
+            &mut out,
+        )
+        .unwrap();
         let ok = http::Response::builder()
             .status(101)
             .header("Upgrade", "websocket")

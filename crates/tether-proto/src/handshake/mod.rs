@@ -89,8 +89,13 @@ mod tests {
             )
             .header("Cookie", "id=7");
         let mut wire = Vec::new();
-        let mut client =
-            ClientHandshake::new(&Target::parse("ws://u:p@[::1]:9001/a?b").unwrap(), &options, [7; 16], &mut wire).unwrap();
+        let mut client = ClientHandshake::new(
+            &Target::parse("ws://u:p@[::1]:9001/a?b").unwrap(),
+            &options,
+            [7; 16],
+            &mut wire,
+        )
+        .unwrap();
         let (req, used) = ServerHandshake::new()
             .poll_request(&wire, &Limits::default())
             .unwrap()
@@ -131,8 +136,13 @@ mod tests {
     #[test]
     fn server_rejection_is_understood_by_the_client() {
         let mut wire = Vec::new();
-        let mut client =
-            ClientHandshake::new(&Target::parse("ws://h/").unwrap(), &ClientOptions::default(), [1; 16], &mut wire).unwrap();
+        let mut client = ClientHandshake::new(
+            &Target::parse("ws://h/").unwrap(),
+            &ClientOptions::default(),
+            [1; 16],
+            &mut wire,
+        )
+        .unwrap();
         let bad = String::from_utf8(wire)
             .unwrap()
             .replace("Version: 13", "Version: 8");
