@@ -212,7 +212,7 @@ mod tests {
 
     #[test]
     fn debug_shows_text_as_text_and_binary_as_a_short_hex_prefix() {
-        use alloc::format;
+        use alloc::{format, vec};
         assert_eq!(format!("{:?}", Message::text("hi")), r#"Text("hi")"#);
         assert_eq!(
             format!("{:?}", Message::binary(vec![1u8; 20])),
