@@ -346,6 +346,23 @@ fn payloads_queued_one_after_another_keep_their_order_and_are_not_copied() {
 // ---- the client role masks ----
 
 #[test]
+fn rfc6455_5_3_client_masks_a_unique_payload_in_place() {
+    let original = pattern(100_000);
+    let payload = Bytes::from(original.clone());
+    let at = span(&payload);
+    let mut c = client();
+    send(&mut c, payload); // the connection holds the only reference
+    assert_eq!(c.buffered_output(), 14 + 100_000);
+    let all = slices(&mut c);
+    assert_eq!(all.len(), 2, "header, then the payload where it was");
+    assert_eq!(all[1], at);
+    let w = write_out(&mut c, &[4093]);
+    assert_eq!(w.wire[..2], [0x82, 0x80 | 127], "masked, 64-bit length");
+    assert_ne!(&w.wire[14..], original.as_slice(), "the payload is masked");
+    assert_eq!(frames(&w.wire), [(0x82, original)]);
+}
+
+#[test]
 fn rfc6455_5_3_client_masks_a_copy_of_a_shared_payload_and_leaves_it_alone() {
     let payload = Bytes::from(pattern(100_000));
     let mut c = client();
