@@ -194,7 +194,7 @@ mod tests {
     fn text_constructors_keep_utf8_and_share_static_text() {
         let m = Message::from("static");
         assert_eq!(m.as_text(), Some("static"));
-        assert_eq!(m.clone().into_bytes().as_ptr(), "static".as_ptr());
+        assert_eq!(m.into_bytes().as_ptr(), "static".as_ptr());
         assert_eq!(Message::text(String::from("é")).as_bytes(), "é".as_bytes());
         let e = Message::text_from_bytes(Bytes::from_static(b"ok\xc3")).unwrap_err();
         assert_eq!(e.valid_up_to, 2);
