@@ -136,7 +136,7 @@ fn bench(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(size as u64));
         for (name, agreement, deflate) in variants() {
             let [mut client, mut server] = pair(agreement, deflate);
-            assert_eq!(client.deflate().is_some(), deflate.is_some());
+            assert_eq!(client.negotiated().deflate().is_some(), deflate.is_some());
             // The ratio over one pass through the 64 messages (context built up as it goes).
             let wire: usize = messages
                 .iter()
