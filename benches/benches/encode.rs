@@ -24,7 +24,7 @@ use tether_bench::{
 };
 use tether_proto::connection::{Negotiated, Transmit};
 use tether_proto::{
-    Bytes, Connection, Event, Instant, Message, MessageKind, OsEntropy, Role, SendOptions,
+    Connection, Event, Instant, Message, MessageKind, OsEntropy, Role, SendOptions,
 };
 use tokio::io::AsyncWrite;
 
@@ -142,7 +142,12 @@ fn tether_conn(role: Role) -> Connection {
 }
 
 #[inline]
-fn tether_send(conn: &mut Connection, sink: &mut Sink, payload: &Bytes, count: usize) {
+fn tether_send(
+    conn: &mut Connection,
+    sink: &mut Sink,
+    payload: &tether_proto::Bytes,
+    count: usize,
+) {
     for _ in 0..count {
         // The payload is shared, not copied: a server writes a large one from where it is, a
         // client masks a copy (the caller still holds it).
@@ -242,7 +247,12 @@ fn verify(role: Role, data: &[u8], count: usize, rt: &tokio::runtime::Runtime) -
 
     let mut conn = tether_conn(role);
     let mut sink = capture();
-    tether_send(&mut conn, &mut sink, &Bytes::copy_from_slice(data), count);
+    tether_send(
+        &mut conn,
+        &mut sink,
+        &tether_proto::Bytes::copy_from_slice(data),
+        count,
+    );
     let tether = sink.capture.take().expect("captured");
     check_output("tether", role, &tether, data, count);
 
@@ -292,7 +302,7 @@ fn encode(c: &mut Criterion) {
 
             let mut conn = tether_conn(role);
             let mut sink = Sink::default();
-            let tether_payload = Bytes::copy_from_slice(&data);
+            let tether_payload = tether_proto::Bytes::copy_from_slice(&data);
             group.bench_function(BenchmarkId::new("tether", &param), |b| {
                 b.iter(|| tether_send(&mut conn, &mut sink, black_box(&tether_payload), count));
             });
