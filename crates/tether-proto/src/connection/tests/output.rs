@@ -343,6 +343,96 @@ fn payloads_queued_one_after_another_keep_their_order_and_are_not_copied() {
     }
 }
 
+#[test]
+fn a_partly_written_frame_resumes_from_where_it_stopped() {
+    let payload = Bytes::from(pattern(100_000));
+    let mut expected = header64(0x82, payload.len());
+    expected.extend_from_slice(&payload);
+    // Written before: nothing, part of the header, the header, part of the payload, all but
+    // one byte.
+    for written in [0, 3, 10, 10 + 1, 10 + 1234, 10 + 99_999] {
+        let mut s = server();
+        send(&mut s, payload.clone());
+        s.advance_transmit(written);
+        assert_eq!(s.buffered_output(), expected.len() - written);
+        let all = slices(&mut s);
+        let from_payload = written.saturating_sub(10);
+        assert_eq!(
+            *all.last().unwrap(),
+            span(&payload[from_payload..]),
+            "written {written}: the payload from where it stopped"
+        );
+        let w = write_out(&mut s, &[7, 4093]);
+        assert!(
+            w.wire == expected[written..],
+            "written {written}: wire differs"
+        );
+        assert_eq!(w.taken_from(&payload), payload.len() - from_payload);
+    }
+}
+
+#[test]
+fn frames_before_and_after_a_partly_written_header_keep_their_order() {
+    let payload = Bytes::from(pattern(100_000));
+    let mut s = server();
+    send(&mut s, "before");
+    send(&mut s, payload.clone());
+    // Part of the first frame only, then more is queued behind the payload.
+    s.advance_transmit(5);
+    s.ping(b"after").unwrap();
+    s.close(T0, CloseCode::GOING_AWAY, "").unwrap();
+    let mut wire = unmasked(0x81, b"before");
+    wire.truncate(5);
+    wire.extend(write_out(&mut s, &[4093]).wire);
+    assert_eq!(
+        frames(&wire),
+        [
+            (0x81, b"before".to_vec()),
+            (0x82, payload.to_vec()),
+            (0x89, b"after".to_vec()),
+            (0x88, close_payload(1001, ""))
+        ]
+    );
+}
+
+#[test]
+fn a_written_payload_leaves_nothing_behind() {
+    let mut s = server();
+    assert!(is_idle(&mut s), "nothing queued");
+    let payload = Bytes::from(pattern(100_000));
+    send(&mut s, payload.clone());
+    let w = write_out(&mut s, &[usize::MAX]);
+    assert_eq!(frames(&w.wire), [(0x82, payload.to_vec())]);
+    assert!(is_idle(&mut s));
+    assert_eq!(s.buffered_output(), 0);
+    assert!(payload.is_unique(), "the connection let the payload go");
+}
+
+#[test]
+fn a_small_frame_behind_a_written_payload_then_a_new_payload_keep_their_order() {
+    // first (kept), second (copied behind it); exactly the first frame is written; third
+    // (kept) is queued behind the copied second.
+    let first = Bytes::from(pattern(40_000));
+    let second = pattern(5_000);
+    let third = Bytes::from(pattern(50_000));
+    let mut s = server();
+    send(&mut s, first.clone());
+    send(&mut s, second.clone());
+    s.advance_transmit(4 + 40_000);
+    assert_eq!(s.buffered_output(), 4 + 5_000);
+    send(&mut s, third.clone());
+    let all = slices(&mut s);
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(
+        all[0].len(),
+        4 + 5_000 + 4,
+        "second's frame, then third's header"
+    );
+    assert_eq!(all[1], span(&third));
+    let w = write_out(&mut s, &[4093]);
+    assert_eq!(frames(&w.wire), [(0x82, second), (0x82, third.to_vec())]);
+}
+
 // ---- the client role masks ----
 
 #[test]
