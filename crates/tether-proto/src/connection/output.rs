@@ -270,7 +270,7 @@ impl Output {
     }
 }
 
-/// The slices of [`Output`] to write, in order, none empty. An iterator, so an adapter can fill
+/// The slices of the connection's output to write, in order, none empty. An iterator, so an adapter can fill
 /// an array of `IoSlice`s for one vectored write.
 #[derive(Clone, Debug)]
 pub struct Bufs<'a> {

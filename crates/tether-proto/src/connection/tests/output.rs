@@ -416,7 +416,7 @@ fn a_small_frame_behind_a_written_payload_then_a_new_payload_keep_their_order() 
     let second = pattern(5_000);
     let third = Bytes::from(pattern(50_000));
     let mut s = server();
-    send(&mut s, first.clone());
+    send(&mut s, first);
     send(&mut s, second.clone());
     s.advance_transmit(4 + 40_000);
     assert_eq!(s.buffered_output(), 4 + 5_000);
