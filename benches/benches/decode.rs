@@ -32,7 +32,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use tether_bench::{
     FrameBuffer, MEASUREMENT_TIME, SAMPLE_SIZE, WARM_UP_TIME, size_name, tether_open, word_xor,
 };
-use tether_proto::{Connection, Event, Message, Role};
+use tether_proto::{Connection, Event, MessageKind, Role};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// A stream over borrowed bytes: reads hand out as much as the reader asks for, writes are
@@ -121,7 +121,10 @@ fn tether_drain(conn: &mut Connection, mut f: impl FnMut(usize, &[u8])) -> usize
     let mut n = 0;
     while let Some(event) = conn.poll_event() {
         match event {
-            Event::Message(Message::Binary(payload)) => f(n, payload),
+            Event::Message {
+                kind: MessageKind::Binary,
+                data,
+            } => f(n, data),
             other => panic!("unexpected event {other:?}"),
         }
         n += 1;

@@ -21,11 +21,15 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use tether_bench::{MEASUREMENT_TIME, SAMPLE_SIZE, WARM_UP_TIME, size_name, tether_config};
+use tether_bench::{
+    MEASUREMENT_TIME, SAMPLE_SIZE, WARM_UP_TIME, size_name, tether_config, tether_transmit,
+};
 use tether_proto::connection::Negotiated;
 use tether_proto::deflate::DeflateConfig;
 use tether_proto::handshake::ExtensionOffer;
-use tether_proto::{Connection, Event, Instant, Message, OsEntropy, Role};
+use tether_proto::{
+    Connection, Event, Instant, Message, MessageKind, OsEntropy, Role, SendOptions,
+};
 
 const SIZES: [usize; 3] = [256, 4 << 10, 64 << 10];
 
@@ -52,18 +56,15 @@ fn json(n: usize, len: usize) -> String {
 /// Client and server, open, with permessage-deflate as `agreement` (or none), compressing as
 /// `deflate` says.
 fn pair(agreement: Option<ExtensionOffer>, deflate: Option<DeflateConfig>) -> [Connection; 2] {
-    let negotiated = Negotiated {
-        protocol: None,
-        extensions: agreement.into_iter().collect(),
-    };
+    let negotiated = Negotiated::new(None, agreement.into_iter().collect());
     [Role::Client, Role::Server].map(|role| {
         let config = tether_config(64 << 10).deflate(deflate);
         let mut conn = Connection::open(
+            Instant::ZERO,
             role,
             negotiated.clone(),
             config,
             OsEntropy::new(),
-            Instant::ZERO,
         );
         while conn.poll_event().is_some() {}
         conn
@@ -72,22 +73,26 @@ fn pair(agreement: Option<ExtensionOffer>, deflate: Option<DeflateConfig>) -> [C
 
 /// One echo: client → server → client. Returns the bytes on the wire.
 fn echo(c: &mut Connection, s: &mut Connection, text: &str) -> usize {
-    c.send_text(text).unwrap();
-    let wire = c.take_transmit();
+    c.send(Message::text(text), SendOptions::default()).unwrap();
+    let wire = tether_transmit(c);
     s.handle_input(Instant::ZERO, &wire);
-    let Some(Event::Message(message)) = s.poll_event() else {
-        panic!("no message at the server");
+    let Some(Event::Message {
+        kind: MessageKind::Text,
+        ..
+    }) = s.poll_event()
+    else {
+        panic!("no text message at the server");
     };
-    let Message::Text(got) = message else {
-        panic!("not text");
-    };
-    let back = got.to_owned();
-    s.send_text(&back).unwrap();
-    let wire_back = s.take_transmit();
+    let back = s.take_message().expect("the message");
+    s.send(back, SendOptions::default()).unwrap();
+    let wire_back = tether_transmit(s);
     c.handle_input(Instant::ZERO, &wire_back);
     match c.poll_event() {
-        Some(Event::Message(Message::Text(t))) => {
-            black_box(t.len());
+        Some(Event::Message {
+            kind: MessageKind::Text,
+            data,
+        }) => {
+            black_box(data.len());
         }
         _ => panic!("no echo at the client"),
     }
@@ -131,7 +136,7 @@ fn bench(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(size as u64));
         for (name, agreement, deflate) in variants() {
             let [mut client, mut server] = pair(agreement, deflate);
-            assert_eq!(client.deflate().is_some(), deflate.is_some());
+            assert_eq!(client.negotiated().deflate().is_some(), deflate.is_some());
             // The ratio over one pass through the 64 messages (context built up as it goes).
             let wire: usize = messages
                 .iter()

@@ -23,7 +23,9 @@ use tether_bench::{
     MEASUREMENT_TIME, SAMPLE_SIZE, WARM_UP_TIME, payload, size_name, tether_config,
 };
 use tether_proto::connection::{Negotiated, Transmit};
-use tether_proto::{Connection, Event, Instant, Message, OsEntropy, Role};
+use tether_proto::{
+    Connection, Event, Instant, Message, MessageKind, OsEntropy, Role, SendOptions,
+};
 use tokio::io::AsyncWrite;
 
 /// A transport that always has room. Like a socket's `write`, it copies what it is given (into
@@ -131,21 +133,32 @@ fn tether_conn(role: Role) -> Connection {
     // Frames are never split: the largest message here is one frame for every contender.
     let config = tether_config(16 << 10).send_frame_size(1 << 20);
     Connection::open(
+        Instant::ZERO,
         role,
         Negotiated::default(),
         config,
         OsEntropy::new(),
-        Instant::ZERO,
     )
 }
 
 #[inline]
-fn tether_send(conn: &mut Connection, sink: &mut Sink, payload: &[u8], count: usize) {
+fn tether_send(
+    conn: &mut Connection,
+    sink: &mut Sink,
+    payload: &tether_proto::Bytes,
+    count: usize,
+) {
     for _ in 0..count {
-        conn.send_binary(payload).expect("tether send_binary");
-        while let Transmit::Data(bytes) = conn.poll_transmit() {
-            let n = bytes.len();
-            sink.take(bytes);
+        // The payload is shared, not copied: a server writes a large one from where it is, a
+        // client masks a copy (the caller still holds it).
+        conn.send(Message::binary(payload.clone()), SendOptions::default())
+            .expect("tether send");
+        while let Transmit::Write(bufs) = conn.poll_transmit() {
+            let mut n = 0;
+            for buf in bufs {
+                sink.take(buf);
+                n += buf.len();
+            }
             conn.advance_transmit(n);
         }
     }
@@ -205,17 +218,20 @@ fn check_output(who: &str, sender: Role, wire: &[u8], payload: &[u8], count: usi
         Role::Client => Role::Server,
     };
     let mut conn = Connection::open(
+        Instant::ZERO,
         receiver,
         Negotiated::default(),
         tether_config(wire.len()),
         OsEntropy::new(),
-        Instant::ZERO,
     );
     conn.handle_input(Instant::ZERO, wire);
     let mut n = 0;
     while let Some(event) = conn.poll_event() {
         match event {
-            Event::Message(Message::Binary(p)) if p == payload => n += 1,
+            Event::Message {
+                kind: MessageKind::Binary,
+                data,
+            } if data == payload => n += 1,
             other => panic!("{who}: unexpected {other:?}"),
         }
     }
@@ -231,7 +247,12 @@ fn verify(role: Role, data: &[u8], count: usize, rt: &tokio::runtime::Runtime) -
 
     let mut conn = tether_conn(role);
     let mut sink = capture();
-    tether_send(&mut conn, &mut sink, data, count);
+    tether_send(
+        &mut conn,
+        &mut sink,
+        &tether_proto::Bytes::copy_from_slice(data),
+        count,
+    );
     let tether = sink.capture.take().expect("captured");
     check_output("tether", role, &tether, data, count);
 
@@ -281,8 +302,9 @@ fn encode(c: &mut Criterion) {
 
             let mut conn = tether_conn(role);
             let mut sink = Sink::default();
+            let tether_payload = tether_proto::Bytes::copy_from_slice(&data);
             group.bench_function(BenchmarkId::new("tether", &param), |b| {
-                b.iter(|| tether_send(&mut conn, &mut sink, black_box(&data), count));
+                b.iter(|| tether_send(&mut conn, &mut sink, black_box(&tether_payload), count));
             });
 
             let mut ws = tungstenite_ws(role, Sink::default());

@@ -16,7 +16,7 @@ use std::hint::black_box;
 use std::io::{self, Read, Write};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use tether_bench::{MEASUREMENT_TIME, SAMPLE_SIZE, WARM_UP_TIME, tether_config};
+use tether_bench::{MEASUREMENT_TIME, SAMPLE_SIZE, WARM_UP_TIME, tether_config, tether_transmit};
 use tether_proto::connection::Transmit;
 use tether_proto::handshake::{Accept, Limits, ServerHandshake};
 use tether_proto::{Connection, Event, FixedEntropy, Instant};
@@ -81,7 +81,7 @@ fn httparse_parse(bytes: &[u8]) -> usize {
 
 /// The whole server handshake with tether; returns the response length.
 fn tether_accept(bytes: &[u8]) -> usize {
-    let mut conn = Connection::server(tether_config(16 << 10), FixedEntropy::new(1), Instant::ZERO);
+    let mut conn = Connection::server(Instant::ZERO, tether_config(16 << 10), FixedEntropy::new(1));
     conn.handle_input(Instant::ZERO, bytes);
     match conn.poll_event() {
         Some(Event::Request(req)) => {
@@ -91,9 +91,12 @@ fn tether_accept(bytes: &[u8]) -> usize {
     }
     conn.accept(Accept::default()).expect("tether accept");
     let mut n = 0;
-    while let Transmit::Data(out) = conn.poll_transmit() {
-        let len = out.len();
-        black_box(out);
+    while let Transmit::Write(bufs) = conn.poll_transmit() {
+        let mut len = 0;
+        for out in bufs {
+            len += out.len();
+            black_box(out);
+        }
         n += len;
         conn.advance_transmit(len);
     }
@@ -130,11 +133,11 @@ fn verify() {
         .unwrap();
     assert_eq!(used, REQUEST.len());
 
-    let mut conn = Connection::server(tether_config(16 << 10), FixedEntropy::new(1), Instant::ZERO);
+    let mut conn = Connection::server(Instant::ZERO, tether_config(16 << 10), FixedEntropy::new(1));
     conn.handle_input(Instant::ZERO, REQUEST);
     assert!(matches!(conn.poll_event(), Some(Event::Request(_))));
     conn.accept(Accept::default()).unwrap();
-    let response = conn.take_transmit();
+    let response = tether_transmit(&mut conn);
     assert!(
         response.starts_with(b"HTTP/1.1 101") && contains(&response, ACCEPT_KEY),
         "tether response"

@@ -26,7 +26,7 @@ use tether_bench::{
 };
 use tether_proto::ProtocolError;
 use tether_proto::frame::{FrameHeader, OpCode, Rsv, apply_mask};
-use tether_proto::{Connection, Event, Instant, Message, Role};
+use tether_proto::{Connection, Event, Instant, MessageKind, Role};
 
 /// `tether_proto::frame::apply_mask` called out of line, as `Connection::poll_event` calls it
 /// today (it shows as its own symbol in a profile of the decoder).
@@ -200,8 +200,11 @@ fn tether_drain(conn: &mut Connection) -> usize {
     let mut n = 0;
     while let Some(event) = conn.poll_event() {
         match event {
-            Event::Message(Message::Binary(payload)) => {
-                black_box(payload);
+            Event::Message {
+                kind: MessageKind::Binary,
+                data,
+            } => {
+                black_box(data);
             }
             other => panic!("unexpected event {other:?}"),
         }

@@ -5,7 +5,7 @@
 
 use core::time::Duration;
 
-use tether_proto::connection::Negotiated;
+use tether_proto::connection::{Negotiated, Transmit};
 use tether_proto::frame::OpCode;
 use tether_proto::frame::{FrameHeader, MAX_HEADER_LEN, Rsv, apply_mask};
 use tether_proto::{Config, Connection, Entropy, FixedEntropy, Instant, Role};
@@ -129,12 +129,26 @@ pub fn tether_config(read_size: usize) -> Config {
 /// An already-open tether connection in `role`.
 pub fn tether_open(role: Role, read_size: usize) -> Connection {
     Connection::open(
+        Instant::ZERO,
         role,
         Negotiated::default(),
         tether_config(read_size),
         FixedEntropy::new(1),
-        Instant::ZERO,
     )
+}
+
+/// Everything a tether connection has to write now, concatenated (the transport's part).
+pub fn tether_transmit(conn: &mut Connection) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Transmit::Write(bufs) = conn.poll_transmit() {
+        let before = out.len();
+        for buf in bufs {
+            out.extend_from_slice(buf);
+        }
+        let n = out.len() - before;
+        conn.advance_transmit(n);
+    }
+    out
 }
 
 /// `u64` XOR over `chunks_exact_mut(8)` with the key widened to a word, then a byte tail: the

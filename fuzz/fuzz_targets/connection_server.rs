@@ -9,11 +9,11 @@ use tether_proto::{Connection, FixedEntropy, Instant, Role};
 
 fuzz_target!(|data: &[u8]| {
     let mut conn = Connection::open(
+        Instant::ZERO,
         Role::Server,
         Negotiated::default(),
         common::config(),
         FixedEntropy::new(1),
-        Instant::ZERO,
     );
     common::drive(&mut conn, data);
 });

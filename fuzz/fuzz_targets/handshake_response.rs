@@ -4,20 +4,23 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use tether_proto::handshake::ClientOptions;
+use tether_proto::handshake::{ClientOptions, Target};
 use tether_proto::{Connection, FixedEntropy, Instant};
 
 fuzz_target!(|data: &[u8]| {
     let options = ClientOptions::default().protocol("chat");
+    let Ok(target) = Target::parse("ws://127.0.0.1:9001/") else {
+        return;
+    };
     let Ok(mut conn) = Connection::client(
-        "ws://127.0.0.1:9001/",
+        Instant::ZERO,
+        &target,
         &options,
         common::config(),
         FixedEntropy::new(1),
-        Instant::ZERO,
     ) else {
         return;
     };
-    let _ = conn.take_transmit();
+    common::write_out(&mut conn);
     common::drive(&mut conn, data);
 });

@@ -5,21 +5,24 @@
 //! cargo run --release -p tether-proto --example echo
 //! ```
 //!
-//! The loop in `Driver` is the whole contract between the core and a transport: write what
-//! `poll_transmit` gives, read into `input_buffer` with a timeout taken from `poll_timeout`,
+//! The loop in `Driver` is the whole contract between the core and a transport: write the
+//! slices `poll_transmit` gives (one vectored write), read into `input_buffer` with a timeout taken from `poll_timeout`,
 //! report the end of the stream with `handle_eof`, and drain `poll_event` after each step.
 //! The `tether-std` and `tether-tokio` crates are this loop done properly.
 
 // The example plays the adapter, which owns the clock.
 #![allow(clippy::disallowed_methods)]
 
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::time::Duration;
 
 use tether_proto::connection::Transmit;
+use tether_proto::handshake::Target;
 use tether_proto::handshake::{Accept, ClientOptions};
-use tether_proto::{CloseCode, Config, Connection, Event, Instant, Message, OsEntropy};
+use tether_proto::{
+    CloseCode, Config, Connection, Event, Instant, Message, OsEntropy, SendOptions,
+};
 
 /// A connection and its socket.
 struct Driver {
@@ -31,7 +34,7 @@ struct Driver {
 /// An owned copy of what an event asks the application to do.
 enum Action {
     Accept,
-    Echo(Vec<u8>, bool),
+    Echo(Message),
     Print(String),
     Closed(String),
     None,
@@ -47,17 +50,18 @@ impl Driver {
     fn flush(&mut self) -> io::Result<bool> {
         loop {
             match self.conn.poll_transmit() {
-                Transmit::Data(bytes) => {
-                    let n = self.stream.write(bytes)?;
+                Transmit::Write(bufs) => {
+                    // Frame headers and small payloads come in one slice; a large payload
+                    // the application handed over comes as a slice of its own, not copied.
+                    let slices: Vec<IoSlice<'_>> = bufs.map(IoSlice::new).collect();
+                    let n = self.stream.write_vectored(&slices)?;
                     self.conn.advance_transmit(n);
                 }
-                Transmit::Close => {
+                Transmit::Shutdown => {
                     let _ = self.stream.shutdown(Shutdown::Both);
                     return Ok(false);
                 }
                 Transmit::Idle => return Ok(true),
-                // Only after `send_message_vectored`, which this example does not use.
-                Transmit::Payload { .. } => unreachable!("no payload was sent by reference"),
             }
         }
     }
@@ -92,19 +96,23 @@ impl Driver {
 
     /// The next thing the application has to act on, as an owned value.
     fn next_action(&mut self) -> Option<Action> {
-        Some(match self.conn.poll_event()? {
+        let action = match self.conn.poll_event()? {
             Event::Request(req) => {
                 println!("server: upgrade request for {}", req.path());
                 Action::Accept
             }
-            Event::Message(Message::Text(t)) => Action::Echo(t.as_bytes().to_vec(), true),
-            Event::Message(Message::Binary(b)) => Action::Echo(b.to_vec(), false),
+            // Moved out below: a message assembled from several frames is not copied.
+            Event::Message { .. } => Action::None,
             Event::Closed(Ok(frame)) => {
                 Action::Closed(format!("closed cleanly: {} {:?}", frame.code, frame.reason))
             }
             Event::Closed(Err(e)) => Action::Closed(format!("failed: {e}")),
             Event::Open => Action::Print("open".into()),
-            _ => Action::None,
+            _ => return Some(Action::None),
+        };
+        Some(match (action, self.conn.take_message()) {
+            (_, Some(message)) => Action::Echo(message),
+            (action, None) => action,
         })
     }
 }
@@ -112,7 +120,7 @@ impl Driver {
 fn serve(stream: TcpStream) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let origin = std::time::Instant::now();
-    let conn = Connection::server(Config::default(), OsEntropy::new(), Instant::ZERO);
+    let conn = Connection::server(Instant::ZERO, Config::default(), OsEntropy::new());
     let mut d = Driver {
         conn,
         stream,
@@ -122,11 +130,10 @@ fn serve(stream: TcpStream) -> io::Result<()> {
         while let Some(action) = d.next_action() {
             match action {
                 Action::Accept => d.conn.accept(Accept::default()).map_err(io::Error::other)?,
-                Action::Echo(data, true) => {
-                    let text = String::from_utf8(data).map_err(io::Error::other)?;
-                    d.conn.send_text(&text).map_err(io::Error::other)?;
-                }
-                Action::Echo(data, false) => d.conn.send_binary(&data).map_err(io::Error::other)?,
+                Action::Echo(message) => d
+                    .conn
+                    .send(message, SendOptions::default())
+                    .map_err(io::Error::other)?,
                 Action::Closed(how) => println!("server: {how}"),
                 Action::Print(what) => println!("server: {what}"),
                 Action::None => {}
@@ -148,13 +155,13 @@ fn main() -> io::Result<()> {
         serve(stream)
     });
 
-    let url = format!("ws://{addr}/echo");
+    let target = Target::parse(&format!("ws://{addr}/echo")).map_err(io::Error::other)?;
     let conn = Connection::client(
-        &url,
+        Instant::ZERO,
+        &target,
         &ClientOptions::default(),
         Config::default(),
         OsEntropy::new(),
-        Instant::ZERO,
     )
     .map_err(io::Error::other)?;
     let stream = TcpStream::connect(addr)?;
@@ -170,20 +177,21 @@ fn main() -> io::Result<()> {
         while let Some(action) = d.next_action() {
             match action {
                 Action::Print(what) => println!("client: {what}"),
-                Action::Echo(data, _) => {
-                    println!("client: echoed {:?}", String::from_utf8_lossy(&data))
-                }
+                Action::Echo(message) => println!("client: echoed {message:?}"),
                 Action::Closed(how) => println!("client: {how}"),
                 _ => {}
             }
             if matches!(d.conn.state(), tether_proto::connection::State::Open) {
                 match to_send.next() {
-                    Some(text) => d.conn.send_text(text).map_err(io::Error::other)?,
+                    Some(text) => d
+                        .conn
+                        .send(Message::text(text), SendOptions::default())
+                        .map_err(io::Error::other)?,
                     None if !closing => {
                         closing = true;
                         let now = d.now();
                         d.conn
-                            .close(CloseCode::NORMAL, "done", now)
+                            .close(now, CloseCode::NORMAL, "done")
                             .map_err(io::Error::other)?;
                     }
                     None => {}

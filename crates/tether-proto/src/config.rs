@@ -66,9 +66,9 @@ pub struct Config {
     /// Default: 1 MiB.
     pub inbound_high_water: usize,
     /// Answer pings with pongs automatically (RFC 6455 §5.5.2 requires an answer; turn this off
-    /// only to answer with [`Connection::send_pong`] yourself). Default: on.
+    /// only to answer with [`Connection::pong`] yourself). Default: on.
     ///
-    /// [`Connection::send_pong`]: crate::Connection::send_pong
+    /// [`Connection::pong`]: crate::Connection::pong
     pub auto_pong: bool,
     /// Whole messages or chunks. Default: [`ReceiveMode::Message`].
     pub receive_mode: ReceiveMode,

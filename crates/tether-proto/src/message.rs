@@ -194,7 +194,7 @@ mod tests {
     fn text_constructors_keep_utf8_and_share_static_text() {
         let m = Message::from("static");
         assert_eq!(m.as_text(), Some("static"));
-        assert_eq!(m.clone().into_bytes().as_ptr(), "static".as_ptr());
+        assert_eq!(m.into_bytes().as_ptr(), "static".as_ptr());
         assert_eq!(Message::text(String::from("é")).as_bytes(), "é".as_bytes());
         let e = Message::text_from_bytes(Bytes::from_static(b"ok\xc3")).unwrap_err();
         assert_eq!(e.valid_up_to, 2);
@@ -212,7 +212,7 @@ mod tests {
 
     #[test]
     fn debug_shows_text_as_text_and_binary_as_a_short_hex_prefix() {
-        use alloc::format;
+        use alloc::{format, vec};
         assert_eq!(format!("{:?}", Message::text("hi")), r#"Text("hi")"#);
         assert_eq!(
             format!("{:?}", Message::binary(vec![1u8; 20])),

@@ -200,6 +200,15 @@ pub struct Pair {
 }
 
 impl Pair {
+    /// Wires two connections together, at simulated time zero.
+    pub fn new(client: Connection, server: Connection) -> Self {
+        Self {
+            client: End::new(client),
+            server: End::new(server),
+            now: Instant::ZERO,
+        }
+    }
+
     /// Two connections that start open (no handshake), with these configs.
     pub fn open(client: Config, server: Config) -> Self {
         let now = Instant::ZERO;
@@ -242,11 +251,7 @@ impl Pair {
         let c = Connection::client(now, &target, options, client, FixedEntropy::new(1))
             .expect("a valid request");
         let s = Connection::server(now, server, FixedEntropy::new(2));
-        let mut pair = Self {
-            client: End::new(c),
-            server: End::new(s),
-            now,
-        };
+        let mut pair = Self::new(c, s);
         let mut accept = Some(accept);
         // Only bytes move here (no clock), until nothing more happens.
         while transfer(now, &mut pair.client, &mut pair.server)
@@ -266,6 +271,15 @@ impl Pair {
             }
         }
         pair
+    }
+
+    /// Moves bytes both ways until neither end has anything to write (the clock stands
+    /// still), and returns the events each end reported meanwhile: (client's, server's).
+    pub fn drive(&mut self) -> (Vec<Ev>, Vec<Ev>) {
+        while transfer(self.now, &mut self.client, &mut self.server)
+            | transfer(self.now, &mut self.server, &mut self.client)
+        {}
+        (self.client.take_events(), self.server.take_events())
     }
 
     /// Moves all pending output both ways and collects the events. Returns whether anything

@@ -10,7 +10,8 @@ use super::*;
 use crate::deflate::{DeflateConfig, DeflateParams};
 use crate::frame::FrameHeader;
 use crate::handshake::ExtensionOffer;
-use crate::{ConnectionError, FixedEntropy, ReceiveMode};
+use crate::testkit::drain;
+use crate::{ConnectionError, FixedEntropy, ReceiveMode, SendOptions};
 
 const T0: Instant = Instant::ZERO;
 
@@ -18,22 +19,42 @@ fn config(deflate: Option<DeflateConfig>) -> Config {
     Config::default().ping_interval(None).deflate(deflate)
 }
 
+/// Most bytes one chunk of a message an extension decodes holds (`recv::CHUNK_DECODE_STEP`).
+const CHUNK_DECODE_STEP: usize = 64 << 10;
+
+/// A client connection for `url` (not yet open).
+fn client_for(url: &str, config: Config) -> Connection {
+    let target = Target::parse(url).unwrap();
+    Connection::client(
+        T0,
+        &target,
+        &ClientOptions::default(),
+        config,
+        FixedEntropy::new(1),
+    )
+    .unwrap()
+}
+
+/// The permessage-deflate parameters in force, from what was negotiated.
+fn deflate(conn: &Connection) -> Option<DeflateParams> {
+    conn.negotiated()
+        .deflate()
+        .map(|offer| DeflateParams::from_response(offer).unwrap())
+}
+
+fn send(conn: &mut Connection, message: impl Into<Message>) {
+    conn.send(message.into(), SendOptions::default()).unwrap();
+}
+
 /// A client and a server after the real opening handshake.
 fn pair(client: Config, server: Config) -> (Connection, Connection) {
-    let mut c = Connection::client(
-        "ws://localhost/",
-        &ClientOptions::default(),
-        client,
-        FixedEntropy::new(1),
-        T0,
-    )
-    .unwrap();
-    let mut s = Connection::server(server, FixedEntropy::new(2), T0);
-    s.handle_input(T0, &c.take_transmit());
+    let mut c = client_for("ws://localhost/", client);
+    let mut s = Connection::server(T0, server, FixedEntropy::new(2));
+    s.handle_input(T0, &drain(&mut c));
     assert!(matches!(s.poll_event(), Some(Event::Request(_))));
     s.accept(Accept::default()).unwrap();
     assert!(matches!(s.poll_event(), Some(Event::Open)));
-    c.handle_input(T0, &s.take_transmit());
+    c.handle_input(T0, &drain(&mut s));
     assert!(matches!(c.poll_event(), Some(Event::Open)));
     (c, s)
 }
@@ -47,17 +68,17 @@ struct Got {
 }
 
 fn moved(from: &mut Connection, to: &mut Connection) -> (usize, Got) {
-    let wire = from.take_transmit();
+    let wire = drain(from);
     to.handle_input(T0, &wire);
     let mut got = Got::default();
     let mut partial: Option<(MessageKind, Vec<u8>)> = None;
     while let Some(event) = to.poll_event() {
         match event {
-            Event::Message(m) => got.messages.push((m.kind(), m.as_bytes().to_vec())),
-            Event::Data { kind, payload, fin } => {
-                got.largest_piece = got.largest_piece.max(payload.len());
+            Event::Message { kind, data } => got.messages.push((kind, data.to_vec())),
+            Event::Chunk { kind, data, fin } => {
+                got.largest_piece = got.largest_piece.max(data.len());
                 let p = partial.get_or_insert_with(|| (kind, Vec::new()));
-                p.1.extend_from_slice(payload);
+                p.1.extend_from_slice(data);
                 if fin {
                     got.messages.extend(partial.take());
                 }
@@ -102,7 +123,7 @@ fn noise(len: usize) -> Vec<u8> {
 /// The next event, if it is a whole message.
 fn message(conn: &mut Connection) -> Option<(MessageKind, Vec<u8>)> {
     match conn.poll_event() {
-        Some(Event::Message(m)) => Some((m.kind(), m.as_bytes().to_vec())),
+        Some(Event::Message { kind, data }) => Some((kind, data.to_vec())),
         _ => None,
     }
 }
@@ -123,7 +144,7 @@ fn rfc7692_negotiated_by_default_in_both_roles() {
         [ExtensionOffer::new("permessage-deflate").with_param("client_max_window_bits")]
     );
     let agreed = DeflateParams::from_response(&ExtensionOffer::new("permessage-deflate")).unwrap();
-    assert_eq!((c.deflate(), s.deflate()), (Some(agreed), Some(agreed)));
+    assert_eq!((deflate(&c), deflate(&s)), (Some(agreed), Some(agreed)));
     assert_eq!(
         c.negotiated().extensions,
         [ExtensionOffer::new("permessage-deflate")]
@@ -131,15 +152,15 @@ fn rfc7692_negotiated_by_default_in_both_roles() {
     assert_eq!(s.negotiated().extensions, c.negotiated().extensions);
     // RSV1 on compressed messages (§6), never on control frames (§6.1) or small messages.
     let text = json(1000);
-    c.send_binary(&text).unwrap();
-    let wire = c.take_transmit();
+    send(&mut c, text.clone());
+    let wire = drain(&mut c);
     assert_eq!(first_byte(&wire), 0xc2);
     assert!(wire.len() < 500, "compressed: {}", wire.len());
     s.handle_input(T0, &wire);
     assert_eq!(message(&mut s), Some((MessageKind::Binary, text)));
-    s.send_text("short").unwrap();
-    s.send_ping(b"p").unwrap();
-    let wire = s.take_transmit();
+    send(&mut s, "short");
+    s.ping(b"p").unwrap();
+    let wire = drain(&mut s);
     assert_eq!((wire[0], wire[7]), (0x81, 0x89));
 }
 
@@ -150,9 +171,9 @@ fn deflate_off_on_either_side_means_no_extension() {
         (Some(Default::default()), None),
     ] {
         let (mut c, mut s) = pair(config(client), config(server));
-        assert_eq!((c.deflate(), s.deflate()), (None, None));
+        assert_eq!((deflate(&c), deflate(&s)), (None, None));
         assert!(c.negotiated().extensions.is_empty());
-        c.send_binary(&json(1000)).unwrap();
+        send(&mut c, json(1000));
         let (len, got) = moved(&mut c, &mut s);
         assert!(len > 1000);
         assert_eq!(got.messages, [(MessageKind::Binary, json(1000))]);
@@ -161,40 +182,30 @@ fn deflate_off_on_either_side_means_no_extension() {
 
 #[test]
 fn the_applications_own_extension_choice_stands() {
-    let mut c = Connection::client(
-        "ws://h/",
-        &ClientOptions::default(),
-        config(Some(Default::default())),
-        FixedEntropy::new(1),
-        T0,
-    )
-    .unwrap();
-    let mut s = Connection::server(config(Some(Default::default())), FixedEntropy::new(2), T0);
-    s.handle_input(T0, &c.take_transmit());
+    let mut c = client_for("ws://h/", config(Some(Default::default())));
+    let mut s = Connection::server(T0, config(Some(Default::default())), FixedEntropy::new(2));
+    s.handle_input(T0, &drain(&mut c));
     let _ = s.poll_event();
     let own = ExtensionOffer::new("permessage-deflate").with_param("server_no_context_takeover");
     s.accept(Accept::default().extension(own.clone())).unwrap();
-    assert_eq!(s.deflate(), None, "the application installs its own");
+    assert!(
+        s.core.extension.is_none(),
+        "the application installs its own"
+    );
     assert_eq!(s.negotiated().extensions, [own]);
-    c.handle_input(T0, &s.take_transmit());
+    c.handle_input(T0, &drain(&mut s));
     let _ = c.poll_event();
     assert_eq!(
-        c.deflate().map(|p| p.server_no_context_takeover),
+        deflate(&c).map(|p| p.server_no_context_takeover),
         Some(true)
     );
+    assert!(c.core.extension.is_some(), "the client installed the codec");
 }
 
 #[test]
 fn rfc7692_7_1_a_response_the_client_cannot_use_fails_the_handshake() {
-    let mut c = Connection::client(
-        "ws://h/",
-        &ClientOptions::default(),
-        config(Some(Default::default())),
-        FixedEntropy::new(1),
-        T0,
-    )
-    .unwrap();
-    let request = String::from_utf8(c.take_transmit()).unwrap();
+    let mut c = client_for("ws://h/", config(Some(Default::default())));
+    let request = String::from_utf8(drain(&mut c)).unwrap();
     let key = request
         .lines()
         .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
@@ -253,14 +264,14 @@ fn round_trips(agreed: (u8, u8, bool, bool), sizes: &[usize], frame: usize) {
         client_max_window_bits: client_bits,
     };
     assert_eq!(
-        (c.deflate(), s.deflate()),
+        (deflate(&c), deflate(&s)),
         (Some(want), Some(want)),
         "{agreed:?}"
     );
     for &size in sizes {
         for data in [json(size), noise(size)] {
             for _ in 0..2 {
-                c.send_binary(&data).unwrap();
+                send(&mut c, data.clone());
                 let (sent, got) = moved(&mut c, &mut s);
                 assert_eq!(
                     got.messages,
@@ -270,7 +281,7 @@ fn round_trips(agreed: (u8, u8, bool, bool), sizes: &[usize], frame: usize) {
                 if size >= 1024 && data[0] == b'{' {
                     assert!(sent < size / 2, "{agreed:?} {size}: {sent} bytes sent");
                 }
-                s.send_binary(&data).unwrap();
+                send(&mut s, data.clone());
                 let (_, got) = moved(&mut s, &mut c);
                 assert_eq!(
                     got.messages,
@@ -316,12 +327,13 @@ fn streamed_and_fragmented_messages_decompress_across_frames() {
         config(Some(Default::default())),
     );
     let data = json(300_000);
-    c.begin_message(MessageKind::Text).unwrap();
+    c.begin_message(MessageKind::Text, SendOptions::default())
+        .unwrap();
     for piece in data.chunks(7_000) {
-        c.send_chunk(piece, false).unwrap();
+        c.send_chunk(piece.to_vec(), false).unwrap();
     }
-    c.send_chunk(b"", true).unwrap();
-    let wire = c.take_transmit();
+    c.send_chunk(Vec::new(), true).unwrap();
+    let wire = drain(&mut c);
     // RSV1 on the first frame only (§6.1), continuations clear.
     let mut at = 0;
     let mut firsts = Vec::new();
@@ -340,43 +352,42 @@ fn streamed_and_fragmented_messages_decompress_across_frames() {
     s.handle_input(T0, &wire);
     assert_eq!(message(&mut s), Some((MessageKind::Text, data.clone())));
     // The same bytes fed one at a time decode the same.
-    c.send_text(core::str::from_utf8(&data[..20_000]).unwrap())
-        .unwrap();
-    let wire = c.take_transmit();
+    send(&mut c, String::from_utf8(data[..20_000].to_vec()).unwrap());
+    let wire = drain(&mut c);
     let mut got = None;
     for b in &wire {
         s.handle_input(T0, core::slice::from_ref(b));
-        if let Some(Event::Message(m)) = s.poll_event() {
-            got = Some(m.as_bytes().to_vec());
+        if let Some(Event::Message { data, .. }) = s.poll_event() {
+            got = Some(data.to_vec());
         }
     }
     assert_eq!(got.as_deref(), Some(&data[..20_000]));
 }
 
 #[test]
-fn partial_mode_hands_out_inflated_data_in_bounded_pieces() {
+fn chunks_mode_hands_out_inflated_data_in_bounded_pieces() {
     let receiver = config(Some(Default::default()))
-        .receive_mode(ReceiveMode::Partial)
+        .receive_mode(ReceiveMode::Chunks)
         .max_message_size(u64::MAX);
     // The sender compresses as hard as it can, as an attacker would.
     let sender = config(Some(DeflateConfig::default().level(9)));
     let (mut c, mut s) = pair(sender, receiver);
     // 8 MiB of zeros: about 8 KiB on the wire, inflated 64 KiB at a time.
     let zeros = vec![0u8; 8 << 20];
-    c.send_binary(&zeros).unwrap();
+    send(&mut c, zeros.clone());
     let (sent, got) = moved(&mut c, &mut s);
     assert!(sent < 16 << 10, "{sent}");
     assert_eq!(got.messages.len(), 1);
     assert!(got.messages[0].1 == zeros);
-    assert!(got.largest_piece <= recv::PARTIAL_DECODE_STEP);
+    assert!(got.largest_piece <= CHUNK_DECODE_STEP);
     assert!(
-        s.input.scratch.capacity() <= recv::PARTIAL_DECODE_STEP,
+        s.input.scratch.capacity() <= CHUNK_DECODE_STEP,
         "{}",
         s.input.scratch.capacity()
     );
     // Text is still validated across pieces, and the connection goes on.
     let text = json(200_000);
-    c.send_text(core::str::from_utf8(&text).unwrap()).unwrap();
+    send(&mut c, String::from_utf8(text.clone()).unwrap());
     let (_, got) = moved(&mut c, &mut s);
     assert_eq!(got.messages, [(MessageKind::Text, text)]);
 }
@@ -389,14 +400,14 @@ fn decompression_bomb_fails_with_1009_without_allocating_past_the_limit() {
     let sender = config(Some(DeflateConfig::default().level(9)));
     let (mut c, mut s) = pair(sender, receiver.clone());
     // 10 MiB of zeros compresses to about 10 KiB.
-    c.send_binary(&vec![0u8; 10 << 20]).unwrap();
+    send(&mut c, vec![0u8; 10 << 20]);
     let (sent, got) = moved(&mut c, &mut s);
     assert!(sent < 16 << 10, "{sent}");
     assert_eq!(
         got.failure,
         Some(ConnectionError::MessageTooBig { limit: LIMIT })
     );
-    let close = s.take_transmit();
+    let close = drain(&mut s);
     assert_eq!(
         &close[..4],
         [0x88, 0x11, 0x03, 0xf1],
@@ -406,7 +417,7 @@ fn decompression_bomb_fails_with_1009_without_allocating_past_the_limit() {
     assert!(held <= LIMIT as usize, "assembly held {held} bytes");
     // A message of exactly the limit is fine.
     let (mut c, mut s) = pair(config(Some(Default::default())), receiver);
-    c.send_binary(&vec![7u8; LIMIT as usize]).unwrap();
+    send(&mut c, vec![7u8; LIMIT as usize]);
     let (_, got) = moved(&mut c, &mut s);
     assert_eq!(got.failure, None);
     assert_eq!(got.messages[0].1.len(), LIMIT as usize);
@@ -420,16 +431,17 @@ fn uncompressed_opt_out_per_message() {
         config(Some(Default::default())),
     );
     let data = json(4000);
-    c.send_message_uncompressed(Message::Binary(&data)).unwrap();
-    let wire = c.take_transmit();
+    let plain = SendOptions::default().compress(false);
+    c.send(Message::binary(data.clone()), plain).unwrap();
+    let wire = drain(&mut c);
     assert_eq!(first_byte(&wire), 0x82);
     assert!(wire.len() > 4000);
     s.handle_input(T0, &wire);
     assert_eq!(message(&mut s), Some((MessageKind::Binary, data.clone())));
-    c.begin_message_uncompressed(MessageKind::Text).unwrap();
-    c.send_chunk(b"abc", false).unwrap();
-    c.send_chunk(b"def", true).unwrap();
-    let wire = c.take_transmit();
+    c.begin_message(MessageKind::Text, plain).unwrap();
+    c.send_chunk(&b"abc"[..], false).unwrap();
+    c.send_chunk(&b"def"[..], true).unwrap();
+    let wire = drain(&mut c);
     assert_eq!(first_byte(&wire), 0x01);
     s.handle_input(T0, &wire);
     assert_eq!(
@@ -437,7 +449,7 @@ fn uncompressed_opt_out_per_message() {
         Some((MessageKind::Text, b"abcdef".to_vec()))
     );
     // The compression context is unaffected: compressed messages still round-trip.
-    c.send_binary(&data).unwrap();
+    send(&mut c, data.clone());
     let (_, got) = moved(&mut c, &mut s);
     assert_eq!(got.messages, [(MessageKind::Binary, data)]);
 }
@@ -462,7 +474,7 @@ fn corrupt_compressed_data_fails_with_1002_and_invalid_text_with_1007() {
         config(Some(Default::default())),
     );
     let mut compressor = crate::deflate::Deflate::new(
-        c.deflate().unwrap(),
+        deflate(&c).unwrap(),
         Role::Client,
         &DeflateConfig::default().threshold(0),
     );
@@ -485,32 +497,31 @@ fn corrupt_compressed_data_fails_with_1002_and_invalid_text_with_1007() {
 
 #[test]
 fn open_installs_the_codec_from_negotiated_extensions() {
-    let negotiated = Negotiated {
-        protocol: None,
-        extensions: vec![
-            ExtensionOffer::new("permessage-deflate").with_param("server_no_context_takeover"),
-        ],
-    };
+    let negotiated = Negotiated::new(
+        None,
+        vec![ExtensionOffer::new("permessage-deflate").with_param("server_no_context_takeover")],
+    );
     let mut c = Connection::open(
+        T0,
         Role::Client,
         negotiated.clone(),
         config(Some(Default::default())),
         FixedEntropy::new(1),
-        T0,
     );
     let mut s = Connection::open(
+        T0,
         Role::Server,
         negotiated,
         config(Some(Default::default())),
         FixedEntropy::new(2),
-        T0,
     );
     assert_eq!(
-        s.deflate().map(|p| p.server_no_context_takeover),
+        deflate(&s).map(|p| p.server_no_context_takeover),
         Some(true)
     );
+    assert!(s.core.extension.is_some() && c.core.extension.is_some());
     let _ = (c.poll_event(), s.poll_event());
-    s.send_binary(&json(1000)).unwrap();
+    send(&mut s, json(1000));
     let (sent, got) = moved(&mut s, &mut c);
     assert!(sent < 1000);
     assert_eq!(got.messages, [(MessageKind::Binary, json(1000))]);

@@ -26,6 +26,8 @@
 
 mod assembly;
 mod close;
+#[cfg(all(test, feature = "deflate"))]
+mod deflate_tests;
 mod input;
 #[cfg(feature = "deflate")]
 mod negotiate;
@@ -33,6 +35,8 @@ mod output;
 mod prepared;
 mod recv;
 mod send;
+#[cfg(test)]
+mod tests;
 mod timer;
 mod upgrade;
 

@@ -223,10 +223,10 @@ impl Output {
             part.done += take;
             self.parts_len -= take;
             n -= take;
-            if part.done == part.bytes.len() {
-                if let Some(part) = self.parts.pop_front() {
-                    self.recycle(part.bytes);
-                }
+            if part.done == part.bytes.len()
+                && let Some(part) = self.parts.pop_front()
+            {
+                self.recycle(part.bytes);
             }
         }
         self.compact();
@@ -270,7 +270,7 @@ impl Output {
     }
 }
 
-/// The slices of [`Output`] to write, in order, none empty. An iterator, so an adapter can fill
+/// The slices of the connection's output to write, in order, none empty. An iterator, so an adapter can fill
 /// an array of `IoSlice`s for one vectored write.
 #[derive(Clone, Debug)]
 pub struct Bufs<'a> {
@@ -322,9 +322,7 @@ impl<'a> Iterator for Bufs<'a> {
             if !stretch.is_empty() {
                 return Some(stretch);
             }
-            if end.is_none() {
-                return None;
-            }
+            end?;
         }
     }
 }

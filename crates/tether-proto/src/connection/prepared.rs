@@ -36,7 +36,7 @@ use crate::{Message, MessageKind, Role, SendOptions};
 /// let news = PreparedMessage::new(Message::text("the price is 42"));
 /// let mut conns: Vec<Connection> = (0..3)
 ///     .map(|i| Connection::open(Instant::ZERO, Role::Server, Negotiated::default(),
-///         Config::default().deflate(None), FixedEntropy::new(i)))
+///         Config::default(), FixedEntropy::new(i)))
 ///     .collect();
 /// for conn in &mut conns {
 ///     conn.send_prepared(&news)?;

@@ -153,14 +153,22 @@ impl Core {
             data.len()
         };
         let count = len.div_ceil(size).max(1);
+        // The payload not yet framed. The last piece is this `Bytes` itself, moved, not a
+        // slice of it: a payload nobody else holds stays unique, so the client role masks it
+        // in place instead of copying it.
+        let mut rest = data;
         for i in 0..count {
-            let range = i * size..((i + 1) * size).min(len);
             let last = fin && i + 1 == count;
             if transformed {
+                let range = i * size..((i + 1) * size).min(len);
                 let piece = &self.send_scratch[range];
                 self.out.frame(&mut *self.entropy, opcode, last, rsv, piece);
             } else {
-                let piece = data.slice(range);
+                let piece = if i + 1 == count {
+                    core::mem::take(&mut rest)
+                } else {
+                    rest.split_to(size)
+                };
                 self.out
                     .frame_owned(&mut *self.entropy, opcode, last, rsv, piece);
             }

@@ -12,8 +12,9 @@
 //!   ([`DeflateConfig::negotiate`]) and installs [`Deflate`]. Malformed or unsupported offers
 //!   are declined, never an error.
 //!
-//! What was agreed shows in [`Negotiated::extensions`](crate::connection::Negotiated) and in
-//! [`Connection::deflate`](crate::Connection::deflate).
+//! What was agreed shows in [`Negotiated::extensions`](crate::connection::Negotiated), and
+//! [`Negotiated::deflate`](crate::connection::Negotiated::deflate) gives the agreement itself
+//! ([`DeflateParams::from_response`] reads its parameters).
 //!
 //! # Memory
 //!

@@ -547,7 +547,7 @@ mod tests {
         assert_eq!(req, want);
         assert_eq!(hs.key(), "dGhlIHNhbXBsZSBub25jZQ==");
         assert_eq!(
-            (hs.host(), hs.port(), hs.is_tls()),
+            (hs.target().host(), hs.target().port(), hs.target().is_tls()),
             ("server.example.com", 80, false)
         );
     }

@@ -4,8 +4,10 @@
 
 use proptest::prelude::*;
 use tether_proto::connection::Negotiated;
-use tether_proto::{Config, Connection, FixedEntropy, Instant, MessageKind, ReceiveMode, Role};
-use tether_tests::{Ev, events};
+use tether_proto::testkit::{Ev, drain, events};
+use tether_proto::{
+    Config, Connection, FixedEntropy, Instant, MessageKind, ReceiveMode, Role, SendOptions,
+};
 
 /// One thing the sender does.
 #[derive(Clone, Debug)]
@@ -63,17 +65,17 @@ fn encode(role: Role, ops: &[Op], frame_size: usize) -> (Vec<u8>, Vec<Ev>) {
         .send_frame_size(frame_size)
         .ping_interval(None);
     let mut sender = Connection::open(
+        Instant::ZERO,
         role,
         Negotiated::default(),
         config,
         FixedEntropy::new(3),
-        Instant::ZERO,
     );
     let mut expected = Vec::new();
     for op in ops {
         match op {
             Op::Ping(p) => {
-                sender.send_ping(p).unwrap();
+                sender.ping(p).unwrap();
                 expected.push(Ev::Ping(p.clone()));
             }
             Op::Message {
@@ -81,11 +83,13 @@ fn encode(role: Role, ops: &[Op], frame_size: usize) -> (Vec<u8>, Vec<Ev>) {
                 pieces,
                 ping_after,
             } => {
-                sender.begin_message(*kind).unwrap();
+                sender.begin_message(*kind, SendOptions::default()).unwrap();
                 for (i, piece) in pieces.iter().enumerate() {
-                    sender.send_chunk(piece, i + 1 == pieces.len()).unwrap();
+                    sender
+                        .send_chunk(piece.clone(), i + 1 == pieces.len())
+                        .unwrap();
                     if *ping_after == Some(i) && i + 1 < pieces.len() {
-                        sender.send_ping(b"mid").unwrap();
+                        sender.ping(b"mid").unwrap();
                         expected.push(Ev::Ping(b"mid".to_vec()));
                     }
                 }
@@ -97,18 +101,18 @@ fn encode(role: Role, ops: &[Op], frame_size: usize) -> (Vec<u8>, Vec<Ev>) {
             }
         }
     }
-    (sender.take_transmit(), expected)
+    (drain(&mut sender), expected)
 }
 
 /// An open connection of `role` receiving in `mode`.
 fn receiver(role: Role, mode: ReceiveMode) -> Connection {
     let config = Config::default().receive_mode(mode).ping_interval(None);
     Connection::open(
+        Instant::ZERO,
         role,
         Negotiated::default(),
         config,
         FixedEntropy::new(4),
-        Instant::ZERO,
     )
 }
 
@@ -127,13 +131,13 @@ fn decode(role: Role, mode: ReceiveMode, bytes: &[u8], sizes: &[usize]) -> Vec<E
     got
 }
 
-/// Joins partial-mode pieces back into whole messages.
+/// Joins the chunks of chunks mode back into whole messages.
 fn join_pieces(events: Vec<Ev>) -> Vec<Ev> {
     let mut out = Vec::new();
     let mut buf = Vec::new();
     for ev in events {
         match ev {
-            Ev::Data(kind, bytes, fin) => {
+            Ev::Chunk(kind, bytes, fin) => {
                 buf.extend_from_slice(&bytes);
                 if fin {
                     let data = std::mem::take(&mut buf);
@@ -166,8 +170,8 @@ proptest! {
         prop_assert_eq!(&decode(receiver, ReceiveMode::Message, &bytes, &[bytes.len().max(1)]), &expected);
         prop_assert_eq!(&decode(receiver, ReceiveMode::Message, &bytes, &sizes), &expected);
         prop_assert_eq!(&decode(receiver, ReceiveMode::Message, &bytes, &[1]), &expected);
-        prop_assert_eq!(&join_pieces(decode(receiver, ReceiveMode::Partial, &bytes, &sizes)), &expected);
-        prop_assert_eq!(&join_pieces(decode(receiver, ReceiveMode::Partial, &bytes, &[1])), &expected);
+        prop_assert_eq!(&join_pieces(decode(receiver, ReceiveMode::Chunks, &bytes, &sizes)), &expected);
+        prop_assert_eq!(&join_pieces(decode(receiver, ReceiveMode::Chunks, &bytes, &[1])), &expected);
     }
 }
 
@@ -229,6 +233,6 @@ proptest! {
         let (bytes, expected) = encode(sender, &ops, frame_size);
         prop_assert_eq!(&decode_reads(receiver, ReceiveMode::Message, &bytes, &sizes), &expected);
         prop_assert_eq!(&decode_reads(receiver, ReceiveMode::Message, &bytes, &[usize::MAX]), &expected);
-        prop_assert_eq!(&join_pieces(decode_reads(receiver, ReceiveMode::Partial, &bytes, &sizes)), &expected);
+        prop_assert_eq!(&join_pieces(decode_reads(receiver, ReceiveMode::Chunks, &bytes, &sizes)), &expected);
     }
 }

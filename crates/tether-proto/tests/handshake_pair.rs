@@ -4,11 +4,12 @@
 use std::time::Duration;
 
 use tether_proto::connection::{State, Transmit};
-use tether_proto::handshake::{Accept, ClientOptions, HandshakeError, Reject};
+use tether_proto::handshake::{Accept, ClientOptions, HandshakeError, Reject, Target};
+use tether_proto::testkit::{Ev, Pair, drain, events};
 use tether_proto::{
-    CloseCode, Config, Connection, ConnectionError, FixedEntropy, Instant, SendError,
+    CloseCode, Config, Connection, ConnectionError, FixedEntropy, Instant, Message, SendError,
+    SendOptions,
 };
-use tether_tests::{Ev, Pair, events};
 
 const T0: Instant = Instant::ZERO;
 
@@ -17,18 +18,20 @@ fn config() -> Config {
 }
 
 fn client(options: &ClientOptions) -> Connection {
-    Connection::client(
-        "ws://localhost:9001/chat?room=1",
-        options,
-        config(),
-        FixedEntropy::new(1),
-        T0,
-    )
-    .unwrap()
+    let target = Target::parse("ws://localhost:9001/chat?room=1").unwrap();
+    Connection::client(T0, &target, options, config(), FixedEntropy::new(1)).unwrap()
 }
 
 fn server() -> Connection {
-    Connection::server(config(), FixedEntropy::new(2), T0)
+    Connection::server(T0, config(), FixedEntropy::new(2))
+}
+
+fn send(conn: &mut Connection, message: impl Into<Message>) {
+    conn.send(message.into(), SendOptions::default()).unwrap();
+}
+
+fn is_shutdown(conn: &mut Connection) -> bool {
+    matches!(conn.poll_transmit(), Transmit::Shutdown)
 }
 
 /// Runs the request to the server and returns the pair with the request pending.
@@ -43,17 +46,24 @@ fn requested(options: &ClientOptions) -> Pair {
 #[test]
 fn rfc6455_4_opening_handshake_with_subprotocol_negotiation() {
     let mut pair = requested(&ClientOptions::default().protocols(["chat", "superchat"]));
-    let req = pair.server.request().unwrap();
+    let req = pair.server.conn.request().unwrap();
     assert_eq!(req.query(), Some("room=1"));
     assert_eq!(req.protocols(), ["chat", "superchat"]);
     pair.server
+        .conn
         .accept(Accept::default().protocol("superchat"))
         .unwrap();
     let (c, s) = pair.drive();
     assert_eq!((c, s), (vec![Ev::Open], vec![Ev::Open]));
-    assert_eq!(pair.client.protocol(), Some("superchat"));
-    assert_eq!(pair.server.protocol(), Some("superchat"));
-    assert_eq!(pair.client.response().unwrap().status(), 101);
+    assert_eq!(
+        pair.client.conn.negotiated().protocol.as_deref(),
+        Some("superchat")
+    );
+    assert_eq!(
+        pair.server.conn.negotiated().protocol.as_deref(),
+        Some("superchat")
+    );
+    assert_eq!(pair.client.conn.response().unwrap().status(), 101);
 }
 
 #[test]
@@ -61,6 +71,7 @@ fn rfc6455_4_2_2_server_cannot_choose_an_unoffered_subprotocol() {
     let mut pair = requested(&ClientOptions::default().protocol("chat"));
     let err = pair
         .server
+        .conn
         .accept(Accept::default().protocol("other"))
         .unwrap_err();
     assert_eq!(
@@ -68,11 +79,12 @@ fn rfc6455_4_2_2_server_cannot_choose_an_unoffered_subprotocol() {
         SendError::Handshake(HandshakeError::ProtocolNotOffered("other".into()))
     );
     assert_eq!(
-        pair.server.state(),
+        pair.server.conn.state(),
         State::Connecting,
         "a refused accept changes nothing"
     );
     pair.server
+        .conn
         .accept(Accept::default().protocol("chat"))
         .unwrap();
 }
@@ -80,13 +92,13 @@ fn rfc6455_4_2_2_server_cannot_choose_an_unoffered_subprotocol() {
 #[test]
 fn rfc6455_4_1_frames_in_the_same_read_as_the_101_are_not_lost() {
     let mut pair = requested(&ClientOptions::default());
-    pair.server.accept(Accept::default()).unwrap();
-    pair.server.send_text("first words").unwrap();
+    pair.server.conn.accept(Accept::default()).unwrap();
+    send(&mut pair.server.conn, "first words");
     // The 101 response and the first frame reach the client in one read.
-    let bytes = pair.server.take_transmit();
-    pair.client.handle_input(T0, &bytes);
+    let bytes = drain(&mut pair.server.conn);
+    pair.client.conn.handle_input(T0, &bytes);
     assert_eq!(
-        events(&mut pair.client),
+        events(&mut pair.client.conn),
         [Ev::Open, Ev::Text("first words".into())]
     );
 }
@@ -95,7 +107,7 @@ fn rfc6455_4_1_frames_in_the_same_read_as_the_101_are_not_lost() {
 fn rfc6455_4_2_frames_in_the_same_read_as_the_request_are_not_lost() {
     let mut c = client(&ClientOptions::default());
     let mut s = server();
-    let mut bytes = c.take_transmit();
+    let mut bytes = drain(&mut c);
     // A client frame right behind the request head: masked "Hello" (§5.7).
     bytes.extend_from_slice(&[
         0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
@@ -113,7 +125,7 @@ fn rfc6455_4_1_refused_upgrade_reports_status_headers_and_body() {
         let reject = Reject::new(status)
             .header("WWW-Authenticate", "Basic realm=\"tether\"")
             .body("go away");
-        pair.server.reject(reject).unwrap();
+        pair.server.conn.reject(reject).unwrap();
         let (c, s) = pair.drive();
         assert_eq!(s, [Ev::Failed(ConnectionError::Refused { status })]);
         let [
@@ -133,7 +145,7 @@ fn rfc6455_4_1_refused_upgrade_reports_status_headers_and_body() {
         );
         assert_eq!(body, b"go away");
         assert!(
-            pair.closed.1,
+            pair.server.shut_down,
             "the server closed the transport after refusing"
         );
     }
@@ -155,13 +167,13 @@ fn rfc6455_4_2_2_wrong_version_gets_426_with_supported_version() {
         ),
         "{evs:?}"
     );
-    let response = String::from_utf8(s.take_transmit()).unwrap();
+    let response = String::from_utf8(drain(&mut s)).unwrap();
     assert!(response.starts_with("HTTP/1.1 426 "), "{response}");
     assert!(
         response.contains("Sec-WebSocket-Version: 13\r\n"),
         "{response}"
     );
-    assert_eq!(s.poll_transmit(), Transmit::Close);
+    assert!(is_shutdown(&mut s));
 }
 
 #[test]
@@ -177,9 +189,9 @@ fn oversized_request_head_gets_431_without_unbounded_buffering() {
             break;
         }
     }
-    let response = String::from_utf8(s.take_transmit()).unwrap();
+    let response = String::from_utf8(drain(&mut s)).unwrap();
     assert!(response.starts_with("HTTP/1.1 431 "), "{response}");
-    assert_eq!(s.poll_transmit(), Transmit::Close);
+    assert!(is_shutdown(&mut s));
 }
 
 #[test]
@@ -191,13 +203,13 @@ fn opening_handshake_times_out() {
         events(&mut s),
         [Ev::Failed(ConnectionError::HandshakeTimeout)]
     );
-    assert_eq!(s.poll_transmit(), Transmit::Close);
+    assert!(is_shutdown(&mut s));
 }
 
 #[test]
 fn client_gets_a_clear_error_when_the_server_is_not_websocket() {
     let mut c = client(&ClientOptions::default());
-    let _ = c.take_transmit();
+    let _ = drain(&mut c);
     c.handle_input(T0, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
     let evs = events(&mut c);
     let [
@@ -214,37 +226,38 @@ fn client_gets_a_clear_error_when_the_server_is_not_websocket() {
 #[test]
 fn rfc6455_7_closing_handshake_end_to_end() {
     let mut pair = requested(&ClientOptions::default());
-    pair.server.accept(Accept::default()).unwrap();
+    pair.server.conn.accept(Accept::default()).unwrap();
     pair.drive();
     pair.client
-        .close(CloseCode::GOING_AWAY, "navigating away", T0)
+        .conn
+        .close(T0, CloseCode::GOING_AWAY, "navigating away")
         .unwrap();
     let (c, s) = pair.drive();
     assert_eq!(s, [Ev::Closed(1001, "navigating away".into())]);
     assert_eq!(
         c,
-        [Ev::Closed(1001, String::new())],
-        "the server echoed the code"
+        [Ev::Closed(1001, "navigating away".into())],
+        "the server echoed the code and the reason"
     );
     assert_eq!(
-        pair.closed,
+        (pair.client.shut_down, pair.server.shut_down),
         (true, true),
         "the server closed first, then the client"
     );
-    assert_eq!(pair.client.state(), State::Closed);
-    let stats = pair.client.stats();
-    assert_eq!(stats.bytes_sent, pair.server.stats().bytes_received);
+    assert_eq!(pair.client.conn.state(), State::Closed);
+    let stats = pair.client.conn.stats();
+    assert_eq!(stats.bytes_sent, pair.server.conn.stats().bytes_received);
 }
 
 #[test]
 fn messages_flow_after_a_real_handshake() {
     let mut pair = requested(&ClientOptions::default());
-    pair.server.accept(Accept::default()).unwrap();
+    pair.server.conn.accept(Accept::default()).unwrap();
     pair.drive();
-    pair.client.send_binary(&vec![7; 70_000]).unwrap();
-    pair.server.send_text("κόσμε").unwrap();
+    send(&mut pair.client.conn, vec![7u8; 70_000]);
+    send(&mut pair.server.conn, "κόσμε");
     let (c, s) = pair.drive();
     assert_eq!(c, [Ev::Text("κόσμε".into())]);
     assert_eq!(s, [Ev::Binary(vec![7; 70_000])]);
-    assert!(pair.server.poll_event().is_none());
+    assert!(pair.server.conn.poll_event().is_none());
 }

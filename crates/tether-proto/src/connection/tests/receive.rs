@@ -1,0 +1,397 @@
+//! Receiving: §8.1 UTF-8, the limits, the receive modes, and reads into the input buffer or
+//! straight into the assembly buffer.
+
+use alloc::string::ToString;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::*;
+
+// ---- §8.1 UTF-8 ----
+
+#[test]
+fn rfc6455_8_1_invalid_utf8_fails_fast_with_1007_mid_fragment() {
+    let mut s = server();
+    // The message is not finished (FIN clear), yet the bad byte fails the connection at once.
+    s.handle_input(T0, &masked(0x01, &[b'o', b'k', 0xff, b'x']));
+    assert_failed(&mut s, ConnectionError::InvalidUtf8, Some(1007));
+}
+
+#[test]
+fn rfc6455_8_1_invalid_utf8_fails_fast_inside_a_partial_frame() {
+    let mut s = server();
+    let f = masked(
+        0x81,
+        &[b'a'; 1000]
+            .iter()
+            .copied()
+            .chain([0xc0, 0xaf])
+            .chain([b'b'; 1000])
+            .collect::<Vec<_>>(),
+    );
+    // Only the first 1010 bytes of a 2002-byte frame arrive: the bad bytes are among them.
+    s.handle_input(T0, &f[..1010]);
+    assert_failed(&mut s, ConnectionError::InvalidUtf8, Some(1007));
+}
+
+#[test]
+fn rfc6455_8_1_character_split_across_fragments_is_valid() {
+    let mut s = server();
+    let euro = "€".as_bytes(); // e2 82 ac
+    s.handle_input(
+        T0,
+        &[
+            masked(0x01, &euro[..1]),
+            masked(0x00, &euro[1..2]),
+            masked(0x80, &euro[2..]),
+        ]
+        .concat(),
+    );
+    assert_eq!(events(&mut s), [Ev::Text("€".into())]);
+}
+
+#[test]
+fn rfc6455_8_1_truncated_character_at_message_end_fails_with_1007() {
+    let mut s = server();
+    s.handle_input(
+        T0,
+        &[masked(0x01, b"a"), masked(0x80, &[0xe2, 0x82])].concat(),
+    );
+    assert_failed(&mut s, ConnectionError::InvalidUtf8, Some(1007));
+}
+
+#[test]
+fn rfc6455_8_1_whole_single_frame_text_is_validated() {
+    let mut s = server();
+    s.handle_input(T0, &masked(0x81, &[0xed, 0xa0, 0x80]));
+    assert_failed(&mut s, ConnectionError::InvalidUtf8, Some(1007));
+}
+
+#[test]
+fn rfc6455_8_1_single_frame_text_truncated_at_its_end_fails_with_1007_in_chunks_mode() {
+    // One frame, so the whole message is one piece: the end of the message is checked too.
+    let mut s = open(Role::Server, config().receive_mode(ReceiveMode::Chunks));
+    s.handle_input(T0, &masked(0x81, &[b'a', 0xe2, 0x82]));
+    assert_failed(&mut s, ConnectionError::InvalidUtf8, Some(1007));
+}
+
+#[test]
+fn sending_invalid_utf8_text_is_refused() {
+    let mut s = server();
+    s.begin_message(MessageKind::Text, SendOptions::default())
+        .unwrap();
+    s.send_chunk(vec![0xe2, 0x82], false).unwrap();
+    assert_eq!(s.send_chunk(vec![0x41], true), Err(SendError::InvalidUtf8));
+}
+
+// ---- limits ----
+
+#[test]
+fn message_over_limit_fails_with_1009_before_payload_is_buffered() {
+    let mut s = open(Role::Server, config().max_message_size(1000));
+    // Only the header of a 1 MiB frame arrives: it is refused from its declared length.
+    s.handle_input(T0, &[0x82, 0xff, 0, 0, 0, 0, 0, 0x10, 0, 0, 1, 2, 3, 4]);
+    assert_failed(
+        &mut s,
+        ConnectionError::MessageTooBig { limit: 1000 },
+        Some(1009),
+    );
+}
+
+#[test]
+fn fragmented_message_over_limit_fails_with_1009() {
+    let mut s = open(Role::Server, config().max_message_size(10));
+    s.handle_input(T0, &[masked(0x02, &[0; 6]), masked(0x80, &[0; 6])].concat());
+    assert_failed(
+        &mut s,
+        ConnectionError::MessageTooBig { limit: 10 },
+        Some(1009),
+    );
+}
+
+#[test]
+fn frame_over_limit_fails_with_1009() {
+    let mut s = open(Role::Server, config().max_frame_size(100));
+    s.handle_input(T0, &masked(0x82, &[0; 101]));
+    assert_failed(
+        &mut s,
+        ConnectionError::FrameTooBig {
+            len: 101,
+            limit: 100,
+        },
+        Some(1009),
+    );
+}
+
+#[test]
+fn flood_of_empty_continuations_is_bounded_by_max_fragments() {
+    let mut s = open(Role::Server, config().max_fragments(100));
+    let mut input = masked(0x02, b"");
+    for _ in 0..200 {
+        input.extend_from_slice(&masked(0x00, b""));
+    }
+    s.handle_input(T0, &input);
+    assert_failed(
+        &mut s,
+        ConnectionError::TooManyFragments { limit: 100 },
+        Some(1009),
+    );
+}
+
+#[test]
+fn declared_length_never_reserves_memory() {
+    let mut s = server();
+    // 16 MiB declared, 10 bytes sent: nothing grows beyond what arrived.
+    s.handle_input(
+        T0,
+        &[0x82, 0xff, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 1, 2, 3, 4],
+    );
+    s.handle_input(T0, &[0; 10]);
+    assert_eq!(events(&mut s), []);
+    assert!(
+        s.input.assembly.capacity() < 1024,
+        "assembly {}",
+        s.input.assembly.capacity()
+    );
+    assert!(
+        s.input.buf.len() <= s.config().read_size.max(64),
+        "input {}",
+        s.input.buf.len()
+    );
+}
+
+// ---- receive modes ----
+
+#[test]
+fn chunks_mode_hands_out_a_large_frame_as_it_arrives() {
+    let mut s = open(Role::Server, config().receive_mode(ReceiveMode::Chunks));
+    let payload: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+    let f = masked(0x82, &payload);
+    let mut got = Vec::new();
+    let mut fin_seen = false;
+    for piece in f.chunks(4096) {
+        s.handle_input(T0, piece);
+        for ev in events(&mut s) {
+            let Ev::Chunk(MessageKind::Binary, bytes, fin) = ev else {
+                panic!("{ev:?}")
+            };
+            assert!(!fin_seen);
+            got.extend_from_slice(&bytes);
+            fin_seen = fin;
+        }
+        assert!(
+            s.input.buf.len() <= 2 * 16384,
+            "input buffer stays one read: {}",
+            s.input.buf.len()
+        );
+        assert_eq!(s.input.assembly.capacity(), 0, "nothing is assembled");
+    }
+    assert!(fin_seen);
+    assert_eq!(got, payload);
+}
+
+#[test]
+fn message_mode_assembles_fragments_and_reports_once() {
+    let mut s = server();
+    s.handle_input(
+        T0,
+        &[masked(0x02, b"ab"), masked(0x00, b""), masked(0x80, b"cd")].concat(),
+    );
+    assert_eq!(events(&mut s), [Ev::Binary(b"abcd".to_vec())]);
+    assert_eq!(s.stats().messages_received, 1);
+}
+
+#[test]
+fn events_borrow_without_copying_small_messages() {
+    let mut s = server();
+    let input: Vec<u8> = (0..100).flat_map(|i: u8| masked(0x82, &[i; 16])).collect();
+    s.handle_input(T0, &input);
+    let mut n = 0;
+    while let Some(Event::Message {
+        kind: MessageKind::Binary,
+        data,
+    }) = s.poll_event()
+    {
+        assert_eq!(data, [n; 16]);
+        n += 1;
+    }
+    assert_eq!(n, 100);
+    assert_eq!(s.input.assembly.capacity(), 0, "no message was copied");
+}
+
+#[test]
+fn config_changes_apply_from_the_next_message() {
+    let mut s = open(Role::Server, config().max_message_size(4));
+    s.handle_input(T0, &masked(0x82, b"1234"));
+    assert_eq!(events(&mut s), [Ev::Binary(b"1234".to_vec())]);
+    s.config_mut().max_message_size = 8;
+    s.config_mut().receive_mode = ReceiveMode::Chunks;
+    s.handle_input(T0, &masked(0x82, b"12345678"));
+    assert_eq!(
+        events(&mut s),
+        [Ev::Chunk(MessageKind::Binary, b"12345678".to_vec(), true)]
+    );
+    s.handle_input(T0, &masked(0x82, b"123456789"));
+    assert_failed(
+        &mut s,
+        ConnectionError::MessageTooBig { limit: 8 },
+        Some(1009),
+    );
+}
+
+// ---- reads into the input buffer ----
+
+#[test]
+fn reads_are_offered_more_room_while_they_fill_it_and_less_when_they_do_not() {
+    let mut s = server();
+    let mut offered = Vec::new();
+    // Fast input: every read fills all the space it is offered.
+    let payload = vec![0x5a; 4 << 20];
+    let wire = masked(0x82, &payload);
+    let mut fed = 0;
+    while fed < wire.len() {
+        let space = s.input_buffer();
+        let n = space.len().min(wire.len() - fed);
+        space[..n].copy_from_slice(&wire[fed..fed + n]);
+        offered.push(space.len());
+        s.commit_input(T0, n);
+        fed += n;
+        let _ = events(&mut s);
+    }
+    let read_size = s.config().read_size;
+    assert_eq!(offered[0], read_size, "the first read gets read_size");
+    assert!(
+        offered.iter().any(|&o| o >= 1 << 20),
+        "reads grew to 1 MiB: {offered:?}"
+    );
+    assert!(
+        offered.iter().all(|&o| o <= 2 << 20),
+        "bounded: {offered:?}"
+    );
+    // Then small reads: the offer decays back to read_size and the buffer is released.
+    for _ in 0..20 {
+        let space = s.input_buffer();
+        let small = masked(0x81, b"hi");
+        space[..small.len()].copy_from_slice(&small);
+        s.commit_input(T0, small.len());
+        assert_eq!(events(&mut s), [Ev::Text("hi".into())]);
+    }
+    assert_eq!(s.input_buffer().len(), read_size);
+    assert!(
+        s.input.buf.len() <= 32 << 10,
+        "buffer released: {}",
+        s.input.buf.len()
+    );
+}
+
+// ---- reads straight into the assembly buffer ----
+
+/// Reads `bytes` in one read, without polling.
+fn read_in_quietly(conn: &mut Connection, bytes: &[u8]) {
+    let space = conn.input_buffer();
+    space[..bytes.len()].copy_from_slice(bytes);
+    conn.commit_input(T0, bytes.len());
+}
+
+#[test]
+fn large_frame_read_read_by_read_arrives_whole_and_is_taken() {
+    let mut s = server();
+    let payload: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let wire = masked(0x82, &payload);
+    // The header (14 bytes) and a little payload arrive first, then the rest read by read.
+    let evs = read_in(&mut s, &wire[..100], 100);
+    assert!(evs.is_empty());
+    // The next read goes straight into the assembly buffer: never past the frame's end.
+    let offered = s.input_buffer().len();
+    assert!(offered <= payload.len() - (100 - 14), "{offered}");
+    let (last, body) = wire.split_last().unwrap();
+    assert!(read_in(&mut s, &body[100..], 70_000).is_empty());
+    read_in_quietly(&mut s, &[*last]);
+    let at = match s.poll_event() {
+        Some(Event::Message {
+            kind: MessageKind::Binary,
+            data,
+        }) => {
+            assert!(data == payload);
+            data.as_ptr()
+        }
+        other => panic!("{other:?}"),
+    };
+    let taken = s.take_message().expect("the message");
+    assert!(taken.as_bytes() == payload);
+    assert_eq!(taken.as_bytes().as_ptr(), at, "moved out, not copied");
+}
+
+#[test]
+fn rfc6455_8_1_invalid_utf8_in_a_direct_read_fails_with_1007() {
+    let mut s = server();
+    let mut text = vec![b'a'; 100_000];
+    text[80_000] = 0xff;
+    let evs = read_in(&mut s, &masked(0x81, &text), 40_000);
+    assert_eq!(evs.last(), Some(&Ev::Failed(ConnectionError::InvalidUtf8)));
+    let sent = frames(&drain(&mut s));
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, 0x88);
+    assert_eq!(code_of(&sent[0].1), 1007);
+}
+
+#[test]
+fn bytes_handed_in_after_an_unused_read_offer_keep_their_order() {
+    let mut s = server();
+    let payload: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+    let wire = masked(0x82, &payload);
+    read_in(&mut s, &wire[..1000], 1000);
+    // A read is offered (straight into the assembly buffer), but the bytes come another way.
+    let _ = s.input_buffer();
+    s.handle_input(T0, &wire[1000..50_000]);
+    let evs = read_in(&mut s, &wire[50_000..], 30_000);
+    assert_eq!(evs, [Ev::Binary(payload)]);
+}
+
+#[test]
+fn after_a_large_frame_read_directly_the_next_read_is_small() {
+    let mut s = server();
+    let read_size = s.config().read_size;
+    let big = masked(0x82, &vec![1; 300_000]);
+    // Reads fill what they are offered, so the offer grows past `read_size`.
+    let evs = read_in(&mut s, &big, usize::MAX);
+    assert_eq!(evs.len(), 1);
+    // The next header is read with little after it: the rest of a large payload then goes
+    // straight to the assembly buffer instead of being copied out of the input buffer.
+    assert_eq!(s.input_buffer().len(), read_size);
+    let next = masked(0x82, &vec![2; 300_000]);
+    assert_eq!(
+        read_in(&mut s, &next, usize::MAX),
+        [Ev::Binary(vec![2; 300_000])]
+    );
+
+    // After frames below 256 KiB the read offer stays as large as reads have been.
+    let mut s = server();
+    for _ in 0..4 {
+        read_in(&mut s, &masked(0x82, &vec![3; 100_000]), usize::MAX);
+    }
+    assert!(s.input_buffer().len() > read_size);
+}
+
+#[test]
+fn rfc6455_7_1_5_transport_closed_during_a_direct_read_is_1006() {
+    let mut s = server();
+    let wire = masked(0x82, &vec![7; 200_000]);
+    assert!(read_in(&mut s, &wire[..120_000], 40_000).is_empty());
+    let _ = s.input_buffer();
+    s.handle_eof(T0);
+    assert_eq!(events(&mut s), [Ev::Failed(ConnectionError::Abnormal)]);
+}
+
+#[test]
+fn close_frame_after_a_message_read_directly_completes_the_close() {
+    let mut s = server();
+    let payload = vec![9; 100_000];
+    let mut wire = masked(0x82, &payload);
+    wire.extend_from_slice(&masked(0x88, &close_payload(1000, "bye")));
+    let evs = read_in(&mut s, &wire, 50_000);
+    assert_eq!(
+        evs,
+        [Ev::Binary(payload), Ev::Closed(1000, "bye".to_string())]
+    );
+}
