@@ -2,6 +2,9 @@
 //!
 //! - [`adapter`]: one blocking surface over tether-std and tether-tokio ([`Adapter`],
 //!   [`Socket`]), so a scenario is written once and run against each.
+//! - [`api`]: the API scenarios, generic over the adapter; [`api_tests!`] instantiates every
+//!   one as a `#[test]` in an adapter's own test binary (`crates/tether-std/tests/api.rs`,
+//!   `crates/tether-tokio/tests/api.rs`), so `cargo test -p tether-std` tests tether-std.
 //! - [`loopback`]: a one-connection server on 127.0.0.1 port 0, an echo loop, bounded joins.
 //! - [`raw`]: a raw TCP peer that speaks hand-built frames and reads back every frame tether
 //!   sends.
@@ -17,6 +20,7 @@
 //! [`Socket`]: adapter::Socket
 
 pub mod adapter;
+pub mod api;
 pub mod child;
 pub mod conformance;
 pub mod interop;

@@ -1,0 +1,158 @@
+//! Backpressure: a writer that outpaces its peer waits at the outbound bound
+//! (`Config::outbound_high_water`), a write timeout ends the wait, and `try_send` never waits —
+//! it gives the message back.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use tether_std::{
+    ClientConfig, CloseCode, Config, Message, PreparedMessage, ServerConfig, TimeoutKind,
+    TrySendError,
+};
+
+use crate::adapter::{Adapter, Socket};
+use crate::loopback::{connect_with, serve_one};
+
+const BOUND: usize = 256 << 10;
+const PIECE: usize = 64 << 10;
+/// Far more than the socket buffers on both sides hold: past this, the bound did not hold.
+const MAX_PIECES: usize = 4096;
+
+/// Uncompressed, with a 256 KiB bound: deflate would shrink the pieces to almost nothing.
+fn bounded() -> Config {
+    Config::default().deflate(None).outbound_high_water(BOUND)
+}
+
+/// A server that reads nothing until told, then counts the messages to the end.
+fn slow_reader<A: Adapter>() -> (
+    std::net::SocketAddr,
+    crate::loopback::Task<usize>,
+    mpsc::Sender<()>,
+) {
+    let (go, wait) = mpsc::channel::<()>();
+    let (addr, server) =
+        serve_one::<A, _, _>(ServerConfig::default().config(bounded()), move |ws| {
+            let mut ws = ws.unwrap();
+            let _ = wait.recv();
+            let mut count = 0;
+            while let Ok(Some(_)) = ws.recv() {
+                count += 1;
+            }
+            count
+        });
+    (addr, server, go)
+}
+
+/// The peer does not read: `feed` blocks once the bound is reached (the queue stops growing
+/// past one piece over it), and everything queued arrives once the peer reads.
+pub fn a_writer_waits_at_the_outbound_bound_while_the_peer_does_not_read<A: Adapter>() {
+    let (addr, server, go) = slow_reader::<A>();
+    let mut ws = connect_with::<A>(addr, &ClientConfig::default().config(bounded()));
+    let sent = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (sent, stop) = (sent.clone(), stop.clone());
+        crate::loopback::Task::spawn(move || {
+            let piece = Message::binary(vec![1u8; PIECE]);
+            let mut most = 0;
+            while !stop.load(Ordering::SeqCst) && sent.load(Ordering::SeqCst) < MAX_PIECES {
+                ws.feed(piece.clone()).unwrap();
+                most = most.max(ws.buffered_amount());
+                sent.fetch_add(1, Ordering::SeqCst);
+            }
+            ws.flush().unwrap();
+            (ws, most)
+        })
+    };
+    // Wait until the writer stops making progress: it is blocked in `feed`.
+    let mut last = usize::MAX;
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = sent.load(Ordering::SeqCst);
+        assert!(
+            now < MAX_PIECES,
+            "256 MiB queued without the writer waiting"
+        );
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    stop.store(true, Ordering::SeqCst);
+    go.send(()).unwrap();
+    let (mut ws, most) = writer.join();
+    // One piece (and frame headers) may go past the bound, never more.
+    assert!(most <= BOUND + PIECE + 64, "buffered {most}");
+    ws.close(CloseCode::NORMAL, "").unwrap();
+    assert_eq!(server.join(), sent.load(Ordering::SeqCst));
+}
+
+/// A writer blocked on a peer that never reads fails with the write timeout.
+pub fn the_write_timeout_fails_a_writer_blocked_on_a_stalled_peer<A: Adapter>() {
+    let (addr, server, go) = slow_reader::<A>();
+    let config = ClientConfig::default()
+        .config(bounded())
+        .write_timeout(Some(Duration::from_millis(200)));
+    let mut ws = connect_with::<A>(addr, &config);
+    let piece = Message::binary(vec![1u8; PIECE]);
+    let mut sent = 0;
+    let e = loop {
+        assert!(
+            sent < MAX_PIECES,
+            "256 MiB sent to a peer that reads nothing"
+        );
+        match ws.send(piece.clone()) {
+            Ok(()) => sent += 1,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(e.timeout_kind(), Some(TimeoutKind::Write), "{e:?}");
+    drop(ws);
+    drop(go);
+    server.join();
+}
+
+/// `try_send` never waits: over the bound it returns `Full` with the very message given (not
+/// a copy), queues nothing, and the socket goes on; the same for a prepared message.
+pub fn try_send_returns_full_over_the_bound_and_gives_the_message_back<A: Adapter>() {
+    let (addr, server, go) = slow_reader::<A>();
+    let mut ws = connect_with::<A>(addr, &ClientConfig::default().config(bounded()));
+    let mut queued = 0;
+    let full = loop {
+        assert!(queued < MAX_PIECES, "256 MiB taken by try_send");
+        let piece = Message::binary(vec![2u8; PIECE]);
+        let at = piece.as_bytes().as_ptr();
+        match ws.try_send(piece) {
+            Ok(()) => queued += 1,
+            Err(TrySendError::Full(back)) => {
+                assert_eq!(back.as_bytes().as_ptr(), at, "the same bytes come back");
+                break back;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    };
+    assert_eq!(full, Message::binary(vec![2u8; PIECE]));
+    // The socket writes in the background meanwhile: there may be room again by now.
+    let prepared = PreparedMessage::new(Message::binary(vec![3u8; PIECE]));
+    loop {
+        assert!(
+            queued < 2 * MAX_PIECES,
+            "256 MiB taken by try_send_prepared"
+        );
+        match ws.try_send_prepared(&prepared) {
+            Ok(()) => queued += 1,
+            Err(TrySendError::Full(back)) => {
+                assert_eq!(back.message(), prepared.message());
+                break;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    // The peer reads; a blocking send waits for room, then everything arrives.
+    go.send(()).unwrap();
+    ws.send(full).unwrap();
+    ws.close(CloseCode::NORMAL, "").unwrap();
+    assert_eq!(server.join(), queued + 1);
+}
