@@ -56,10 +56,14 @@ macro_rules! api_tests {
                 a_ping_between_fragments_is_answered_before_the_echo_as_client,
                 a_ping_is_answered_while_the_application_only_sends_as_server,
                 a_ping_is_answered_while_the_application_only_sends_as_client,
+                a_ping_is_answered_while_the_application_does_nothing_as_server,
+                a_ping_is_answered_while_the_application_does_nothing_as_client,
             ];
             keepalive: [
+                an_idle_connection_with_keepalive_stays_open,
                 a_silent_peer_is_dropped_at_the_pong_deadline_with_1011_as_server,
                 a_silent_peer_is_dropped_at_the_pong_deadline_with_1011_as_client,
+                a_silent_peer_is_dropped_while_the_application_does_nothing,
             ];
             errors: [
                 invalid_utf8_from_the_peer_fails_with_1007,

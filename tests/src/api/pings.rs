@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use tether_std::{ClientConfig, CloseCode, ServerConfig};
@@ -167,4 +168,45 @@ pub fn a_ping_is_answered_while_the_application_only_sends_as_server<A: Adapter>
 /// See [`a_ping_is_answered_while_the_application_only_sends`].
 pub fn a_ping_is_answered_while_the_application_only_sends_as_client<A: Adapter>() {
     a_ping_is_answered_while_the_application_only_sends::<A>(Role::Client);
+}
+
+/// The application holds the socket and does nothing (it waits on something else): the peer's
+/// ping is still answered, and the socket is usable afterwards.
+fn a_ping_is_answered_while_the_application_does_nothing<A: Adapter>(role: Role) {
+    let (wake, wait) = mpsc::channel::<()>();
+    let (mut peer, tether) = raw::against::<A, _, _>(
+        role,
+        ServerConfig::default(),
+        ClientConfig::default(),
+        &[],
+        move |ws| {
+            let mut ws = ws.unwrap();
+            // Neither receiving nor sending until told.
+            wait.recv_timeout(Duration::from_secs(30)).unwrap();
+            ws.send("awake").unwrap();
+            ws.recv()
+        },
+    )
+    .unwrap();
+    peer.send(&[raw::ping("idle?")]).unwrap();
+    let frame = peer.frame();
+    assert!(frame.is_pong(b"idle?"), "got {}", frame.describe());
+    wake.send(()).unwrap();
+    let frame = peer.frame();
+    assert_eq!(
+        (frame.opcode, frame.payload.as_slice()),
+        (op::TEXT, &b"awake"[..])
+    );
+    close_normally(&mut peer);
+    assert_eq!(tether.join().unwrap(), None);
+}
+
+/// See [`a_ping_is_answered_while_the_application_does_nothing`].
+pub fn a_ping_is_answered_while_the_application_does_nothing_as_server<A: Adapter>() {
+    a_ping_is_answered_while_the_application_does_nothing::<A>(Role::Server);
+}
+
+/// See [`a_ping_is_answered_while_the_application_does_nothing`].
+pub fn a_ping_is_answered_while_the_application_does_nothing_as_client<A: Adapter>() {
+    a_ping_is_answered_while_the_application_does_nothing::<A>(Role::Client);
 }
