@@ -9,7 +9,7 @@ use tether_proto::ConnectionError;
 use tether_std::{ClientConfig, CloseCode, Config, Error, Message, ServerConfig, TimeoutKind};
 
 use crate::adapter::{Adapter, Socket};
-use crate::loopback::{connect, connect_with, echo, serve_one};
+use crate::loopback::{connect, connect_with, echo, echo_server, serve_one};
 use crate::raw::{self, Role, op};
 
 /// §8.1: a text message that is not UTF-8 fails the connection with 1007.
@@ -160,4 +160,14 @@ pub fn an_unresolvable_host_and_a_bad_url_are_typed<A: Adapter>() {
     let e = A::connect("http://example.com/", &ClientConfig::default()).unwrap_err();
     assert!(matches!(e, Error::InvalidUrl { .. }), "{e:?}");
     assert!(e.to_string().contains("http://example.com/"), "{e}");
+}
+
+/// `wss://` to a plain (`ws://`) server fails in TLS, with a hint to use `ws://`.
+pub fn wss_to_a_plain_server_hints_at_ws<A: Adapter>() {
+    let (addr, server) = echo_server::<A>(ServerConfig::default());
+    let e = A::connect(&format!("wss://{addr}/"), &ClientConfig::default()).unwrap_err();
+    assert!(matches!(e, Error::Tls { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(text.contains("for a plain server use ws://"), "{text}");
+    assert!(server.join().is_err(), "the server got no upgrade");
 }

@@ -74,6 +74,7 @@ macro_rules! api_tests {
                 connection_refused_names_the_address,
                 a_read_timeout_leaves_the_socket_usable,
                 an_unresolvable_host_and_a_bad_url_are_typed,
+                wss_to_a_plain_server_hints_at_ws,
             ];
             handshake: [
                 the_clients_first_offer_the_server_speaks_is_chosen,
