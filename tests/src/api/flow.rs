@@ -89,25 +89,37 @@ pub fn a_writer_waits_at_the_outbound_bound_while_the_peer_does_not_read<A: Adap
     assert_eq!(server.join(), sent.load(Ordering::SeqCst));
 }
 
-/// A writer blocked on a peer that never reads fails with the write timeout.
+/// A writer blocked on a peer that never reads fails with the write timeout — at its deadline,
+/// not at whatever timer happens to fire next (the core's are a minute away here: without the
+/// deadline of its own, the send would wait that long).
 pub fn the_write_timeout_fails_a_writer_blocked_on_a_stalled_peer<A: Adapter>() {
     let (addr, server, go) = slow_reader::<A>();
     let config = ClientConfig::default()
-        .config(bounded())
+        .config(
+            bounded()
+                .handshake_timeout(Some(Duration::from_secs(60)))
+                .ping_interval(Some(Duration::from_secs(60))),
+        )
         .write_timeout(Some(Duration::from_millis(200)));
     let mut ws = connect_with::<A>(addr, &config);
-    let piece = Message::binary(vec![1u8; PIECE]);
-    let mut sent = 0;
-    let e = loop {
-        assert!(
-            sent < MAX_PIECES,
-            "256 MiB sent to a peer that reads nothing"
-        );
-        match ws.send(piece.clone()) {
-            Ok(()) => sent += 1,
-            Err(e) => break e,
-        }
-    };
+    let writer = crate::loopback::Task::spawn(move || {
+        let piece = Message::binary(vec![1u8; PIECE]);
+        let mut sent = 0;
+        let e = loop {
+            assert!(
+                sent < MAX_PIECES,
+                "256 MiB sent to a peer that reads nothing"
+            );
+            match ws.send(piece.clone()) {
+                Ok(()) => sent += 1,
+                Err(e) => break e,
+            }
+        };
+        (ws, e)
+    });
+    let (ws, e) = writer
+        .join_within(Duration::from_secs(20))
+        .expect("the write timeout of 200 ms did not end the send within 20 s");
     assert_eq!(e.timeout_kind(), Some(TimeoutKind::Write), "{e:?}");
     drop(ws);
     drop(go);
