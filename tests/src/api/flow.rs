@@ -14,6 +14,7 @@ use tether_std::{
 
 use crate::adapter::{Adapter, Socket};
 use crate::loopback::{connect_with, serve_one};
+use crate::raw::{self, Role, op};
 
 const BOUND: usize = 256 << 10;
 const PIECE: usize = 64 << 10;
@@ -167,4 +168,87 @@ pub fn try_send_returns_full_over_the_bound_and_gives_the_message_back<A: Adapte
     ws.send(full).unwrap();
     ws.close(CloseCode::NORMAL, "").unwrap();
     assert_eq!(server.join(), queued + 1);
+}
+
+/// `try_send` never waits, even on a peer that stopped reading long enough for every buffer on
+/// the way (the outbound bound, both kernels' socket buffers) to fill: round after round it
+/// queues up to the bound and returns `Full`, while the socket keeps writing what it can in
+/// the background. Fan-out from one thread to many sockets relies on it.
+pub fn try_send_never_waits_on_a_peer_that_stopped_reading<A: Adapter>() {
+    let (addr, server, go) = slow_reader::<A>();
+    let ws = connect_with::<A>(addr, &ClientConfig::default().config(bounded()));
+    let fill = crate::loopback::Task::spawn(move || {
+        let mut queued = 0;
+        // 200 rounds of the 256 KiB bound: 50 MiB, far more than the buffers on the way.
+        for _ in 0..200 {
+            loop {
+                match ws.try_send(Message::binary(vec![4u8; PIECE])) {
+                    Ok(()) => queued += 1,
+                    Err(TrySendError::Full(_)) => break,
+                    Err(e) => panic!("{e:?}"),
+                }
+            }
+            // Let the socket write in the background meanwhile.
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        (ws, queued)
+    });
+    let (mut ws, queued) = fill
+        .join_within(Duration::from_secs(60))
+        .expect("try_send waited for a peer that does not read");
+    go.send(()).unwrap();
+    ws.close(CloseCode::NORMAL, "").unwrap();
+    assert_eq!(server.join(), queued);
+}
+
+/// Output queued without a flush — `feed`, `try_send` — goes out on its own while the
+/// application does nothing more (it waits on something else): the peer gets both messages,
+/// in order, and the socket is usable afterwards.
+fn queued_messages_go_out_without_a_flush<A: Adapter>(role: Role) {
+    let (wake, wait) = mpsc::channel::<()>();
+    let (mut peer, tether) = raw::against::<A, _, _>(
+        role,
+        ServerConfig::default(),
+        ClientConfig::default(),
+        &[],
+        move |ws| {
+            let mut ws = ws.unwrap();
+            // Some time after the connection opened, when the socket has long been waiting
+            // for input.
+            std::thread::sleep(Duration::from_millis(200));
+            ws.feed("fed").unwrap();
+            ws.try_send("tried").unwrap();
+            // Neither receiving nor flushing until told.
+            wait.recv_timeout(Duration::from_secs(30)).unwrap();
+            ws.recv()
+        },
+    )
+    .unwrap();
+    for text in ["fed", "tried"] {
+        let frame = peer.frame();
+        assert_eq!(
+            (frame.opcode, frame.payload.as_slice()),
+            (op::TEXT, text.as_bytes()),
+            "{}",
+            frame.describe()
+        );
+    }
+    wake.send(()).unwrap();
+    peer.send(&[raw::close(1000, "")]).unwrap();
+    assert_eq!(peer.frame().close_code(), 1000);
+    if role == Role::Client {
+        peer.shutdown_write();
+    }
+    peer.expect_tcp_close();
+    assert_eq!(tether.join().unwrap(), None);
+}
+
+/// See [`queued_messages_go_out_without_a_flush`].
+pub fn queued_messages_go_out_without_a_flush_as_server<A: Adapter>() {
+    queued_messages_go_out_without_a_flush::<A>(Role::Server);
+}
+
+/// See [`queued_messages_go_out_without_a_flush`].
+pub fn queued_messages_go_out_without_a_flush_as_client<A: Adapter>() {
+    queued_messages_go_out_without_a_flush::<A>(Role::Client);
 }

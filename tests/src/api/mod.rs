@@ -90,6 +90,9 @@ macro_rules! api_tests {
                 a_writer_waits_at_the_outbound_bound_while_the_peer_does_not_read,
                 the_write_timeout_fails_a_writer_blocked_on_a_stalled_peer,
                 try_send_returns_full_over_the_bound_and_gives_the_message_back,
+                try_send_never_waits_on_a_peer_that_stopped_reading,
+                queued_messages_go_out_without_a_flush_as_server,
+                queued_messages_go_out_without_a_flush_as_client,
             ];
             stream: [
                 a_stream_round_trips_bytes_in_any_sections,
