@@ -32,7 +32,12 @@ pub fn markdown(rows: &[Row]) -> String {
          The families follow the Autobahn testsuite's numbering (1 framing, 2 ping/pong, 3\n\
          reserved bits, 4 opcodes, 5 fragmentation, 6 UTF-8, 7 close, 9 limits); the cases are\n\
          this project's own. Expected outcomes are written `a → b → c`; `close 1005` is a close\n\
-         frame without a code.\n",
+         frame without a code.\n\n\
+         Tether decodes everything it reads at once (pings are answered whatever the application\n\
+         does), while an echo waits for the application. Hence two notations: `{{a, b}}` is both,\n\
+         in either order (a pong and the echo of a message read with its ping); `[a]` is a, or\n\
+         nothing (the echo of a message read together with a close or a protocol error: the\n\
+         connection has usually ended before the application could echo it).\n",
         READ_BOUND.as_secs()
     );
     let _ = writeln!(
@@ -122,17 +127,18 @@ const INTEROP: &str = "
 
 Run by `cargo test -p tether-tests --test interop_python --test interop_chromium` (and so by
 `.ci/run`, which installs the peers and sets `TETHER_PYTHON` / `TETHER_CHROMIUM`). Each check
-below is an assertion; a missing peer prints `SKIPPED: <reason>` outside CI and fails in CI
-(Chromium only skips in CI when `.ci/run` could not install it, and says why).
+below is an assertion, and every one runs twice: with tether-std and with tether-tokio as
+tether's side. A missing peer prints `SKIPPED: <reason>` outside CI and fails in CI (Chromium
+only skips in CI when `.ci/run` could not install it, and says why).
 
 Last verified: Python `websockets` 17.4 (pinned in `.ci/run`) and Debian's Chromium
-156.0.8078.79, headless; every check passed.
+156.0.8078.114, headless; every check passed with both adapters.
 
-### Python `websockets` client → tether-std server (`tests/interop/ws_client.py`)
+### Python `websockets` client → tether server (`tests/interop/ws_client.py`, `ws_deflate_client.py`)
 
 | check | result |
 |---|---|
-| permessage-deflate offered by websockets (its default) is declined: no `Sec-WebSocket-Extensions` in the 101, tether reports no extension, all traffic below uncompressed | pass |
+| permessage-deflate offered by websockets (its default) is declined by a server with compression off: no `Sec-WebSocket-Extensions` in the 101, tether reports no extension | pass |
 | text (ASCII, multi-byte, empty), binary (256 values, empty) echoed | pass |
 | 4 MiB binary and 4 MiB text messages echoed | pass |
 | fragmented sends (`send(iterable)`): text split inside a character, binary, 100 fragments of 1000 bytes | pass |
@@ -141,27 +147,31 @@ Last verified: Python `websockets` 17.4 (pinned in `.ci/run`) and Debian's Chrom
 | client closes with 4001 \"bye from python\": tether sees code and reason, echoes 4001 | pass |
 | client closes with 1000 (compression off) and with 4003 + a 123-byte reason: tether sees both exactly | pass |
 | tether closes with 4002 \"bye from tether\": websockets receives code and reason | pass |
+| compression on (tether's defaults): websockets' default offer, every parameter (no context takeover both ways, 8- and 9-bit windows) and 12-bit windows are each agreed, the same on both sides | pass |
+| compressed: text and binary up to 1 MiB, repeats (context takeover or not), fragmented messages echoed; the client's messages arrived compressed (byte counters) | pass |
 
-### tether-std client → Python `websockets` server (`tests/interop/ws_echo_server.py`)
+### tether client → Python `websockets` server (`tests/interop/ws_echo_server.py`, `ws_deflate_server.py`)
 
 | check | result |
 |---|---|
-| tether offers no extension; the server (deflate enabled) negotiates none | pass |
+| tether with compression off offers no extension; the server (deflate enabled) negotiates none | pass |
 | text (ASCII, multi-byte, empty), binary (256 values, empty), 4 MiB binary and text echoed | pass |
 | a message streamed by tether in 5 frames (split inside a character) echoed whole | pass |
 | the server's fragmented text and binary messages arrive whole | pass |
 | tether's ping: the pong arrives before the next echo (bytes received counted exactly); unsolicited pong accepted | pass |
 | the server's ping is answered by tether (the server reports `PONG OK`) | pass |
 | subprotocol `chat.v2` negotiated (seen by both) | pass |
-| tether closes with 4001 \"bye from tether\" and with 4003 + 123-byte reason: the server logs both exactly, echoes the code | pass |
-| the server closes with 4002 \"bye from python\": tether reports code and reason | pass |
+| tether closes with 4001 \"bye from tether\" (answered with the same code and reason) and with 4003 + 123-byte reason: the server logs both exactly | pass |
+| the server closes with 4002 \"bye from python\": tether's receive reports code and reason | pass |
+| compression on: the default server (12-bit windows) and `--strict` (no context takeover, 10- and 8-bit windows) agree with tether's offer; messages up to 1 MiB compressed both ways, a message in 100 000-byte compressed frames, the server's compressed fragments | pass |
+| keepalive: a tether client with 100 ms pings and a 300 ms deadline idles 2 s doing nothing; websockets answers every ping and the connection stays open | pass |
 
-### Headless Chromium → tether-std server (`tests/tests/interop_chromium.rs`)
+### Headless Chromium → tether server (`tests/tests/interop_chromium.rs`)
 
 The test server answers plain HTTP (`/` the page, `/report?...`) and hands upgrade requests on
 the same port to tether. Chromium runs with `--headless=new --no-sandbox --disable-gpu
 --no-first-run --disable-background-networking --disable-component-update --disable-sync
---disable-quic` and a fresh `--user-data-dir`.
+--disable-quic --disable-extensions --disable-dev-shm-usage` and a fresh `--user-data-dir`.
 
 | check | result |
 |---|---|
@@ -170,6 +180,7 @@ the same port to tether. Chromium runs with `--headless=new --no-sandbox --disab
 | tether's ping: Chromium's masked pong (17 bytes) arrives before its echo of the next message | pass |
 | Chromium closes with 4001 \"bye from chromium\": tether sees code and reason | pass |
 | tether closes a second connection with 4002 \"bye from tether\": the page's `CloseEvent` has code 4002, that reason, `wasClean === true` | pass |
+| compression on: Chromium's `permessage-deflate; client_max_window_bits` accepted, `ws.extensions` agrees; text (JSON twice, multi-byte), 1 MiB binary and 100 KB of noise echoed; the browser's messages arrived compressed | pass |
 ";
 
 fn cell(outcome: Option<&Outcome>) -> String {
