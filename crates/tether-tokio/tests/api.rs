@@ -1,10 +1,12 @@
 //! tether-tokio's API tests, over real loopback sockets (127.0.0.1, port 0): every scenario of
 //! `tether_tests::api` (the same set runs against tether-std), then what only this adapter has
-//! — cancel safety in `select!`, `Stream` + `Sink`, `take_over` behind hyper, vectored writes
-//! of owned payloads — and its 1 GiB memory test.
+//! — cancel safety in `select!`, `Stream` + `Sink`, `AsyncRead` + `AsyncWrite`, `take_over`
+//! behind hyper, vectored writes of owned payloads — and its 1 GiB memory test.
 
 tether_tests::api_tests!(tether_tests::adapter::Tokio);
 
+#[path = "api/async_io.rs"]
+mod async_io;
 #[path = "api/cancel.rs"]
 mod cancel;
 #[path = "api/gib.rs"]

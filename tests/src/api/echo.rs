@@ -183,3 +183,45 @@ pub fn a_prepared_message_reaches_every_socket<A: Adapter>() {
         server.join().unwrap();
     }
 }
+
+/// §5.4: large messages sent in uneven frames (100 000 bytes, then a short last one) arrive
+/// whole, binary and text. And an echo needs no new buffer per message: a large message
+/// arrives assembled in the very buffer the previous echo was written from (the socket hands
+/// the written payload back to the receive side).
+pub fn large_fragmented_messages_arrive_whole_in_a_reused_buffer<A: Adapter>() {
+    const LEN: usize = 1 << 19;
+    let plain = Config::default().deflate(None);
+    let (addr, server) = crate::loopback::serve_one::<A, _, _>(
+        ServerConfig::default().config(plain.clone()),
+        |ws| {
+            let mut ws = ws.unwrap();
+            let mut at = Vec::new();
+            while let Some(message) = ws.recv().unwrap() {
+                at.push(message.as_bytes().as_ptr() as usize);
+                ws.send(message).unwrap();
+            }
+            at
+        },
+    );
+    let mut ws = connect_with::<A>(addr, &ClientConfig::default().config(plain));
+    let messages = [
+        Message::binary(pattern(LEN)),
+        Message::binary(pattern(LEN).into_iter().rev().collect::<Vec<u8>>()),
+        Message::text(ascii(LEN)),
+    ];
+    for message in &messages {
+        let mut writer = ws.start_message(message.kind()).unwrap();
+        for piece in message.as_bytes().chunks(100_000) {
+            writer.write_chunk(piece).unwrap();
+        }
+        writer.finish().unwrap();
+        assert_message(ws.recv().unwrap(), message, "a message in 6 frames");
+    }
+    ws.close(CloseCode::NORMAL, "").unwrap();
+    let at = server.join();
+    assert_eq!(at.len(), 3);
+    assert!(
+        at.iter().all(|&a| a == at[0]),
+        "each message in a buffer of its own: {at:x?}"
+    );
+}

@@ -37,6 +37,7 @@ macro_rules! api_tests {
                 bytes_are_binary_and_invalid_text_is_refused_before_sending,
                 fed_messages_go_out_in_order_with_one_flush,
                 a_prepared_message_reaches_every_socket,
+                large_fragmented_messages_arrive_whole_in_a_reused_buffer,
             ];
             close: [
                 the_clients_close_code_and_reason_reach_the_server_and_come_back,
