@@ -70,7 +70,8 @@ pub fn ten_pings_get_ten_pongs_in_order_as_client<A: Adapter>() {
 }
 
 /// §5.4, §5.5: a ping between two fragments of a text message is answered before the echo of
-/// that message, which is only complete after the ping.
+/// that message, which is only complete after the ping — even when the whole message and the
+/// ping arrive in one read.
 fn a_ping_between_fragments_is_answered_before_the_echo<A: Adapter>(role: Role) {
     let (mut peer, tether) = raw::against::<A, _, _>(
         role,
@@ -80,10 +81,13 @@ fn a_ping_between_fragments_is_answered_before_the_echo<A: Adapter>(role: Role) 
         |ws| ws.and_then(|mut ws| echo(&mut ws)),
     )
     .unwrap();
-    peer.send(&[raw::text("frag").fin(false), raw::ping("between")])
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(50));
-    peer.send(&[raw::cont("ment")]).unwrap();
+    // All three in one write: the message completes in the same read as the ping.
+    peer.send(&[
+        raw::text("frag").fin(false),
+        raw::ping("between"),
+        raw::cont("ment"),
+    ])
+    .unwrap();
     let first = peer.frame();
     assert!(
         first.is_pong(b"between"),
