@@ -480,6 +480,28 @@ impl RawPeer {
         }
     }
 
+    /// Closes like a well-behaved peer: a close with 1000, tether's answer (passing over what
+    /// tether sent before it), TCP closed first by the server (§7.1.1) — the raw peer when it
+    /// is one — then the end of TCP.
+    ///
+    /// # Panics
+    ///
+    /// When the answer is not 1000, or the connection does not end.
+    pub fn close_normally(&mut self) {
+        self.send(&[close(1000, "")]).expect("the close is written");
+        loop {
+            let frame = self.frame();
+            if frame.opcode == op::CLOSE {
+                assert_eq!(frame.close_code(), 1000, "{}", frame.describe());
+                break;
+            }
+        }
+        if self.role == Role::Client {
+            self.shutdown_write();
+        }
+        self.expect_tcp_close();
+    }
+
     /// Reads one frame from the buffer, if a whole one is there.
     fn parse(&mut self) -> Result<Option<RxFrame>, String> {
         let [b0, b1, rest @ ..] = self.buf.as_slice() else {

@@ -234,12 +234,7 @@ fn queued_messages_go_out_without_a_flush<A: Adapter>(role: Role) {
         );
     }
     wake.send(()).unwrap();
-    peer.send(&[raw::close(1000, "")]).unwrap();
-    assert_eq!(peer.frame().close_code(), 1000);
-    if role == Role::Client {
-        peer.shutdown_write();
-    }
-    peer.expect_tcp_close();
+    peer.close_normally();
     assert_eq!(tether.join().unwrap(), None);
 }
 

@@ -16,22 +16,6 @@ use crate::raw::{self, Role, op};
 /// How long a raw peer looks for a pong among other frames before giving up.
 const PONG_BOUND: Duration = Duration::from_secs(10);
 
-/// The peer closes with 1000; tether answers; TCP ends.
-fn close_normally(peer: &mut raw::RawPeer) {
-    peer.send(&[raw::close(1000, "")]).unwrap();
-    loop {
-        let frame = peer.frame();
-        if frame.opcode == op::CLOSE {
-            assert_eq!(frame.close_code(), 1000);
-            break;
-        }
-    }
-    if peer.role() == Role::Client {
-        peer.shutdown_write();
-    }
-    peer.expect_tcp_close();
-}
-
 /// §5.5.3: ten pings in one write get ten pongs, each with its ping's payload, in order — none
 /// left out.
 fn ten_pings_get_ten_pongs_in_order<A: Adapter>(role: Role) {
@@ -55,7 +39,7 @@ fn ten_pings_get_ten_pongs_in_order<A: Adapter>(role: Role) {
             frame.describe()
         );
     }
-    close_normally(&mut peer);
+    peer.close_normally();
     tether.join().unwrap();
 }
 
@@ -101,7 +85,7 @@ fn a_ping_between_fragments_is_answered_before_the_echo<A: Adapter>(role: Role) 
         "{}",
         echoed.describe()
     );
-    close_normally(&mut peer);
+    peer.close_normally();
     tether.join().unwrap();
 }
 
@@ -158,7 +142,7 @@ fn a_ping_is_answered_while_the_application_only_sends<A: Adapter>(role: Role) {
     peer.send(&[raw::ping("are you there")]).unwrap();
     find_pong(&mut peer, b"are you there");
     stop.store(true, Ordering::SeqCst);
-    close_normally(&mut peer);
+    peer.close_normally();
     let (sent, end) = tether.join();
     assert!(sent >= 20, "{sent}");
     assert_eq!(end.unwrap().code, CloseCode::NORMAL);
@@ -201,7 +185,7 @@ fn a_ping_is_answered_while_the_application_does_nothing<A: Adapter>(role: Role)
         (frame.opcode, frame.payload.as_slice()),
         (op::TEXT, &b"awake"[..])
     );
-    close_normally(&mut peer);
+    peer.close_normally();
     assert_eq!(tether.join().unwrap(), None);
 }
 
