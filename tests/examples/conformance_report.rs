@@ -1,30 +1,31 @@
-//! Runs every conformance case in both roles and prints `docs/conformance.md`:
+//! Runs every conformance case against every endpoint (tether-std and tether-tokio, each as
+//! server and as client) and prints `docs/conformance.md`:
 //!
 //! ```text
 //! cargo run -p tether-tests --example conformance_report > docs/conformance.md
 //! ```
 
-use tether_tests::conformance::{Role, cases, markdown, run_case};
+use tether_tests::conformance::{Endpoint, cases, markdown, run_case};
 
 fn main() {
     let rows: Vec<_> = cases()
         .into_iter()
         .map(|case| {
-            let server = case
-                .roles
-                .includes(Role::Server)
-                .then(|| run_case(&case, Role::Server));
-            let client = case
-                .roles
-                .includes(Role::Client)
-                .then(|| run_case(&case, Role::Client));
-            (case, server, client)
+            let outcomes = Endpoint::ALL
+                .iter()
+                .map(|&endpoint| {
+                    case.roles
+                        .includes(endpoint.role)
+                        .then(|| run_case(&case, endpoint))
+                })
+                .collect();
+            (case, outcomes)
         })
         .collect();
     print!("{}", markdown(&rows));
     let failed = rows
         .iter()
-        .flat_map(|(_, s, c)| [s, c])
+        .flat_map(|(_, outcomes)| outcomes)
         .flatten()
         .filter(|o| !o.pass)
         .count();

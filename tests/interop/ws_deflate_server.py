@@ -18,8 +18,16 @@ from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFact
 from websockets.sync.server import serve
 
 
+LOG_LOCK = threading.Lock()
+
+
 def log(*parts):
-    print(*parts, flush=True)
+    # One write per line, under a lock: handlers run in threads, and print() writes the parts
+    # and the newline separately, so two lines could interleave.
+    line = " ".join(str(p) for p in parts) + "\n"
+    with LOG_LOCK:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def big_binary():

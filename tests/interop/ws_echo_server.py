@@ -20,8 +20,16 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import serve
 
 
+LOG_LOCK = threading.Lock()
+
+
 def log(*parts):
-    print(*parts, flush=True)
+    # One write per line, under a lock: handlers run in threads, and print() writes the parts
+    # and the newline separately, so two lines could interleave.
+    line = " ".join(str(p) for p in parts) + "\n"
+    with LOG_LOCK:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def select_subprotocol(connection, offered):

@@ -1,54 +1,71 @@
-//! The conformance suite: every case of each family against a tether-std echo server and a
-//! tether-std echo client over loopback (cases in `tests/src/conformance/cases.rs`; the report
-//! is `docs/conformance.md`).
+//! The conformance suite: every case of each family against tether-std and tether-tokio, each
+//! as an echo server and as an echo client, over loopback (cases in
+//! `tests/src/conformance/cases.rs`; the report is `docs/conformance.md`).
 
-use tether_tests::conformance::{Family, Role, run_family};
+use tether_tests::conformance::{Endpoint, Family, Impl, Role, run_family};
 
-fn check(family: Family, role: Role) {
-    let (ran, failures) = run_family(family, role);
-    assert!(ran > 0, "no case of {family:?} ran as {role}");
+fn check(family: Family, adapter: Impl, role: Role) {
+    let endpoint = Endpoint::new(adapter, role);
+    let (ran, failures) = run_family(family, endpoint);
+    assert!(ran > 0, "no case of {family:?} ran against {endpoint}");
     let list: Vec<String> = failures
         .iter()
         .map(|(id, title, detail)| format!("  {id} {title}: {detail}"))
         .collect();
     assert!(
         failures.is_empty(),
-        "{} of {ran} {family:?} cases failed with tether as {role}:\n{}",
+        "{} of {ran} {family:?} cases failed against {endpoint}:\n{}",
         failures.len(),
         list.join("\n")
     );
-    println!("{ran} {family:?} cases passed with tether as {role}");
+    println!("{ran} {family:?} cases passed against {endpoint}");
 }
 
+/// `name => Family` makes `std_server`, `std_client`, `tokio_server` and `tokio_client` tests
+/// in a module `name`.
 macro_rules! family_tests {
-    ($($server:ident, $client:ident => $family:ident;)*) => {
+    ($($name:ident => $family:ident;)*) => {
         $(
-            #[test]
-            fn $server() {
-                check(Family::$family, Role::Server);
-            }
+            mod $name {
+                use super::*;
 
-            #[test]
-            fn $client() {
-                check(Family::$family, Role::Client);
+                #[test]
+                fn std_server() {
+                    check(Family::$family, Impl::Std, Role::Server);
+                }
+
+                #[test]
+                fn std_client() {
+                    check(Family::$family, Impl::Std, Role::Client);
+                }
+
+                #[test]
+                fn tokio_server() {
+                    check(Family::$family, Impl::Tokio, Role::Server);
+                }
+
+                #[test]
+                fn tokio_client() {
+                    check(Family::$family, Impl::Tokio, Role::Client);
+                }
             }
         )*
     };
 }
 
 family_tests! {
-    rfc6455_5_2_framing_server, rfc6455_5_2_framing_client => Framing;
-    rfc6455_5_5_2_ping_pong_server, rfc6455_5_5_2_ping_pong_client => PingPong;
-    rfc6455_5_2_reserved_bits_server, rfc6455_5_2_reserved_bits_client => ReservedBits;
-    rfc6455_5_2_reserved_opcodes_server, rfc6455_5_2_reserved_opcodes_client => Opcodes;
-    rfc6455_5_4_fragmentation_server, rfc6455_5_4_fragmentation_client => Fragmentation;
-    rfc6455_8_1_utf8_server, rfc6455_8_1_utf8_client => Utf8;
-    rfc6455_7_close_server, rfc6455_7_close_client => Close;
-    rfc6455_10_4_limits_server, rfc6455_10_4_limits_client => Limits;
+    rfc6455_5_2_framing => Framing;
+    rfc6455_5_5_2_ping_pong => PingPong;
+    rfc6455_5_2_reserved_bits => ReservedBits;
+    rfc6455_5_2_reserved_opcodes => Opcodes;
+    rfc6455_5_4_fragmentation => Fragmentation;
+    rfc6455_8_1_utf8 => Utf8;
+    rfc6455_7_close => Close;
+    rfc6455_10_4_limits => Limits;
 }
 
-/// The runner itself: a wrong expectation must fail, in both roles (so a passing family
-/// means something).
+/// The runner itself: a wrong expectation must fail, against every endpoint (so a passing
+/// family means something).
 #[test]
 fn conformance_runner_detects_wrong_expectations() {
     use tether_tests::conformance::{Case, Delivery, Expect, Roles, Step, op, text};
@@ -92,11 +109,11 @@ fn conformance_runner_detects_wrong_expectations() {
             ],
         ),
     ];
-    for role in [Role::Server, Role::Client] {
+    for endpoint in Endpoint::ALL {
         for c in &wrong {
-            let outcome = tether_tests::conformance::run_case(c, role);
-            assert!(!outcome.pass, "{} passed as {role}", c.title);
-            println!("{role}: {}: {}", c.title, outcome.detail);
+            let outcome = tether_tests::conformance::run_case(c, endpoint);
+            assert!(!outcome.pass, "{} passed against {endpoint}", c.title);
+            println!("{endpoint}: {}: {}", c.title, outcome.detail);
         }
     }
 }

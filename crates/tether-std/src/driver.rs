@@ -22,6 +22,8 @@ pub(crate) struct Driver {
     /// The moment the session's `Instant::ZERO` stands for.
     origin: StdInstant,
     pub(crate) read_timeout: Option<Duration>,
+    /// The configured write timeout, which background writes replace for their short bound.
+    write_timeout: Option<Duration>,
 }
 
 impl Driver {
@@ -39,6 +41,7 @@ impl Driver {
             tls,
             origin,
             read_timeout: None,
+            write_timeout,
         })
     }
 
@@ -131,6 +134,31 @@ impl Driver {
     /// Writes everything queued (blocking, within the write timeout) and shuts the transport
     /// down when the session says so.
     pub(crate) fn flush(&mut self) -> Result<(), Error> {
+        self.write_queued(false).map(drop)
+    }
+
+    /// A background write (the reader and writer threads, which hold the lock meanwhile):
+    /// writes what the transport takes, waiting at most about `bound` when it is full, and
+    /// leaves the rest queued for a later try. Returns whether nothing is left; a failure of
+    /// the transport is recorded in the session (the next receive reports it).
+    pub(crate) fn flush_within(&mut self, bound: Duration) -> bool {
+        if self.stream.set_write_timeout(Some(bound)).is_err() {
+            return false;
+        }
+        let done = self.write_queued(true).unwrap_or(true);
+        let _ = self.stream.set_write_timeout(self.write_timeout);
+        done
+    }
+
+    /// Whether anything waits to be written: queued output, or TLS records.
+    pub(crate) fn has_output(&self) -> bool {
+        self.session.connection().buffered_output() > 0
+            || self.tls.as_ref().is_some_and(|tls| tls.wants_write())
+    }
+
+    /// Writes everything queued; with `pause_when_full`, a write timeout stops it with the rest
+    /// still queued (`Ok(false)`) instead of failing the transport.
+    fn write_queued(&mut self, pause_when_full: bool) -> Result<bool, Error> {
         loop {
             let written = match self.session.poll_transmit() {
                 Transmit::Write(bufs) => {
@@ -144,12 +172,13 @@ impl Driver {
                 }
                 Transmit::Shutdown => {
                     self.close_transport();
-                    return Ok(());
+                    return Ok(true);
                 }
                 Transmit::Idle => break,
             };
             match written {
                 Ok(n) => self.session.advance_transmit(n),
+                Err(Error::Timeout(TimeoutKind::Write)) if pause_when_full => return Ok(false),
                 Err(e) => {
                     let now = self.now();
                     self.close_transport();
@@ -161,9 +190,13 @@ impl Driver {
             }
         }
         if let Some(tls) = &mut self.tls {
-            write_tls_all(tls, &mut self.stream)?;
+            match write_tls_all(tls, &mut self.stream) {
+                Ok(()) => {}
+                Err(Error::Timeout(TimeoutKind::Write)) if pause_when_full => return Ok(false),
+                Err(e) => return Err(e),
+            }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Ends the transport: TLS `close_notify`, then shutdown (which also wakes the reader).
@@ -210,8 +243,12 @@ fn write_out(
             return Err(Error::Io(io::ErrorKind::WriteZero.into()));
         }
     }
-    write_tls_all(tls, stream)?;
-    Ok(n)
+    // rustls has taken `n` bytes: they count as written even when the transport is full now
+    // (their records wait in rustls, before any later ones).
+    match write_tls_all(tls, stream) {
+        Ok(()) | Err(Error::Timeout(TimeoutKind::Write)) => Ok(n),
+        Err(e) => Err(e),
+    }
 }
 
 fn write_some(stream: &mut Box<dyn Transport>, bufs: &[IoSlice<'_>]) -> Result<usize, Error> {

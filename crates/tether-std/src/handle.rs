@@ -1,11 +1,16 @@
-//! [`Handle`]: the application's side of a connection, and the reader thread that keeps it.
+//! [`Handle`]: the application's side of a connection, and the reader and writer threads that
+//! keep it.
 //!
 //! The [`Driver`] sits behind a `Mutex`. The connection's reader thread blocks in `read` on its
 //! own handle of the transport (without the lock), then locks to feed what arrived — pings are
-//! answered then, whatever the application is doing — runs the timers, writes what is queued,
-//! and wakes receivers through a `Condvar`. The application's receives wait on that `Condvar`;
-//! its sends write on the calling thread. Dropping the last handle closes the connection with
-//! 1001; the reader thread ends with the transport.
+//! answered then, whatever the application is doing — runs the timers, writes what the
+//! transport takes at once, and wakes receivers through a `Condvar`. The application's receives
+//! wait on that `Condvar`; its sends write on the calling thread. Output queued without a
+//! write (`feed`, `try_send`, chunks, stream writes, the close of a dropped socket) is the
+//! writer thread's: it writes it a few milliseconds later, and while the transport is full it
+//! tries again every few milliseconds instead of blocking, so the lock is never held for long
+//! by a background write. Dropping the last handle closes the connection with 1001; both
+//! threads end with the transport.
 
 use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,13 +25,21 @@ use crate::driver::Driver;
 /// Bytes the reader thread reads at a time.
 const READ_SIZE: usize = 16 << 10;
 
-/// How soon the reader thread writes output queued without a flush (`feed`, `try_send`).
+/// How soon the writer thread writes output queued without a flush (`feed`, `try_send`), so
+/// that more can be queued behind it; and how often it tries again while the transport is
+/// full.
 const QUEUED_OUTPUT_DELAY: Duration = Duration::from_millis(5);
+
+/// The most a background write waits for a full transport (the kernel rounds it up to its
+/// clock tick) while it holds the lock.
+const BACKGROUND_WRITE: Duration = Duration::from_millis(1);
 
 struct Shared {
     driver: Mutex<Driver>,
     /// Something changed: input arrived, output drained, the connection ended.
     changed: Condvar,
+    /// Output was queued without a write, or the connection ended: the writer thread's cue.
+    queued: Condvar,
     /// Live handles (a whole socket, or the halves of a split one).
     handles: AtomicUsize,
 }
@@ -43,12 +56,13 @@ pub(crate) struct Handle {
 }
 
 impl Handle {
-    /// Puts `driver` behind a handle and starts its reader thread.
+    /// Puts `driver` behind a handle and starts its reader and writer threads.
     pub(crate) fn spawn(driver: Driver) -> Result<Self, Error> {
         let reader = driver.reader()?;
         let shared = Arc::new(Shared {
             driver: Mutex::new(driver),
             changed: Condvar::new(),
+            queued: Condvar::new(),
             handles: AtomicUsize::new(1),
         });
         let keeper = shared.clone();
@@ -56,6 +70,16 @@ impl Handle {
             .name("tether-reader".into())
             .stack_size(64 << 10)
             .spawn(move || keep(&keeper, reader))?;
+        let writer = shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name("tether-writer".into())
+            .stack_size(64 << 10)
+            .spawn(move || write_queued(&writer));
+        if let Err(e) = spawned {
+            // The reader thread ends with the transport.
+            shared.lock().close_transport();
+            return Err(e.into());
+        }
         Ok(Self { shared })
     }
 
@@ -117,17 +141,21 @@ impl Handle {
         command(&mut d.session)?;
         if flush || !d.session.is_writable() {
             d.flush()?;
+        } else {
+            self.shared.queued.notify_one();
         }
         Ok(())
     }
 
     /// Runs a non-blocking queueing step; what it queued is written by the next receive,
-    /// flush or send, or by the reader thread shortly.
+    /// flush or send, or by the writer thread shortly.
     pub(crate) fn try_queue<T, E>(
         &self,
         command: impl FnOnce(&mut Session) -> Result<T, E>,
     ) -> Result<T, E> {
-        command(&mut self.shared.lock().session)
+        let queued = command(&mut self.shared.lock().session)?;
+        self.shared.queued.notify_one();
+        Ok(queued)
     }
 
     /// Writes everything queued.
@@ -170,20 +198,22 @@ impl Handle {
 impl Drop for Handle {
     fn drop(&mut self) {
         if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
-            // Nobody will receive any more: close with 1001 (what was queued goes first); the
+            // Nobody will receive any more: close with 1001 (what was queued goes first, written
+            // by the writer thread, so a peer that does not read cannot block the drop); the
             // reader thread sees the answer, or the close timeout, and ends.
             let mut d = self.shared.lock();
             let now = d.now();
             let _ = d.session.close(now, CloseCode::GOING_AWAY, "going away");
             d.session.discard_received();
-            let _ = d.flush();
+            self.shared.queued.notify_one();
             self.shared.changed.notify_all();
         }
     }
 }
 
-/// The reader thread: reads (without the lock), feeds, runs timers, writes queued output,
-/// wakes receivers; ends with the transport.
+/// The reader thread: reads (without the lock), feeds, runs timers, writes what the transport
+/// takes at once (leaving the rest to the writer thread), wakes receivers; ends with the
+/// transport.
 fn keep(shared: &Shared, mut reader: Box<dyn Transport>) {
     let mut buf = vec![0; READ_SIZE];
     loop {
@@ -193,9 +223,12 @@ fn keep(shared: &Shared, mut reader: Box<dyn Transport>) {
                 d.session.discard_received();
             }
             d.run_timers();
-            let _ = d.flush();
+            if !d.flush_within(BACKGROUND_WRITE) {
+                shared.queued.notify_one();
+            }
             shared.changed.notify_all();
             if d.session.is_shut_down() {
+                shared.queued.notify_all();
                 return;
             }
             if !d.session.wants_read() {
@@ -204,17 +237,45 @@ fn keep(shared: &Shared, mut reader: Box<dyn Transport>) {
                 drop(shared.changed.wait_timeout(d, wait));
                 continue;
             }
-            let queued = d.session.connection().buffered_output() > 0;
-            match (d.until_timer(), queued) {
-                (Some(t), true) => Some(t.min(QUEUED_OUTPUT_DELAY)),
-                (None, true) => Some(QUEUED_OUTPUT_DELAY),
-                (t, false) => t,
-            }
+            d.until_timer()
         };
         let _ = reader.set_read_timeout(wait);
         let read = reader.read(&mut buf);
         let mut d = shared.lock();
         let _ = d.received(read, &buf);
         shared.changed.notify_all();
+    }
+}
+
+/// The writer thread: writes output queued without a write, a few milliseconds after it was
+/// queued (so more can join it), within [`BACKGROUND_WRITE`] per try; while the transport is
+/// full, tries again every few milliseconds. Ends with the transport.
+fn write_queued(shared: &Shared) {
+    let mut d = shared.lock();
+    loop {
+        if d.session.is_shut_down() {
+            return;
+        }
+        if !d.has_output() {
+            d = shared
+                .queued
+                .wait_timeout(d, Duration::from_secs(3600))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            continue;
+        }
+        drop(d);
+        std::thread::sleep(QUEUED_OUTPUT_DELAY);
+        d = shared.lock();
+        let drained = d.flush_within(BACKGROUND_WRITE);
+        shared.changed.notify_all();
+        if !drained && !d.session.is_shut_down() {
+            // The transport is full: the next try after a pause.
+            d = shared
+                .queued
+                .wait_timeout(d, QUEUED_OUTPUT_DELAY)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
     }
 }

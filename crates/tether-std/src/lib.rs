@@ -40,10 +40,12 @@
 //! Each socket has a reader thread (64 KiB of stack) that blocks in `read` on its own handle
 //! of the transport, feeds what arrives to the session — pings are answered at once, in
 //! order, whatever the application is doing — runs the timers (keepalive, close), and wakes
-//! receivers. Sends write on the calling thread. Defaults keep healthy connections open: no
-//! read timeout; keepalive pings after 30 s of silence, and a peer that stays silent 30 s more
-//! fails the connection with 1011 ([`TimeoutKind::Keepalive`]). Dropping a socket closes it
-//! with 1001.
+//! receivers; and a writer thread (64 KiB) that writes what was queued without a write
+//! (`feed`, `try_send`, the close of a dropped socket) a few milliseconds later, never
+//! blocking on a full transport. Sends write on the calling thread. Defaults keep healthy
+//! connections open: no read timeout; keepalive pings after 30 s of silence, and a peer that
+//! stays silent 30 s more fails the connection with 1011 ([`TimeoutKind::Keepalive`]).
+//! Dropping a socket closes it with 1001.
 
 mod accept;
 mod connect;

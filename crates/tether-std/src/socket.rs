@@ -101,7 +101,7 @@ impl MessageSocket {
     }
 
     /// Queues a message without writing it yet: it goes out with the next receive, flush or
-    /// send, or a few milliseconds later from the socket's reader thread.
+    /// send, or a few milliseconds later from the socket's writer thread.
     ///
     /// # Errors
     ///

@@ -1,21 +1,8 @@
-//! Integration tests of tether-std over real loopback sockets (127.0.0.1, port 0).
+//! tether-std's API tests, over real loopback sockets (127.0.0.1, port 0): every scenario of
+//! `tether_tests::api` (the same set runs against tether-tokio), then what only this adapter
+//! has a test of its own for.
 
-#[path = "api/common.rs"]
-mod common;
+tether_tests::api_tests!(tether_tests::adapter::Std);
 
-#[path = "api/close.rs"]
-mod close;
-#[path = "api/duplex.rs"]
-mod duplex;
-#[path = "api/echo.rs"]
-mod echo;
-#[path = "api/errors.rs"]
-mod errors;
-#[path = "api/handshake.rs"]
-mod handshake;
-#[path = "api/proxy.rs"]
-mod proxy;
-#[path = "api/stream.rs"]
-mod stream;
-#[path = "api/tls.rs"]
-mod tls;
+#[path = "api/gib.rs"]
+mod gib;

@@ -63,15 +63,16 @@ impl Handle {
         })
     }
 
-    /// One poll of writing everything queued. Honours the write timeout.
+    /// One poll of writing everything queued. Honours the write timeout: the deadline is armed
+    /// before the step, so the step's timer wakes the writer at it.
     pub(crate) fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.poll(cx, Slot::Send, |d, cx| {
-            d.poll_io(cx)?;
-            if d.is_flushed() || d.session.is_shut_down() {
-                d.write_deadline = None;
-                return Poll::Ready(Ok(()));
-            }
             d.arm_write_deadline();
+            let written = d.poll_io(cx);
+            if written.is_err() || d.is_flushed() || d.session.is_shut_down() {
+                d.write_deadline = None;
+                return Poll::Ready(written);
+            }
             pending_or_timeout(d)
         })
     }

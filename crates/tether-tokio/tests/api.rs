@@ -1,29 +1,19 @@
-//! Integration tests of tether-tokio over real loopback sockets (127.0.0.1, port 0).
+//! tether-tokio's API tests, over real loopback sockets (127.0.0.1, port 0): every scenario of
+//! `tether_tests::api` (the same set runs against tether-std), then what only this adapter has
+//! — cancel safety in `select!`, `Stream` + `Sink`, `AsyncRead` + `AsyncWrite`, `take_over`
+//! behind hyper, vectored writes of owned payloads — and its 1 GiB memory test.
 
-#[path = "api/common.rs"]
-mod common;
+tether_tests::api_tests!(tether_tests::adapter::Tokio);
 
+#[path = "api/async_io.rs"]
+mod async_io;
 #[path = "api/cancel.rs"]
 mod cancel;
-#[path = "api/close.rs"]
-mod close;
-#[path = "api/duplex.rs"]
-mod duplex;
-#[path = "api/echo.rs"]
-mod echo;
-#[path = "api/errors.rs"]
-mod errors;
-#[path = "api/flow.rs"]
-mod flow;
-#[path = "api/handshake.rs"]
-mod handshake;
+#[path = "api/gib.rs"]
+mod gib;
 #[path = "api/hyper.rs"]
 mod hyper;
-#[path = "api/proxy.rs"]
-mod proxy;
-#[path = "api/stream.rs"]
-mod stream;
-#[path = "api/tls.rs"]
-mod tls;
+#[path = "api/sink.rs"]
+mod sink;
 #[path = "api/vectored.rs"]
 mod vectored;

@@ -1,12 +1,13 @@
-//! The conformance kit: hand-built frames, a raw-TCP peer that speaks them to a tether endpoint
-//! (a `tether-std` echo server, or a `tether-std` echo client talking to a fake server that does
-//! the opening handshake by hand), a case table organised like the Autobahn case families, a
-//! runner, and the Markdown report (`docs/conformance.md`).
+//! The conformance suite: a case table organised like the Autobahn case families, run over
+//! loopback TCP by a raw peer ([`crate::raw`]) against a tether echo endpoint — tether-std
+//! and tether-tokio, each as a server (the raw peer is a client that masks) and as a client
+//! (the raw peer is a server that answers the upgrade by hand) — and the Markdown report
+//! (`docs/conformance.md`).
 //!
 //! A [`Case`] is data: a list of [`Step`]s — bytes to send (whole, frame by frame, chopped, or
 //! cut inside a frame) and what the tether endpoint must send back ([`Expect`]: an echoed
 //! message, a pong, a close frame with one of some codes, the end of TCP) — each expectation
-//! bounded by [`READ_BOUND`]. [`run_case`] runs one case in one role.
+//! bounded by [`READ_BOUND`]. [`run_case`] runs one case against one [`Endpoint`].
 
 mod cases;
 mod report;
@@ -16,26 +17,53 @@ pub use cases::cases;
 pub use report::{Row, markdown};
 pub use runner::{Outcome, run_case, run_family};
 
+pub use crate::raw::{
+    Frame, MASK_KEY, Masking, READ_BOUND, Role, binary, close, close_raw, cont, op, ping, pong,
+    text,
+};
+
 use std::fmt;
 
-/// How long the raw peer waits for each thing it expects from tether (a socket read timeout).
-pub const READ_BOUND: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// The role tether plays in a run.
+/// Which adapter runs the tether endpoint.
 #[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
-pub enum Role {
-    /// A `tether-std` echo server (`accept`); the test is the client and masks its frames.
-    Server,
-    /// A `tether-std` echo client (`connect`); the test is the server and does not mask.
-    Client,
+pub enum Impl {
+    /// tether-std.
+    Std,
+    /// tether-tokio.
+    Tokio,
 }
 
-impl fmt::Display for Role {
+/// One tether endpoint a case runs against: an adapter in a role.
+#[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
+pub struct Endpoint {
+    /// The adapter.
+    pub adapter: Impl,
+    /// The role tether plays.
+    pub role: Role,
+}
+
+impl Endpoint {
+    /// Every endpoint, in report order: std server, std client, tokio server, tokio client.
+    pub const ALL: [Self; 4] = [
+        Self::new(Impl::Std, Role::Server),
+        Self::new(Impl::Std, Role::Client),
+        Self::new(Impl::Tokio, Role::Server),
+        Self::new(Impl::Tokio, Role::Client),
+    ];
+
+    /// `adapter` in `role`.
+    pub const fn new(adapter: Impl, role: Role) -> Self {
+        Self { adapter, role }
+    }
+}
+
+impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Server => "server",
-            Self::Client => "client",
-        })
+        let adapter = match self.adapter {
+            Impl::Std => "std",
+            Impl::Tokio => "tokio",
+        };
+        write!(f, "{adapter} {}", self.role)
     }
 }
 
@@ -109,182 +137,6 @@ impl Family {
     }
 }
 
-/// Opcodes (RFC 6455 §5.2).
-pub mod op {
-    /// Continuation.
-    pub const CONT: u8 = 0x0;
-    /// Text.
-    pub const TEXT: u8 = 0x1;
-    /// Binary.
-    pub const BINARY: u8 = 0x2;
-    /// Close.
-    pub const CLOSE: u8 = 0x8;
-    /// Ping.
-    pub const PING: u8 = 0x9;
-    /// Pong.
-    pub const PONG: u8 = 0xa;
-}
-
-/// Whether the peer masks a frame it sends.
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub enum Masking {
-    /// As the peer's role requires: masked towards a tether server, unmasked towards a client.
-    Auto,
-    /// Always masked (a server that masks: a protocol error for a tether client).
-    Masked,
-    /// Never masked (a client that does not mask: a protocol error for a tether server).
-    Unmasked,
-}
-
-/// The mask key the peer uses (fixed, so every run sends the same bytes).
-pub const MASK_KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
-
-/// A frame the raw peer sends, built by hand.
-#[derive(Clone, Debug, Eq, PartialEq)]
-pub struct Frame {
-    /// FIN bit.
-    pub fin: bool,
-    /// RSV1..RSV3 as a 3-bit number (RSV1 = 4).
-    pub rsv: u8,
-    /// The 4-bit opcode.
-    pub opcode: u8,
-    /// The payload bytes (unmasked).
-    pub payload: Vec<u8>,
-    /// A declared payload length other than `payload.len()` (to send a header alone, or lie).
-    pub declared_len: Option<u64>,
-    /// Masking.
-    pub masking: Masking,
-}
-
-impl Frame {
-    /// A frame with FIN set and this opcode and payload.
-    pub fn new(opcode: u8, payload: impl Into<Vec<u8>>) -> Self {
-        Self {
-            fin: true,
-            rsv: 0,
-            opcode,
-            payload: payload.into(),
-            declared_len: None,
-            masking: Masking::Auto,
-        }
-    }
-
-    /// Sets FIN.
-    #[must_use]
-    pub fn fin(mut self, fin: bool) -> Self {
-        self.fin = fin;
-        self
-    }
-
-    /// Sets the reserved bits (RSV1 = 4, RSV2 = 2, RSV3 = 1).
-    #[must_use]
-    pub fn rsv(mut self, rsv: u8) -> Self {
-        self.rsv = rsv;
-        self
-    }
-
-    /// Declares this payload length in the header.
-    #[must_use]
-    pub fn declared_len(mut self, len: u64) -> Self {
-        self.declared_len = Some(len);
-        self
-    }
-
-    /// Sets the masking.
-    #[must_use]
-    pub fn masking(mut self, masking: Masking) -> Self {
-        self.masking = masking;
-        self
-    }
-
-    /// The header's length on the wire when sent towards `role`.
-    pub fn header_len(&self, role: Role) -> usize {
-        let len = self.declared_len.unwrap_or(self.payload.len() as u64);
-        let ext = match len {
-            0..=125 => 0,
-            126..=0xffff => 2,
-            _ => 8,
-        };
-        2 + ext + if self.is_masked(role) { 4 } else { 0 }
-    }
-
-    fn is_masked(&self, role: Role) -> bool {
-        match self.masking {
-            Masking::Auto => role == Role::Server,
-            Masking::Masked => true,
-            Masking::Unmasked => false,
-        }
-    }
-
-    /// The frame's bytes as sent to a tether endpoint in `role`.
-    pub fn encode(&self, role: Role) -> Vec<u8> {
-        let len = self.declared_len.unwrap_or(self.payload.len() as u64);
-        let mut out = Vec::with_capacity(self.payload.len() + 14);
-        out.push(u8::from(self.fin) << 7 | (self.rsv & 7) << 4 | (self.opcode & 0x0f));
-        let mask_bit = if self.is_masked(role) { 0x80 } else { 0 };
-        match len {
-            0..=125 => out.push(mask_bit | len as u8),
-            126..=0xffff => {
-                out.push(mask_bit | 126);
-                out.extend_from_slice(&(len as u16).to_be_bytes());
-            }
-            _ => {
-                out.push(mask_bit | 127);
-                out.extend_from_slice(&len.to_be_bytes());
-            }
-        }
-        if self.is_masked(role) {
-            out.extend_from_slice(&MASK_KEY);
-            out.extend(
-                self.payload
-                    .iter()
-                    .enumerate()
-                    .map(|(i, b)| b ^ MASK_KEY[i % 4]),
-            );
-        } else {
-            out.extend_from_slice(&self.payload);
-        }
-        out
-    }
-}
-
-/// A final text frame.
-pub fn text(payload: impl Into<Vec<u8>>) -> Frame {
-    Frame::new(op::TEXT, payload)
-}
-
-/// A final binary frame.
-pub fn binary(payload: impl Into<Vec<u8>>) -> Frame {
-    Frame::new(op::BINARY, payload)
-}
-
-/// A final continuation frame.
-pub fn cont(payload: impl Into<Vec<u8>>) -> Frame {
-    Frame::new(op::CONT, payload)
-}
-
-/// A ping.
-pub fn ping(payload: impl Into<Vec<u8>>) -> Frame {
-    Frame::new(op::PING, payload)
-}
-
-/// A pong.
-pub fn pong(payload: impl Into<Vec<u8>>) -> Frame {
-    Frame::new(op::PONG, payload)
-}
-
-/// A close frame with a code and reason.
-pub fn close(code: u16, reason: impl AsRef<[u8]>) -> Frame {
-    let mut payload = code.to_be_bytes().to_vec();
-    payload.extend_from_slice(reason.as_ref());
-    Frame::new(op::CLOSE, payload)
-}
-
-/// A close frame with this raw payload.
-pub fn close_raw(payload: impl Into<Vec<u8>>) -> Frame {
-    Frame::new(op::CLOSE, payload)
-}
-
 /// How a [`Step::Send`] writes its frames.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub enum Delivery {
@@ -313,13 +165,19 @@ pub enum Expect {
     Message(u8, Vec<u8>),
     /// A pong with this payload.
     Pong(Vec<u8>),
-    /// Pongs for these pings, in order; some may be left out (RFC 6455 §5.5.3 allows answering
-    /// only the most recent ping), but the last one must come.
-    Pongs(Vec<Vec<u8>>),
     /// A close frame with one of these codes (1005: an empty close payload).
     Close(Vec<u16>),
     /// The end of the TCP connection (EOF or reset), with nothing before it.
     TcpClose,
+    /// These (single-frame messages and pongs), in any order. Tether answers a ping as soon as
+    /// it reads it, while the echo of a message read with it waits for the application: which
+    /// goes first depends on where the reads fall.
+    Unordered(Vec<Self>),
+    /// This message, or nothing: the echo of a message read just before the connection ended
+    /// (a close, or a protocol error that fails it). Tether decodes everything it reads at
+    /// once, so the end usually comes first and the echo can no longer be sent; when the
+    /// application got to the message before the rest was read, the echo comes first.
+    Optional(Box<Self>),
 }
 
 impl Expect {
@@ -329,12 +187,27 @@ impl Expect {
             Self::Message(op::TEXT, p) => format!("text({})", p.len()),
             Self::Message(_, p) => format!("binary({})", p.len()),
             Self::Pong(p) => format!("pong({})", p.len()),
-            Self::Pongs(p) => format!("pongs(≤{})", p.len()),
             Self::Close(codes) => {
                 let codes: Vec<String> = codes.iter().map(u16::to_string).collect();
                 format!("close {}", codes.join("/"))
             }
             Self::TcpClose => "TCP close".into(),
+            Self::Unordered(all) => {
+                let all: Vec<String> = all.iter().map(Self::describe).collect();
+                format!("{{{}}}", all.join(", "))
+            }
+            Self::Optional(e) => format!("[{}]", e.describe()),
+        }
+    }
+
+    /// Whether `frame` is this expectation met by one frame (a single-frame message, a pong).
+    pub(crate) fn is_met_by(&self, frame: &crate::raw::RxFrame) -> bool {
+        match self {
+            Self::Message(opcode, payload) => {
+                frame.fin && frame.opcode == *opcode && frame.payload == *payload
+            }
+            Self::Pong(payload) => frame.is_pong(payload),
+            _ => false,
         }
     }
 }

@@ -49,6 +49,9 @@ impl HeadScanner {
         let stop = buf.len().min(limits.max_head_bytes);
         let fresh = buf.get(self.pos..stop).unwrap_or(&[]);
         for &b in fresh {
+            if self.pos == 0 {
+                check_first_byte(b)?;
+            }
             self.pos += 1;
             #[cfg(test)]
             {
@@ -88,6 +91,24 @@ impl HeadScanner {
     pub(crate) fn header_slots(&self, limits: &Limits) -> usize {
         self.lines.saturating_sub(2).min(limits.max_headers)
     }
+}
+
+/// An HTTP head starts with a token (the request's method, or `HTTP` of a status line), after
+/// any empty lines (RFC 7230 §3.5). Anything else is no HTTP at all — most often a TLS record
+/// (a `wss://` client at a plain server, or the alert of a TLS server that got plain HTTP) — and
+/// fails at once instead of waiting for a blank line that never comes.
+fn check_first_byte(b: u8) -> Result<(), HandshakeError> {
+    if super::headers::is_tchar(b) || b == b'\r' || b == b'\n' {
+        return Ok(());
+    }
+    let what = if (0x14..=0x17).contains(&b) {
+        " (a TLS record: the peer speaks TLS)"
+    } else {
+        ""
+    };
+    Err(HandshakeError::Malformed(alloc::format!(
+        "not HTTP: the first byte is {b:#04x}{what}"
+    )))
 }
 
 /// Turns `httparse` headers into [`Headers`].
@@ -308,6 +329,25 @@ mod tests {
             let end = first.or_else(|| s.scan(head, &l).unwrap());
             assert_eq!(end, Some(head.len() - 6), "split at {split}");
         }
+    }
+
+    #[test]
+    fn a_head_that_cannot_be_http_fails_at_its_first_byte() {
+        // A TLS ClientHello record (a `wss://` client at a plain server): no blank line will
+        // ever come, so the first byte decides.
+        let mut s = HeadScanner::default();
+        let e = s
+            .scan(&[0x16, 0x03, 0x01, 0x02, 0x00], &Limits::default())
+            .unwrap_err();
+        assert_eq!(e.rejection().map(|r| r.status()), Some(400));
+        assert!(
+            alloc::string::ToString::to_string(&e).contains("TLS"),
+            "{e}"
+        );
+        // Empty lines before the request line are allowed (RFC 7230 §3.5).
+        let mut s = HeadScanner::default();
+        let head = b"\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n";
+        assert_eq!(s.scan(head, &Limits::default()).unwrap(), Some(head.len()));
     }
 
     #[test]

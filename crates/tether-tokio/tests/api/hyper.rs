@@ -1,39 +1,99 @@
-//! The hyper upgrade example, reached by a tether client.
+//! `take_over`: hyper parses the request and sends the 101, then a tether socket runs over the
+//! upgraded connection. (The `hyper_upgrade` example shows the same for users; this test has
+//! its own route so it does not depend on the example.)
 
-use tether_tokio::{CloseCode, Message, SocketConfig, connect_with};
+use std::convert::Infallible;
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tether_tokio::{
+    Accept, ClientConfig, CloseCode, Error, Message, Negotiated, Request, ServerConfig,
+};
 use tokio::net::TcpListener;
 
-#[path = "../../examples/hyper_upgrade.rs"]
-#[allow(dead_code)]
-mod hyper_upgrade;
+/// `/ws` becomes a tether echo socket with the subprotocol `echo` when offered; anything else
+/// is plain HTTP 404.
+async fn route(req: hyper::Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let plain = |status: StatusCode| {
+        let mut response = Response::new(Full::new(Bytes::new()));
+        *response.status_mut() = status;
+        Ok(response)
+    };
+    if req.uri().path() != "/ws" {
+        return plain(StatusCode::NOT_FOUND);
+    }
+    let Ok(ws_request) = Request::from_http(&req) else {
+        return plain(StatusCode::BAD_REQUEST);
+    };
+    let accept = if ws_request.protocols().iter().any(|p| p == "echo") {
+        Accept::default().protocol("echo")
+    } else {
+        Accept::default()
+    };
+    let Ok(switching) = ws_request.accept_http(&accept) else {
+        return plain(StatusCode::INTERNAL_SERVER_ERROR);
+    };
+    let negotiated = Negotiated::new(accept.chosen_protocol().map(str::to_owned), Vec::new());
+    tokio::spawn(async move {
+        let upgraded = hyper::upgrade::on(req).await.expect("the upgrade");
+        let mut ws =
+            tether_tokio::take_over(TokioIo::new(upgraded), negotiated, &ServerConfig::default());
+        while let Ok(Some(message)) = ws.recv().await {
+            if ws.feed(message).await.is_err() {
+                break;
+            }
+        }
+    });
+    let (parts, ()) = switching.into_parts();
+    Ok(Response::from_parts(parts, Full::new(Bytes::new())))
+}
 
 #[tokio::test]
 async fn hyper_upgrades_a_route_to_a_tether_socket() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(hyper_upgrade::serve(listener));
+    let server = tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(tcp), service_fn(route))
+                    .with_upgrades()
+                    .await;
+            });
+        }
+    });
 
-    let config = SocketConfig::default().protocols(["echo"]);
-    let mut ws = connect_with(&format!("ws://{addr}/ws"), &config)
+    let config = ClientConfig::default().protocols(["echo"]);
+    let mut ws = tether_tokio::connect(&format!("ws://{addr}/ws"), &config)
         .await
         .unwrap();
-    assert_eq!(ws.info().protocol.as_deref(), Some("echo"));
+    assert_eq!(ws.info().negotiated.protocol.as_deref(), Some("echo"));
+    assert!(ws.info().negotiated.deflate().is_none());
     for text in ["hello", "through hyper"] {
-        ws.send_text(text).await.unwrap();
-        assert_eq!(ws.recv().await.unwrap(), Some(Message::Text(text.into())));
+        ws.send(text).await.unwrap();
+        assert_eq!(ws.recv().await.unwrap(), Some(Message::text(text)));
     }
-    let big = vec![3u8; 1 << 20];
-    ws.send_binary(&big).await.unwrap();
-    assert_eq!(ws.recv().await.unwrap(), Some(Message::Binary(big)));
+    let big = Message::binary(vec![3u8; 1 << 20]);
+    ws.send(big.clone()).await.unwrap();
+    assert!(ws.recv().await.unwrap() == Some(big));
+    let answer = ws.close(CloseCode::NORMAL, "bye").await.unwrap();
     assert_eq!(
-        ws.close(CloseCode::NORMAL, "bye").await.unwrap().code,
-        CloseCode::NORMAL
+        (answer.code, answer.reason.as_str()),
+        (CloseCode::NORMAL, "bye")
     );
 
     // Other paths are plain HTTP.
-    let e = connect_with(&format!("ws://{addr}/other"), &SocketConfig::default())
+    let e = tether_tokio::connect(&format!("ws://{addr}/other"), &ClientConfig::default())
         .await
         .unwrap_err();
-    assert!(e.is_not_found(), "{e:?}");
+    assert!(
+        matches!(e, Error::ServerRefused { status: 404, .. }),
+        "{e:?}"
+    );
     server.abort();
 }

@@ -1,10 +1,11 @@
-//! Large payloads written from the caller's slice (vectored), and recv_into moving messages.
+//! Large payloads go out from the message's own bytes: the application hands a `Message` over
+//! (owned `Bytes`), and the socket writes it as one slice of a vectored write, never copied —
+//! in an echo, from a fed queue, from a split write half, and after a send that was cancelled
+//! half way.
 //!
 //! The server side runs over [`Spy`], a `TcpStream` that logs every write it is given, so the
-//! tests see whether a payload went out from the caller's own slice (a vectored write whose
-//! second buffer points into it) or was copied into the connection first.
+//! tests see which writes pointed into a payload.
 
-use std::future::Future;
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -12,16 +13,15 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tether_tokio::tether_proto::connection::VECTORED_MIN;
-use tether_tokio::{
-    Accept, CloseCode, Message, MessageKind, MessageSocket, SocketConfig, accept_with, connect_with,
-};
+use tether_tests::raw::{Got, RawPeer, op};
+use tether_tokio::{Bytes, ClientConfig, CloseCode, Config, Message, MessageSocket, ServerConfig};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::common;
+/// Payloads at least this large are queued as they are (the core's `SHARE_MIN`); smaller ones
+/// are copied next to their header.
+const SHARE_MIN: usize = 16 << 10;
 
 /// One write the transport was asked for.
 #[derive(Clone, Debug)]
@@ -34,6 +34,14 @@ struct WriteCall {
 }
 
 type Log = Arc<Mutex<Vec<WriteCall>>>;
+
+fn mark(log: &Log) -> usize {
+    log.lock().unwrap().len()
+}
+
+fn since(log: &Log, mark: usize) -> Vec<WriteCall> {
+    log.lock().unwrap()[mark..].to_vec()
+}
 
 /// A `TcpStream` that logs the writes it is given.
 struct Spy {
@@ -105,44 +113,46 @@ impl AsyncWrite for Spy {
     }
 }
 
-/// How many bytes of `data` the logged writes took straight from `data` (the second buffer of
-/// a vectored write, after the head). Checks that these writes are vectored, that each takes
-/// up where the one before stopped, and that nothing else points into `data`. The log must be
-/// of writes made while `data` was alive (an address in its range is then really `data`).
-fn written_from(calls: &[WriteCall], data: &[u8]) -> usize {
-    let start = data.as_ptr() as usize;
-    let range = start..start + data.len();
+/// Where a payload was: its address range.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    at: usize,
+    len: usize,
+}
+
+impl Span {
+    fn of(bytes: &[u8]) -> Self {
+        Self {
+            at: bytes.as_ptr() as usize,
+            len: bytes.len(),
+        }
+    }
+}
+
+/// How many bytes of `span` the logged writes took straight from it (slices pointing into it:
+/// after a header in a vectored write, or alone once the header is out), checking that they
+/// take it in order from its start. The log must be of writes made while the payload was alive
+/// (an address in its range is then really it).
+fn written_from(calls: &[WriteCall], span: Span) -> usize {
+    let range = span.at..span.at + span.len;
     let mut done = 0;
     for call in calls {
-        let Some(i) = call
-            .bufs
-            .iter()
-            .position(|(at, len)| *len > 0 && range.contains(at))
-        else {
-            continue;
-        };
-        assert!(
-            call.vectored,
-            "a plain write from the caller's slice: {call:?}"
-        );
-        assert_eq!(
-            i, 1,
-            "the payload is the second buffer, after the head: {call:?}"
-        );
-        assert_eq!(call.bufs.len(), 2, "{call:?}");
-        let (at, len) = call.bufs[1];
-        assert_eq!(
-            at - start,
-            done,
-            "the payload goes on where it stopped: {call:?}"
-        );
-        assert_eq!(
-            at + len,
-            range.end,
-            "the rest of the payload is offered: {call:?}"
-        );
-        if let Some(n) = call.written {
-            done += n.saturating_sub(call.bufs[0].1).min(len);
+        let Some(n) = call.written else { continue };
+        let mut left = n;
+        for &(at, len) in &call.bufs {
+            if left == 0 {
+                break;
+            }
+            let take = left.min(len);
+            if len > 0 && range.contains(&at) {
+                assert_eq!(
+                    at - span.at,
+                    done,
+                    "the payload goes on where it stopped: {call:?}"
+                );
+                done += take;
+            }
+            left -= take;
         }
     }
     done
@@ -151,13 +161,13 @@ fn written_from(calls: &[WriteCall], data: &[u8]) -> usize {
 /// Serves one connection on a fresh loopback port over a [`Spy`] (with this socket send
 /// buffer, if any), then runs `run` with the socket and the write log.
 async fn spy_server<T, F, Fut>(
-    config: SocketConfig,
+    config: ServerConfig,
     send_buffer: Option<usize>,
     run: F,
 ) -> (SocketAddr, JoinHandle<T>)
 where
     T: Send + 'static,
-    F: FnOnce(MessageSocket<Spy>, Log) -> Fut + Send + 'static,
+    F: FnOnce(MessageSocket, Log) -> Fut + Send + 'static,
     Fut: Future<Output = T> + Send,
 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -175,23 +185,24 @@ where
             inner: stream,
             log: log.clone(),
         };
-        let ws = accept_with(spy, &config, |_| Ok(Accept::default()))
-            .await
-            .unwrap();
+        let ws = tether_tokio::accept(spy, &config).await.unwrap();
         run(ws, log).await
     });
     (addr, handle)
 }
 
-/// Uncompressed on both sides: with permessage-deflate every message is copied (compressed).
-fn plain() -> SocketConfig {
-    SocketConfig::default().deflate(false)
+/// Uncompressed: with permessage-deflate every message is encoded (a new buffer).
+fn plain() -> Config {
+    Config::default().deflate(None)
 }
 
 async fn client(addr: SocketAddr) -> MessageSocket {
-    connect_with(&format!("ws://{addr}/"), &plain())
-        .await
-        .unwrap()
+    tether_tokio::connect(
+        &format!("ws://{addr}/"),
+        &ClientConfig::default().config(plain()),
+    )
+    .await
+    .unwrap()
 }
 
 /// Bytes that differ from their neighbours, so a payload written from a wrong offset does not
@@ -207,133 +218,134 @@ fn text(len: usize, seed: u8) -> String {
         .collect()
 }
 
-fn len_of(message: &Option<Message>) -> Option<usize> {
-    message.as_ref().map(|m| match m {
-        Message::Text(t) => t.len(),
-        Message::Binary(b) => b.len(),
-    })
+/// How much of a payload of `len` goes out by reference: each frame's piece (frames of at most
+/// 16 MiB) that is at least `SHARE_MIN`.
+fn by_reference(len: usize) -> usize {
+    let frame = 16 << 20;
+    (0..len.div_ceil(frame))
+        .map(|i| (len - i * frame).min(frame))
+        .filter(|&piece| piece >= SHARE_MIN)
+        .sum()
 }
 
 // ---- echo of large messages ----
 
-const SIZES: [usize; 5] = [
-    VECTORED_MIN - 1,
-    VECTORED_MIN,
-    64 << 10,
-    1 << 20,
-    (16 << 20) + 1,
-];
+const SIZES: [usize; 5] = [SHARE_MIN - 1, SHARE_MIN, 64 << 10, 1 << 20, (16 << 20) + 1];
 
 /// How the echo server answers.
 #[derive(Clone, Copy, Debug)]
 enum Reply {
-    /// `feed_as`, the batched echo of `common::echo`.
+    /// `feed`: written by the next receive (or the keeper).
     Feed,
-    /// `send_as`.
+    /// `send`: written before it returns.
     Send,
 }
 
-/// Echoes every message with `recv_into` + `reply`, checking after each reply that a payload
-/// of at least `VECTORED_MIN` that fits one frame went out whole from `buf` itself (before
-/// the reply returned), and that any other was copied. Returns how many went out from `buf`.
-async fn checking_echo(mut ws: MessageSocket<Spy>, log: Log, reply: Reply) -> usize {
-    let mut buf = Vec::new();
+/// Echoes every message with `recv` + `reply`, then checks, once the next message arrived
+/// (its echo is written by then), that every piece of at least `SHARE_MIN` went out from the
+/// received message's own bytes and nothing else did. Returns how many messages went out by
+/// reference.
+async fn checking_echo(mut ws: MessageSocket, log: Log, reply: Reply) -> usize {
     let mut by_ref = 0;
-    while let Some(kind) = ws.recv_into(&mut buf).await.unwrap() {
-        let mark = log.lock().unwrap().len();
-        match reply {
-            Reply::Feed => ws.feed_as(kind, &buf).await.unwrap(),
-            Reply::Send => ws.send_as(kind, &buf).await.unwrap(),
-        }
-        let calls = log.lock().unwrap()[mark..].to_vec();
-        let from_buf = written_from(&calls, &buf);
-        if (VECTORED_MIN..=16 << 20).contains(&buf.len()) {
+    let mut last: Option<(Span, usize)> = None;
+    loop {
+        let received = ws.recv().await.unwrap();
+        if let Some((span, from)) = last.take() {
+            let got = written_from(&since(&log, from), span);
             assert_eq!(
-                from_buf,
-                buf.len(),
-                "{reply:?} of {} bytes: written from the caller's slice before returning",
-                buf.len()
+                got,
+                by_reference(span.len),
+                "{reply:?} of {} bytes",
+                span.len
             );
-            by_ref += 1;
-        } else {
-            assert_eq!(from_buf, 0, "{reply:?} of {} bytes: copied", buf.len());
+            by_ref += usize::from(got > 0);
         }
+        let Some(message) = received else { break };
+        let span = Span::of(message.as_bytes());
+        let from = mark(&log);
+        match reply {
+            Reply::Feed => ws.feed(message).await.unwrap(),
+            Reply::Send => ws.send(message).await.unwrap(),
+        }
+        last = Some((span, from));
     }
     assert_eq!(ws.close_frame().unwrap().code, CloseCode::NORMAL);
     by_ref
 }
 
 async fn echo_large_messages(reply: Reply) {
-    let (addr, server) =
-        spy_server(plain(), None, move |ws, log| checking_echo(ws, log, reply)).await;
+    let (addr, server) = spy_server(
+        ServerConfig::default().config(plain()),
+        None,
+        move |ws, log| checking_echo(ws, log, reply),
+    )
+    .await;
     let mut ws = client(addr).await;
     for (i, size) in SIZES.into_iter().enumerate() {
         let seed = i as u8;
-        let message = text(size, seed);
-        ws.send_text(&message).await.unwrap();
-        let got = ws.recv().await.unwrap();
+        let message = Message::text(text(size, seed));
+        ws.send(message.clone()).await.unwrap();
+        assert!(ws.recv().await.unwrap() == Some(message), "text of {size}");
+        let message = Message::binary(pattern(size, seed));
+        ws.send(message.clone()).await.unwrap();
         assert!(
-            got == Some(Message::Text(message)),
-            "{reply:?}: text of {size}: got {:?} bytes",
-            len_of(&got)
-        );
-        let binary = pattern(size, seed);
-        ws.send_binary(&binary).await.unwrap();
-        let got = ws.recv().await.unwrap();
-        assert!(
-            got == Some(Message::Binary(binary)),
-            "{reply:?}: binary of {size}: got {:?} bytes",
-            len_of(&got)
+            ws.recv().await.unwrap() == Some(message),
+            "binary of {size}"
         );
     }
     ws.close(CloseCode::NORMAL, "").await.unwrap();
-    // 32 KiB, 64 KiB and 1 MiB, text and binary; not 32 KiB - 1 nor 16 MiB + 1.
-    assert_eq!(server.await.unwrap(), 6);
+    // All but the one below SHARE_MIN, text and binary.
+    assert_eq!(server.await.unwrap(), 8);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn echo_of_large_messages_through_recv_into_and_feed_as() {
+async fn an_echo_with_feed_writes_large_messages_from_their_own_bytes() {
     echo_large_messages(Reply::Feed).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn echo_of_large_messages_through_recv_into_and_send_as() {
+async fn an_echo_with_send_writes_large_messages_from_their_own_bytes() {
     echo_large_messages(Reply::Send).await;
 }
 
+/// Small messages fed (queued, not written) before a large send go out first, in the same
+/// vectored write as the large payload's header.
 #[tokio::test]
 async fn fed_messages_go_out_in_the_head_of_a_large_send() {
-    // Small messages fed (queued, not written) before a large send go out first, in the same
-    // vectored write as the large payload's header.
-    let (addr, server) = spy_server(plain(), None, |mut ws, log| async move {
-        let big = pattern(200_000, 3);
-        ws.feed_text("a").await.unwrap();
-        ws.feed_binary(b"bc").await.unwrap();
-        let mark = log.lock().unwrap().len();
-        ws.send_binary(&big).await.unwrap();
-        let calls = log.lock().unwrap()[mark..].to_vec();
-        assert_eq!(written_from(&calls, &big), big.len());
-        let first = &calls[0];
-        assert!(first.vectored, "{first:?}");
-        // "a" (3 bytes), "bc" (4 bytes), the 10-byte header; then all of the payload.
-        assert_eq!(first.bufs[0].1, 3 + 4 + 10, "{first:?}");
-        assert_eq!(first.bufs[1], (big.as_ptr() as usize, big.len()));
-        assert_eq!(ws.recv().await.unwrap(), None);
-    })
+    let (addr, server) = spy_server(
+        ServerConfig::default().config(plain()),
+        None,
+        |mut ws, log| async move {
+            let big = Bytes::from(pattern(200_000, 3));
+            let span = Span::of(&big);
+            ws.feed("a").await.unwrap();
+            ws.feed(vec![b'b', b'c']).await.unwrap();
+            let from = mark(&log);
+            ws.send(Message::binary(big)).await.unwrap();
+            let calls = since(&log, from);
+            assert_eq!(written_from(&calls, span), span.len);
+            let first = &calls[0];
+            assert!(first.vectored, "{first:?}");
+            // "a" (3 bytes), "bc" (4 bytes), the 10-byte header; then all of the payload.
+            assert_eq!(first.bufs[0].1, 3 + 4 + 10, "{first:?}");
+            assert_eq!(first.bufs[1], (span.at, span.len));
+            assert_eq!(ws.recv().await.unwrap(), None);
+        },
+    )
     .await;
     let mut ws = client(addr).await;
-    assert_eq!(ws.recv().await.unwrap(), Some(Message::Text("a".into())));
+    assert_eq!(ws.recv().await.unwrap(), Some(Message::text("a")));
     assert_eq!(
         ws.recv().await.unwrap(),
-        Some(Message::Binary(b"bc".to_vec()))
+        Some(Message::binary(vec![b'b', b'c']))
     );
     let got = ws.recv().await.unwrap();
-    assert!(got == Some(Message::Binary(pattern(200_000, 3))));
+    assert!(got == Some(Message::binary(pattern(200_000, 3))));
     ws.close(CloseCode::NORMAL, "").await.unwrap();
     server.await.unwrap();
 }
 
-// ---- cancel safety of a large send ----
+// ---- a large send cancelled half way ----
 
 /// How the large send is abandoned.
 #[derive(Clone, Copy, Debug)]
@@ -344,221 +356,154 @@ enum Cancel {
 
 const BIG: usize = 8 << 20;
 
-/// The server sends 8 MiB to a client that does not read yet, and drops the send while it is
-/// pending part way through the payload; then sends more. The client must get the 8 MiB
-/// message whole, then the rest.
-async fn cancelled_large_send(cancel: Cancel) {
-    let (go, wait) = oneshot::channel::<()>();
-    // A small socket send buffer, so the 8 MiB cannot all be taken while the client does not
-    // read.
-    let (addr, server) = spy_server(plain(), Some(64 << 10), move |mut ws, log| async move {
-        let big = pattern(BIG, 0x11);
-        let mark = log.lock().unwrap().len();
-        let finished = match cancel {
-            Cancel::Timeout => {
-                tokio::time::timeout(Duration::from_millis(300), ws.send_binary(&big))
-                    .await
-                    .is_ok()
+/// The server sends 8 MiB to a raw client that does not read yet (a small send buffer, so the
+/// kernel cannot take it all), and drops the send while it is pending part way through the
+/// payload. The message is the connection's by then (owned): what was not written stays
+/// queued, goes out once the client reads, and arrives whole, followed by what was sent
+/// after it.
+async fn a_large_send_cancelled_half_way_still_arrives_whole(cancel: Cancel) {
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let (addr, server) = spy_server(
+        ServerConfig::default().config(plain()),
+        Some(64 << 10),
+        move |mut ws, log| async move {
+            let big = Bytes::from(pattern(BIG, 0x11));
+            let span = Span::of(&big);
+            let from = mark(&log);
+            let finished = match cancel {
+                Cancel::Timeout => {
+                    tokio::time::timeout(Duration::from_millis(300), ws.send(Message::binary(big)))
+                        .await
+                        .is_ok()
+                }
+                Cancel::Select => tokio::select! {
+                    r = ws.send(Message::binary(big)) => { r.unwrap(); true }
+                    () = tokio::time::sleep(Duration::from_millis(300)) => false,
+                },
+            };
+            assert!(
+                !finished,
+                "{cancel:?}: the send should be pending: the client does not read"
+            );
+            let from_big = written_from(&since(&log, from), span);
+            assert!(
+                from_big > 0 && from_big < BIG,
+                "{cancel:?}: cut part way through the payload ({from_big} written)"
+            );
+            // The rest is queued: header written, the payload's remainder waiting.
+            assert_eq!(ws.buffered_amount(), BIG - from_big, "{cancel:?}");
+            go.send(()).unwrap();
+            let mut second_by_ref = None;
+            if let Cancel::Select = cancel {
+                // Another large message, behind the first's rest, from its own bytes too.
+                let second = Bytes::from(pattern(1 << 20, 0x22));
+                let span = Span::of(&second);
+                let from = mark(&log);
+                ws.send(Message::binary(second)).await.unwrap();
+                second_by_ref = Some(written_from(&since(&log, from), span));
             }
-            Cancel::Select => tokio::select! {
-                r = ws.send_binary(&big) => { r.unwrap(); true }
-                () = tokio::time::sleep(Duration::from_millis(300)) => false,
-            },
-        };
-        assert!(
-            !finished,
-            "{cancel:?}: the send should be pending: the client is not reading"
-        );
-        let calls = log.lock().unwrap()[mark..].to_vec();
-        let from_big = written_from(&calls, &big);
-        assert!(
-            from_big > 0 && from_big < BIG,
-            "{cancel:?}: the send was cut part way through the payload ({from_big} written)"
-        );
-        // What was not written is now the connection's: header written, the rest buffered.
-        assert_eq!(ws.buffered_amount(), BIG - from_big, "{cancel:?}");
-        // The caller lets go of its bytes.
-        drop(big);
-        go.send(()).unwrap();
-        let mut second_by_ref = None;
-        if let Cancel::Select = cancel {
-            // Another large message: left with the caller again, behind the first's rest.
-            let second = pattern(1 << 20, 0x22);
-            let mark = log.lock().unwrap().len();
-            ws.send_binary(&second).await.unwrap();
-            let calls = log.lock().unwrap()[mark..].to_vec();
-            second_by_ref = Some(written_from(&calls, &second));
-        }
-        ws.send_text("after").await.unwrap();
-        assert_eq!(ws.recv().await.unwrap(), None);
-        assert_eq!(ws.close_frame().unwrap().reason, "got all");
-        second_by_ref
-    })
+            ws.send("after").await.unwrap();
+            let end = ws.recv().await.unwrap();
+            (end, ws.close_frame(), second_by_ref)
+        },
+    )
     .await;
-    let mut ws = client(addr).await;
-    // Not reading until the server gave up its send.
-    wait.await.unwrap();
-    let got = ws.recv().await.unwrap();
-    assert!(
-        got == Some(Message::Binary(pattern(BIG, 0x11))),
-        "{cancel:?}: the 8 MiB message arrives whole and intact (got {:?} bytes)",
-        len_of(&got)
-    );
+    let client = tokio::task::spawn_blocking(move || {
+        let mut peer = RawPeer::upgrade(addr, &[]).unwrap();
+        // Not reading until the server gave up its send.
+        wait.recv().unwrap();
+        let mut expected = vec![(op::BINARY, pattern(BIG, 0x11))];
+        if let Cancel::Select = cancel {
+            expected.push((op::BINARY, pattern(1 << 20, 0x22)));
+        }
+        expected.push((op::TEXT, b"after".to_vec()));
+        for (opcode, payload) in expected {
+            let frame = peer.frame();
+            assert!(
+                frame.opcode == opcode && frame.fin && frame.payload == payload,
+                "{cancel:?}: expected {} bytes, got {}",
+                payload.len(),
+                frame.describe()
+            );
+        }
+        peer.send(&[tether_tests::raw::close(1000, "got all")])
+            .unwrap();
+        let answer = peer.frame();
+        assert_eq!(answer.close_code(), 1000);
+        assert!(matches!(peer.read_frame(), Ok(Got::Closed(_))));
+    });
+    client.await.unwrap();
+    let (end, frame, second_by_ref) = server.await.unwrap();
+    assert_eq!(end, None);
+    assert_eq!(frame.unwrap().reason, "got all");
     if let Cancel::Select = cancel {
-        let got = ws.recv().await.unwrap();
-        assert!(
-            got == Some(Message::Binary(pattern(1 << 20, 0x22))),
-            "{cancel:?}: the second large message (got {:?} bytes)",
-            len_of(&got)
-        );
-    }
-    assert_eq!(
-        ws.recv().await.unwrap(),
-        Some(Message::Text("after".into()))
-    );
-    ws.close(CloseCode::NORMAL, "got all").await.unwrap();
-    let second_by_ref = server.await.unwrap();
-    if let Cancel::Select = cancel {
-        assert_eq!(second_by_ref, Some(1 << 20), "sent from the caller's slice");
+        assert_eq!(second_by_ref, Some(1 << 20), "sent from its own bytes");
     }
 }
 
 #[tokio::test]
-async fn large_send_dropped_by_timeout_still_goes_out_whole() {
-    cancelled_large_send(Cancel::Timeout).await;
+async fn a_large_send_dropped_by_a_timeout_still_arrives_whole() {
+    a_large_send_cancelled_half_way_still_arrives_whole(Cancel::Timeout).await;
 }
 
 #[tokio::test]
-async fn large_send_losing_a_select_still_goes_out_whole() {
-    cancelled_large_send(Cancel::Select).await;
+async fn a_large_send_losing_a_select_still_arrives_whole() {
+    a_large_send_cancelled_half_way_still_arrives_whole(Cancel::Select).await;
 }
 
 // ---- split halves ----
 
+/// The write half sends large messages from their own bytes too, while the read half
+/// receives.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn split_halves_copy_large_messages_and_still_work() {
+async fn a_split_write_half_writes_large_messages_from_their_own_bytes() {
     const N: u8 = 4;
-    let (addr, server) = spy_server(plain(), None, |ws, log| async move {
-        let (mut reader, mut writer) = ws.into_split();
-        // The write half sends while the read half receives.
-        let sending = async {
-            for i in 0..N {
-                writer.send_binary(&pattern(1 << 20, i)).await.unwrap();
-            }
-            writer.send_text(&text(1 << 20, N)).await.unwrap();
-        };
-        let receiving = async {
-            for i in 0..N {
-                let got = reader.recv().await.unwrap();
-                assert!(
-                    got == Some(Message::Binary(pattern(1 << 20, 0x80 | i))),
-                    "server: message {i} (got {:?} bytes)",
-                    len_of(&got)
-                );
-            }
-            assert_eq!(reader.recv().await.unwrap(), None);
-        };
-        tokio::join!(sending, receiving);
-        let calls = log.lock().unwrap().clone();
-        assert!(!calls.is_empty());
-        assert!(
-            calls.iter().all(|c| !c.vectored),
-            "halves copy: no vectored write"
-        );
-    })
-    .await;
-    let mut ws = client(addr).await;
-    for i in 0..N {
-        ws.send_binary(&pattern(1 << 20, 0x80 | i)).await.unwrap();
-    }
-    for i in 0..N {
-        let got = ws.recv().await.unwrap();
-        assert!(
-            got == Some(Message::Binary(pattern(1 << 20, i))),
-            "client: message {i} (got {:?} bytes)",
-            len_of(&got)
-        );
-    }
-    let got = ws.recv().await.unwrap();
-    assert!(got == Some(Message::Text(text(1 << 20, N))));
-    ws.close(CloseCode::NORMAL, "").await.unwrap();
-    server.await.unwrap();
-}
-
-// ---- recv_into ----
-
-#[tokio::test]
-async fn recv_into_takes_fragmented_messages_and_reuses_the_callers_buffer() {
-    // Below 1 MiB: larger buffers are not kept by the connection between messages.
-    const LEN: usize = 1 << 19;
-    let (addr, server) = common::serve_one(
-        plain(),
-        |_| Ok(Accept::default()),
-        |ws| async move {
-            let mut ws = ws.unwrap();
-            for (seed, kind) in [(1, MessageKind::Binary), (2, MessageKind::Binary)] {
-                let payload = pattern(LEN, seed);
-                let mut writer = ws.start_message(kind).await.unwrap();
-                // Uneven pieces: frames of 100 000 bytes and a short last one.
-                for piece in payload.chunks(100_000) {
-                    writer.write(piece).await.unwrap();
+    let (addr, server) = spy_server(
+        ServerConfig::default().config(plain()),
+        None,
+        |ws, log| async move {
+            let (mut reader, mut writer) = ws.into_split();
+            let sending = async {
+                for i in 0..N {
+                    let payload = Bytes::from(pattern(1 << 20, i));
+                    let span = Span::of(&payload);
+                    let from = mark(&log);
+                    writer.send(Message::binary(payload)).await.unwrap();
+                    assert_eq!(
+                        written_from(&since(&log, from), span),
+                        1 << 20,
+                        "message {i}"
+                    );
                 }
-                writer.finish().await.unwrap();
-            }
-            // Text in pieces too, then a small whole message.
-            let message = text(LEN, 3);
-            let mut writer = ws.start_message(MessageKind::Text).await.unwrap();
-            for piece in message.as_bytes().chunks(300_000) {
-                writer.write(piece).await.unwrap();
-            }
-            writer.finish().await.unwrap();
-            ws.send_text("small").await.unwrap();
-            assert_eq!(ws.recv().await.unwrap(), None);
+                writer.send(text(1 << 20, N)).await.unwrap();
+            };
+            let receiving = async {
+                for i in 0..N {
+                    let got = reader.recv().await.unwrap();
+                    assert!(
+                        got == Some(Message::binary(pattern(1 << 20, 0x80 | i))),
+                        "server: message {i}"
+                    );
+                }
+                assert_eq!(reader.recv().await.unwrap(), None);
+            };
+            tokio::join!(sending, receiving);
         },
     )
     .await;
     let mut ws = client(addr).await;
-    let mut buf: Vec<u8> = Vec::with_capacity(LEN);
-    buf.extend_from_slice(b"stale contents");
-    let callers = buf.as_ptr();
-
-    assert_eq!(
-        ws.recv_into(&mut buf).await.unwrap(),
-        Some(MessageKind::Binary)
-    );
-    assert!(buf == pattern(LEN, 1), "first message");
-    let first = buf.as_ptr();
-    assert_ne!(
-        first, callers,
-        "the assembled message was moved in, not copied"
-    );
-
-    assert_eq!(
-        ws.recv_into(&mut buf).await.unwrap(),
-        Some(MessageKind::Binary)
-    );
-    assert!(buf == pattern(LEN, 2), "second message");
-    assert_eq!(
-        buf.as_ptr(),
-        callers,
-        "the caller's first buffer assembled the second message"
-    );
-
-    assert_eq!(
-        ws.recv_into(&mut buf).await.unwrap(),
-        Some(MessageKind::Text)
-    );
-    assert!(buf == text(LEN, 3).into_bytes(), "third message");
-    assert_eq!(buf.as_ptr(), first);
-
-    let before = buf.as_ptr();
-    assert_eq!(
-        ws.recv_into(&mut buf).await.unwrap(),
-        Some(MessageKind::Text)
-    );
-    assert_eq!(buf, b"small", "a whole message replaces the contents");
-    assert_eq!(buf.as_ptr(), before, "copied into the caller's allocation");
-
+    for i in 0..N {
+        ws.send(pattern(1 << 20, 0x80 | i)).await.unwrap();
+    }
+    for i in 0..N {
+        let got = ws.recv().await.unwrap();
+        assert!(
+            got == Some(Message::binary(pattern(1 << 20, i))),
+            "client: message {i}"
+        );
+    }
+    let got = ws.recv().await.unwrap();
+    assert!(got == Some(Message::text(text(1 << 20, N))));
     ws.close(CloseCode::NORMAL, "").await.unwrap();
     server.await.unwrap();
 }
