@@ -231,6 +231,49 @@ fn tls_needs_a_trusted_certificate() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A self-signed certificate marked as a CA (as `openssl req -x509` makes it): webpki alone
+/// refuses it as a server's own certificate (`CaUsedAsEndEntity`), `--ca` with it must work.
+#[test]
+fn ca_accepts_a_self_signed_certificate_that_is_its_own_ca() {
+    let dir = std::env::temp_dir().join(format!("tether-cli-own-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("params");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("cert");
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).expect("write cert");
+    std::fs::write(&key_path, key.serialize_pem()).expect("write key");
+    let (cert_arg, key_arg) = (cert_path.to_str().unwrap(), key_path.to_str().unwrap());
+
+    let server = serve(&["--tls-cert", cert_arg, "--tls-key", key_arg]);
+    let url = server.url.replace("127.0.0.1", "localhost");
+    let trusted = run(&["connect", &url, "--ca", cert_arg], b"own CA\n", T);
+    assert_eq!(
+        (trusted.code(), trusted.stdout.as_str()),
+        (Some(0), "own CA\n"),
+        "{trusted:?}"
+    );
+    // Trusted for the names it carries only.
+    let wrong_name = run(&["connect", &server.url, "--ca", cert_arg], b"x\n", T);
+    assert_eq!(wrong_name.code(), Some(4), "{wrong_name:?}");
+    assert!(
+        wrong_name
+            .stderr
+            .contains("the certificate is for another name"),
+        "{}",
+        wrong_name.stderr
+    );
+    // Without --ca it is refused as before.
+    let untrusted = run(&["connect", &url], b"x\n", T);
+    assert_eq!(untrusted.code(), Some(4), "{untrusted:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn interactive_stdin_keeps_the_connection_open() {
     let server = serve(&[]);
