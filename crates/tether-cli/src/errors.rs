@@ -3,8 +3,8 @@
 //! The line is the library's own message — it already says what failed, where (the address,
 //! the URL, the status) and, for the common mistakes, what to try. This module only picks the
 //! exit code and, where the library cannot know it, adds what to type: the `tether` option
-//! that fixes the problem (`--ca`, `--user`, `--proxy http://USER:PASS@...`), or the address
-//! a message leaves out.
+//! that fixes the problem (`--ca`, `--user`, `--proxy http://USER:PASS@...`, after a `:` that
+//! follows the library's own hint), or the address a message leaves out.
 
 use std::fmt;
 
@@ -81,11 +81,11 @@ pub fn connect_error(e: &Error, url: &str, proxy: Option<&str>) -> CliError {
             ..
         } => (
             TLS,
-            format!("{text} (--ca FILE; or --insecure skips every check, unsafe)"),
+            format!("{text}: --ca FILE (or --insecure to skip every check, unsafe)"),
         ),
         e if e.is_certificate_error() => (
             TLS,
-            format!("{text} (or --insecure skips every check, unsafe)"),
+            format!("{text} (--insecure skips every check, unsafe)"),
         ),
         Error::Tls { .. } => (TLS, text),
         Error::ProxyAuthRequired { .. } => {
@@ -106,9 +106,9 @@ pub fn connect_error(e: &Error, url: &str, proxy: Option<&str>) -> CliError {
                 401 => {
                     let challenge = headers
                         .get("www-authenticate")
-                        .map(|c| format!("it asks for {c}; "))
+                        .map(|c| format!(" (it asks for {c})"))
                         .unwrap_or_default();
-                    format!(" ({challenge}--user USER:PASS)")
+                    format!(": --user USER:PASS{challenge}")
                 }
                 403 => "; check your credentials, --header values (Origin?) and the path".into(),
                 200..=299 => "; it is a plain HTTP server: check the URL's port and path".into(),
