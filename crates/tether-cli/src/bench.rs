@@ -1,10 +1,10 @@
 //! `tether bench`: keeps `--depth` messages in flight on each of `--conns` connections to an
 //! echo endpoint for `--duration`, then prints throughput and latency.
 //!
-//! Kept cheap so that the server is what gets measured: one pre-built payload, one reused
-//! receive buffer and a fixed ring of send times per connection (no allocation per message),
-//! `feed_as` queues the next message after each reply and the socket writes everything
-//! queued in one go when no more input is ready, latencies go into a fixed-size
+//! Kept cheap so that the server is what gets measured: one pre-built message whose payload
+//! every send shares (a reference count, no copy to queue it) and a fixed ring of send times
+//! per connection, `feed` queues the next message after each reply and the socket writes
+//! everything queued in one go when no more input is ready, latencies go into a fixed-size
 //! [`Histogram`], shared counters are updated every few hundred messages, and the runtime is
 //! current-thread unless `--threads` says otherwise.
 
@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use tether_tokio::{CloseCode, MessageKind, MessageSocket, SocketConfig};
+use tether_tokio::{ClientConfig, CloseCode, Error, Message, MessageKind, MessageSocket};
 
 use crate::cli::BenchArgs;
 use crate::client;
@@ -112,14 +112,20 @@ pub fn run(args: BenchArgs) -> Result<u8, CliError> {
     crate::runtime(args.threads)?.block_on(bench(args, config))
 }
 
-async fn bench(args: BenchArgs, config: SocketConfig) -> Result<u8, CliError> {
+async fn bench(args: BenchArgs, config: ClientConfig) -> Result<u8, CliError> {
     let kind = if args.text {
         MessageKind::Text
     } else {
         MessageKind::Binary
     };
     // Letters, so the same bytes are valid text.
-    let payload: Arc<[u8]> = (0..args.size).map(|i| b'a' + (i % 26) as u8).collect();
+    let letters: String = (0..args.size)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    let payload = match kind {
+        MessageKind::Text => Message::text(letters),
+        MessageKind::Binary => Message::binary(letters.into_bytes()),
+    };
     let depth = args.depth as usize;
 
     let mut sockets = Vec::with_capacity(args.conns as usize);
@@ -142,9 +148,9 @@ async fn bench(args: BenchArgs, config: SocketConfig) -> Result<u8, CliError> {
     let tasks: Vec<_> = sockets
         .into_iter()
         .map(|ws| {
-            let payload = Arc::clone(&payload);
+            let payload = payload.clone();
             let counters = Arc::clone(&counters);
-            tokio::spawn(drive(ws, kind, payload, depth, deadline, counters))
+            tokio::spawn(drive(ws, payload, depth, deadline, counters))
         })
         .collect();
     let progress = tokio::spawn(progress(Arc::clone(&counters), start, args.duration));
@@ -216,8 +222,7 @@ async fn bench(args: BenchArgs, config: SocketConfig) -> Result<u8, CliError> {
 /// One connection: `depth` messages out, then one more for every reply until the deadline.
 async fn drive(
     mut ws: MessageSocket,
-    kind: MessageKind,
-    payload: Arc<[u8]>,
+    payload: Message,
     depth: usize,
     deadline: tokio::time::Instant,
     counters: Arc<Counters>,
@@ -231,12 +236,11 @@ async fn drive(
     };
     // Send times of the messages in flight: replies come back in order.
     let mut in_flight: VecDeque<Instant> = VecDeque::with_capacity(depth);
-    let mut buf = Vec::with_capacity(payload.len());
     let (mut published_messages, mut published_bytes) = (0, 0);
 
     let started = async {
         for _ in 0..depth {
-            ws.feed_as(kind, &payload).await?;
+            ws.feed(payload.clone()).await?;
             in_flight.push_back(Instant::now());
         }
         ws.flush().await
@@ -248,11 +252,11 @@ async fn drive(
         return out;
     }
     loop {
-        let Ok(received) = tokio::time::timeout_at(deadline, ws.recv_into(&mut buf)).await else {
+        let Ok(received) = tokio::time::timeout_at(deadline, ws.recv()).await else {
             break; // the duration is over
         };
         match received {
-            Ok(Some(_)) => {
+            Ok(Some(reply)) => {
                 let now = Instant::now();
                 match in_flight.pop_front() {
                     Some(sent) => out
@@ -260,11 +264,11 @@ async fn drive(
                         .record(now.duration_since(sent).as_nanos() as u64),
                     None => out.errors += 1, // a message we did not ask for
                 }
-                if buf.len() != payload.len() {
+                if reply.len() != payload.len() {
                     out.errors += 1;
                 }
                 out.messages += 1;
-                out.bytes += buf.len() as u64;
+                out.bytes += reply.len() as u64;
                 if out.messages - published_messages >= PUBLISH_EVERY {
                     counters
                         .messages
@@ -274,7 +278,7 @@ async fn drive(
                         .fetch_add(out.bytes - published_bytes, Relaxed);
                     (published_messages, published_bytes) = (out.messages, out.bytes);
                 }
-                if let Err(e) = ws.feed_as(kind, &payload).await {
+                if let Err(e) = ws.feed(payload.clone()).await {
                     out.errors += 1;
                     out.failure = Some(errors::after_connect(&e).message);
                     break;
@@ -285,10 +289,19 @@ async fn drive(
                 out.errors += 1;
                 let close = ws.close_frame().map_or_else(
                     || "1005".to_string(),
-                    |f| format!("{} {:?}", f.code.as_u16(), f.reason),
+                    |f| format!("{}{}", f.code.as_u16(), errors::quoted_reason(&f.reason)),
                 );
                 out.failure = Some(format!(
                     "the server closed a connection during the run: {close}"
+                ));
+                break;
+            }
+            Err(Error::Closed { code, reason }) if code != CloseCode::ABNORMAL => {
+                out.errors += 1;
+                out.failure = Some(format!(
+                    "the server closed a connection during the run: {}{}",
+                    code.as_u16(),
+                    errors::quoted_reason(&reason)
                 ));
                 break;
             }

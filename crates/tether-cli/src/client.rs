@@ -1,16 +1,20 @@
-//! What `connect` and `bench` share: turning [`ClientArgs`] into a [`SocketConfig`] and
+//! What `connect` and `bench` share: turning [`ClientArgs`] into a [`ClientConfig`] and
 //! connecting with clear errors.
 
 use std::time::Duration;
 
-use tether_net::{Credentials, Proxy, ProxySetting, Target, TlsOptions};
-use tether_tokio::{MessageSocket, SocketConfig, connect_with};
+use tether_socket::Dial;
+use tether_tokio::{
+    ClientConfig, Config, Credentials, MessageSocket, Proxy, ProxySetting, TlsOptions,
+};
 
 use crate::cli::ClientArgs;
 use crate::errors::{self, CliError};
 
-/// The settings for a client of `url`: checks the URL, reads the `--ca` file, the proxy URL.
-/// Keepalive pings every `ping_interval` (zero: off); receives wait for ever.
+/// The settings for a client of `url`: checks the URL (before any file is read), reads the
+/// `--ca` file, the proxy URL. Keepalive pings every `ping_interval` (zero: off); receives wait
+/// for ever. `--connect-timeout` bounds the TCP connect and, separately, the proxy tunnel, TLS
+/// and the upgrade.
 ///
 /// # Errors
 ///
@@ -19,25 +23,24 @@ pub fn config(
     args: &ClientArgs,
     url: &str,
     ping_interval: Duration,
-) -> Result<SocketConfig, CliError> {
-    let target =
-        Target::parse(url).map_err(|e| errors::connect_error(&e, url, args.proxy.as_deref()))?;
-    let mut config = SocketConfig::default()
+) -> Result<ClientConfig, CliError> {
+    // A bad URL is a usage error before any file is read or any connection made.
+    Dial::new(url, &ClientConfig::default())
+        .map_err(|e| errors::connect_error(&e, url, args.proxy.as_deref()))?;
+    let protocol = Config::default()
+        .handshake_timeout(Some(args.connect_timeout))
+        .ping_interval((!ping_interval.is_zero()).then_some(ping_interval));
+    let mut config = ClientConfig::default()
+        .config(protocol)
         .protocols(args.protocols.iter().cloned())
         .connect_timeout(Some(args.connect_timeout))
-        .connect_attempt_timeout(Some(args.connect_timeout))
-        .handshake_timeout(Some(args.connect_timeout))
-        .keepalive_interval((!ping_interval.is_zero()).then_some(ping_interval))
         .read_timeout(None);
     for (name, value) in &args.headers {
         config = config.header(name.clone(), value.clone());
     }
-    match (&args.user, target.credentials) {
-        (Some(c), _) => {
-            config = config.server_credential(Credentials::new(c.user.clone(), c.password.clone()));
-        }
-        (None, Some(from_url)) => config = config.server_credential(from_url),
-        (None, None) => {}
+    // Without --user, the library takes any `user:pass@` of the URL.
+    if let Some(c) = &args.user {
+        config = config.credentials(Credentials::new(c.user.clone(), c.password.clone()));
     }
     if let Some(proxy) = &args.proxy {
         let proxy = Proxy::parse(proxy)
@@ -63,10 +66,10 @@ pub fn config(
 /// Every way connecting can fail, as a [`CliError`] with its exit code.
 pub async fn open(
     url: &str,
-    config: &SocketConfig,
+    config: &ClientConfig,
     args: &ClientArgs,
 ) -> Result<MessageSocket, CliError> {
-    connect_with(url, config)
+    tether_tokio::connect(url, config)
         .await
         .map_err(|e| errors::connect_error(&e, url, args.proxy.as_deref()))
 }

@@ -2,11 +2,11 @@
 //!
 //! One task, one loop: `select!` over a stdin line, the next message and (once stdin ended)
 //! the linger deadline. Every branch is cancel safe (`read_until` keeps a partial line in its
-//! buffer, `recv_into` loses nothing), so nothing is lost when another branch wins.
+//! buffer, `recv` loses nothing), so nothing is lost when another branch wins.
 
 use std::io::IsTerminal;
 
-use tether_tokio::{CloseCode, MessageKind};
+use tether_tokio::{CloseCode, Error, Message, MessageKind};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::time::{Instant, sleep_until};
 
@@ -17,7 +17,7 @@ use crate::errors::{self, CliError, quoted_reason};
 /// What woke the loop.
 enum Event {
     Stdin(std::io::Result<usize>),
-    Received(Result<Option<MessageKind>, tether_tokio::Error>),
+    Received(Result<Option<Message>, Error>),
     LingerOver,
     Interrupted,
 }
@@ -30,8 +30,9 @@ enum Event {
 pub async fn run(args: ConnectArgs) -> Result<u8, CliError> {
     let config = client::config(&args.client, &args.url, args.ping_interval)?;
     let mut ws = client::open(&args.url, &config, &args.client).await?;
-    let info = ws.info();
-    let protocol = info
+    let protocol = ws
+        .info()
+        .negotiated
         .protocol
         .map(|p| format!(" (subprotocol {p})"))
         .unwrap_or_default();
@@ -51,7 +52,6 @@ pub async fn run(args: ConnectArgs) -> Result<u8, CliError> {
     let mut stdin = BufReader::new(tokio::io::stdin());
     let mut stdout = tokio::io::stdout();
     let mut line = Vec::new();
-    let mut message = Vec::new();
     let (mut sent, mut received) = (0u64, 0u64);
     let mut linger_until: Option<Instant> = None;
     let ctrl_c = tokio::signal::ctrl_c();
@@ -63,7 +63,7 @@ pub async fn run(args: ConnectArgs) -> Result<u8, CliError> {
         }
         let event = tokio::select! {
             r = stdin.read_until(b'\n', &mut line), if linger_until.is_none() => Event::Stdin(r),
-            r = ws.recv_into(&mut message) => Event::Received(r),
+            r = ws.recv() => Event::Received(r),
             () = sleep_until(linger_until.unwrap_or_else(Instant::now)), if linger_until.is_some() => {
                 Event::LingerOver
             }
@@ -74,13 +74,19 @@ pub async fn run(args: ConnectArgs) -> Result<u8, CliError> {
                 // A read cancelled by another branch keeps its bytes in `line`, and the call
                 // that finishes it counts only what it read itself (0 at the end of input).
                 if !line.is_empty() {
-                    let payload = strip_newline(&line);
-                    if kind == MessageKind::Text && std::str::from_utf8(payload).is_err() {
-                        return Err(CliError::usage(
-                            "a line on stdin is not UTF-8 text; use --binary to send bytes",
-                        ));
-                    }
-                    ws.send_as(kind, payload)
+                    let payload = strip_newline(&line).to_vec();
+                    let message = match kind {
+                        MessageKind::Binary => Message::binary(payload),
+                        MessageKind::Text => match String::from_utf8(payload) {
+                            Ok(text) => Message::text(text),
+                            Err(_) => {
+                                return Err(CliError::usage(
+                                    "a line on stdin is not UTF-8 text; use --binary to send bytes",
+                                ));
+                            }
+                        },
+                    };
+                    ws.send(message)
                         .await
                         .map_err(|e| errors::after_connect(&e))?;
                     sent += 1;
@@ -96,10 +102,10 @@ pub async fn run(args: ConnectArgs) -> Result<u8, CliError> {
                     format!("cannot read stdin: {e}"),
                 ));
             }
-            Event::Received(Ok(Some(_))) => {
+            Event::Received(Ok(Some(message))) => {
                 received += 1;
                 let written = async {
-                    stdout.write_all(&message).await?;
+                    stdout.write_all(message.as_bytes()).await?;
                     stdout.write_all(b"\n").await?;
                     stdout.flush().await
                 };
@@ -114,19 +120,18 @@ pub async fn run(args: ConnectArgs) -> Result<u8, CliError> {
                     ));
                 }
             }
+            // A normal close (1000, 1001 or no code) ...
             Event::Received(Ok(None)) => {
                 let (code, reason) = ws
                     .close_frame()
-                    .map_or((1005, String::new()), |f| (f.code.as_u16(), f.reason));
-                eprintln!(
-                    "tether: the server closed the connection: {code}{}",
-                    quoted_reason(&reason)
-                );
-                return Ok(if code == 1000 {
-                    errors::OK
-                } else {
-                    errors::CLOSED_ABNORMALLY
-                });
+                    .map_or((CloseCode::NO_STATUS, String::new()), |f| {
+                        (f.code, f.reason)
+                    });
+                return Ok(server_closed(code, &reason));
+            }
+            // ... or any other code the server sent (1009, 4000, ...; 1006 is no close frame).
+            Event::Received(Err(Error::Closed { code, reason })) if code != CloseCode::ABNORMAL => {
+                return Ok(server_closed(code, &reason));
             }
             Event::Received(Err(e)) => return Err(errors::after_connect(&e)),
             Event::LingerOver => break,
@@ -155,11 +160,17 @@ async fn close(
         answer.code.as_u16(),
         quoted_reason(&answer.reason)
     );
-    Ok(if code == CloseCode::NORMAL {
-        errors::OK
-    } else {
-        errors::CLOSED_ABNORMALLY
-    })
+    Ok(errors::for_close(code))
+}
+
+/// Reports the server's close; the exit code: 0 for 1000, else 8.
+fn server_closed(code: CloseCode, reason: &str) -> u8 {
+    eprintln!(
+        "tether: the server closed the connection: {}{}",
+        code.as_u16(),
+        quoted_reason(reason)
+    );
+    errors::for_close(code)
 }
 
 /// A line without its `\n` or `\r\n`.

@@ -1,9 +1,14 @@
-//! Failures as one line for a person (what happened, what to try) and an exit code.
+//! Failures as one line for a person and an exit code.
+//!
+//! The line is the library's own message — it already says what failed, where (the address,
+//! the URL, the status) and, for the common mistakes, what to try. This module only picks the
+//! exit code and, where the library cannot know it, adds what to type: the `tether` option
+//! that fixes the problem (`--ca`, `--user`, `--proxy http://USER:PASS@...`, after a `:` that
+//! follows the library's own hint), or the address a message leaves out.
 
 use std::fmt;
-use std::io;
 
-use tether_net::{Error, TimeoutKind};
+use tether_tokio::{CloseCode, Error, TimeoutKind, rustls};
 
 /// Exit code: success.
 pub const OK: u8 = 0;
@@ -56,188 +61,98 @@ impl fmt::Display for CliError {
 
 impl std::error::Error for CliError {}
 
-/// Explains a failure to connect to `url` (through `proxy`, if any).
+/// Explains a failure to connect to `url` (through `proxy`, given as on the command line).
 pub fn connect_error(e: &Error, url: &str, proxy: Option<&str>) -> CliError {
-    let via = proxy.map(|p| format!(" via proxy {p}")).unwrap_or_default();
-    match e {
-        Error::InvalidInput(detail) => CliError::usage(format!(
-            "cannot use `{}`: {detail} (expected ws://host[:port]/path or wss://...)",
-            crate::client::redact(url)
-        )),
-        Error::HostNotResolved { host, source } => CliError::new(
-            UNREACHABLE,
-            format!("cannot resolve host `{host}` ({source}); check the name and your DNS"),
-        ),
-        Error::CannotConnect(io) if io.kind() == io::ErrorKind::ConnectionRefused => CliError::new(
+    let text = e.to_string();
+    let (code, message) = match e {
+        Error::InvalidUrl { .. } | Error::InvalidInput(_) => (USAGE, text),
+        Error::HostNotResolved { .. } => (UNREACHABLE, format!("{text}; check the name")),
+        Error::CannotConnect { .. } => (UNREACHABLE, text),
+        Error::Timeout(TimeoutKind::Connect) => (
             UNREACHABLE,
             format!(
-                "connection refused by {}{via}; is a server running there? \
-                     (start one with `tether serve`)",
-                authority(url, proxy)
+                "{text} to {}; is the host up and the port open? (a firewall may drop the \
+                 packets)",
+                first_hop(url, proxy)
             ),
         ),
-        Error::CannotConnect(io) => CliError::new(
-            UNREACHABLE,
-            format!(
-                "cannot connect to {}{via}: {io}; check the address and your network",
-                authority(url, proxy)
-            ),
-        ),
-        Error::Timeout(TimeoutKind::Connect) => CliError::new(
-            UNREACHABLE,
-            format!(
-                "timed out connecting to {}{via}; is the host up and the port open? \
-                 (a firewall may drop the packets)",
-                authority(url, proxy)
-            ),
-        ),
-        e if e.is_certificate_error() => CliError::new(
-            TLS,
-            format!(
-                "TLS: the server's certificate was refused ({}); trust its issuer with \
-                 --ca FILE, or skip verification with --insecure (unsafe)",
-                tls_detail(e)
-            ),
-        ),
-        Error::Tls(tls) => CliError::new(
-            TLS,
-            format!(
-                "TLS handshake with {} failed: {tls}; is it really a wss:// server? \
-                 (for a plain server use ws://)",
-                authority(url, None)
-            ),
-        ),
-        e if e.is_proxy_auth_required() => CliError::new(
-            PROXY,
-            format!(
-                "the proxy{via} requires authentication (407); put credentials in the proxy URL: \
-                 --proxy http://USER:PASS@host:port"
-            ),
-        ),
-        Error::ProxyRefused { status: 0, .. } => CliError::new(
-            PROXY,
-            format!("the proxy{via} did not answer CONNECT in HTTP; is it an HTTP proxy?"),
-        ),
-        Error::ProxyRefused { status, .. } => CliError::new(
-            PROXY,
-            format!(
-                "the proxy{via} refused the tunnel to {} with HTTP {status}; \
-                 check that it allows CONNECT to that port",
-                authority(url, None)
-            ),
-        ),
-        Error::ServerRefused {
-            status: 401,
-            headers,
+        Error::Tls {
+            source: rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
             ..
-        } => {
-            let challenge = headers
-                .get("www-authenticate")
-                .map(|c| format!(" (it asks for: {c})"))
-                .unwrap_or_default();
-            CliError::new(
-                REFUSED,
-                format!(
-                    "the server refused the upgrade: 401 Unauthorized{challenge}; \
-                     pass --user USER:PASS (or check them)"
-                ),
-            )
+        } => (
+            TLS,
+            format!("{text}: --ca FILE (or --insecure to skip every check, unsafe)"),
+        ),
+        e if e.is_certificate_error() => (
+            TLS,
+            format!("{text} (--insecure skips every check, unsafe)"),
+        ),
+        Error::Tls { .. } => (TLS, text),
+        Error::ProxyAuthRequired { .. } => {
+            (PROXY, format!("{text}: --proxy http://USER:PASS@host:port"))
         }
-        Error::ServerRefused { status: 403, .. } => CliError::new(
-            REFUSED,
-            "the server refused the upgrade: 403 Forbidden; check your credentials, \
-             --header values (Origin?) and the path",
+        Error::ProxyRefused { status: 0, .. } => (
+            PROXY,
+            format!("{text}: it did not answer CONNECT in HTTP; is it an HTTP proxy?"),
         ),
-        Error::ServerRefused { status: 404, .. } => CliError::new(
-            REFUSED,
-            format!(
-                "the server refused the upgrade: 404 Not Found; no WebSocket endpoint at `{}`, \
-                 check the URL's path",
-                path(url)
-            ),
+        Error::ProxyRefused { .. } => (
+            PROXY,
+            format!("{text}; check that it allows CONNECT to that port"),
         ),
         Error::ServerRefused {
-            status: status @ 200..=299,
-            ..
-        } => CliError::new(
-            REFUSED,
-            format!(
-                "{} answered HTTP {status} instead of switching to WebSocket: it is a plain \
-                 HTTP server; check the URL's port and path",
-                authority(url, None)
-            ),
-        ),
-        Error::ServerRefused {
-            status: status @ 300..=399,
-            headers,
-            ..
-        } => CliError::new(
-            REFUSED,
-            format!(
-                "the server redirects (HTTP {status}) to {}; connect to that URL instead \
-                 (with ws:// or wss://)",
-                headers.get("location").unwrap_or("another URL")
-            ),
-        ),
-        Error::ServerRefused { status, .. } => CliError::new(
-            REFUSED,
-            format!(
-                "the server refused the upgrade with HTTP {status}; check the URL and the \
-                 server's logs"
-            ),
-        ),
-        Error::Handshake(h) => CliError::new(
-            REFUSED,
-            format!(
-                "the WebSocket handshake failed: {h}; is {} a WebSocket endpoint? \
-                 (check the port, and ws:// vs wss://)",
-                authority(url, None)
-            ),
-        ),
-        Error::Timeout(TimeoutKind::Handshake) => CliError::new(
+            status, headers, ..
+        } => {
+            let more = match status {
+                401 => {
+                    let challenge = headers
+                        .get("www-authenticate")
+                        .map(|c| format!(" (it asks for {c})"))
+                        .unwrap_or_default();
+                    format!(": --user USER:PASS{challenge}")
+                }
+                403 => "; check your credentials, --header values (Origin?) and the path".into(),
+                200..=299 => "; it is a plain HTTP server: check the URL's port and path".into(),
+                300..=399 => format!(
+                    "; it redirects to {}: connect to that URL instead (with ws:// or wss://)",
+                    headers.get("location").unwrap_or("another URL")
+                ),
+                _ => String::new(),
+            };
+            (REFUSED, format!("{text}{more}"))
+        }
+        Error::Handshake { .. } | Error::Refused { .. } => (REFUSED, text),
+        Error::Timeout(TimeoutKind::Handshake) => (
             TIMEOUT,
             format!(
-                "no answer to the WebSocket upgrade from {}{via}; is it a WebSocket server? \
-                 (a TLS server needs wss://)",
-                authority(url, None)
+                "{text} with {}; is it a WebSocket server? (a TLS server needs wss://)",
+                first_hop(url, proxy)
             ),
         ),
-        other => after_connect(other),
-    }
+        other => return after_connect(other),
+    };
+    CliError::new(code, message)
 }
 
 /// Explains a failure on an open connection.
 pub fn after_connect(e: &Error) -> CliError {
+    let text = e.to_string();
     match e {
-        Error::Timeout(TimeoutKind::Keepalive) => CliError::new(
-            TIMEOUT,
-            "the server stopped answering pings (keepalive timeout); the connection is dead",
-        ),
-        Error::Timeout(kind) => CliError::new(
-            TIMEOUT,
-            format!("timed out ({kind:?}); the peer is too slow"),
-        ),
-        Error::ConnectionClosed { code, reason } => CliError::new(
-            CLOSED_ABNORMALLY,
-            format!(
-                "the connection ended: {}{}",
-                code.as_u16(),
-                quoted_reason(reason)
-            ),
-        ),
-        Error::Protocol(p) => CliError::new(
-            FAILED,
-            format!(
-                "the peer broke the WebSocket protocol ({p}); closed with {}",
-                e.close_code().map_or(1002, |c| c.as_u16())
-            ),
-        ),
-        Error::MessageTooBig(p) => CliError::new(
-            FAILED,
-            format!("a message was too big ({p}); closed with 1009"),
-        ),
-        Error::Io(io) => CliError::new(FAILED, format!("connection lost: {io}")),
-        other => CliError::new(FAILED, other.to_string()),
+        Error::Timeout(_) => CliError::new(TIMEOUT, text),
+        Error::Closed { .. } => CliError::new(CLOSED_ABNORMALLY, text),
+        Error::Failed(_) => match e.close_code() {
+            Some(code) => CliError::new(FAILED, format!("{text} (closed with {})", code.as_u16())),
+            None => CliError::new(FAILED, text),
+        },
+        _ => CliError::new(FAILED, text),
+    }
+}
+
+/// The exit code for a connection the peer closed with `code`: 0 for 1000, else 8.
+pub fn for_close(code: CloseCode) -> u8 {
+    if code == CloseCode::NORMAL {
+        OK
+    } else {
+        CLOSED_ABNORMALLY
     }
 }
 
@@ -250,70 +165,93 @@ pub fn quoted_reason(reason: &str) -> String {
     }
 }
 
-/// The certificate problem in a TLS error, without the `TLS: ` prefix.
-fn tls_detail(e: &Error) -> String {
-    match e {
-        Error::Tls(tls) => tls.to_string(),
-        other => other.to_string(),
+/// Where the TCP connection went, for the messages that do not say: the proxy when there is
+/// one, else the URL's `host:port`.
+fn first_hop(url: &str, proxy: Option<&str>) -> String {
+    let (host, port) = match proxy.map(tether_tokio::Proxy::parse) {
+        Some(Ok(p)) => (p.host, p.port),
+        _ => match tether_socket::Target::parse(url) {
+            Ok(t) => (t.host().to_string(), t.port()),
+            Err(_) => return crate::client::redact(url),
+        },
+    };
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
     }
-}
-
-/// `host:port` of a URL (or of the proxy when there is one), for messages.
-fn authority(url: &str, proxy: Option<&str>) -> String {
-    if let Some(p) = proxy.and_then(|p| tether_net::Proxy::parse(p).ok()) {
-        return if p.host.contains(':') {
-            format!("[{}]:{}", p.host, p.port)
-        } else {
-            format!("{}:{}", p.host, p.port)
-        };
-    }
-    tether_net::Target::parse(url).map_or_else(|_| url.to_string(), |t| t.authority())
-}
-
-/// The path of a URL, for messages.
-fn path(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    rest.find('/').map_or("/", |i| &rest[i..])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tether_socket::tether_proto::handshake::Headers;
+
+    fn refused(status: u16, header: (&str, &str)) -> Error {
+        let mut headers = Headers::new();
+        headers.push(header.0, header.1);
+        Error::ServerRefused {
+            url: "ws://h/chat".into(),
+            status,
+            headers,
+            body: Vec::new(),
+        }
+    }
 
     #[test]
-    fn refused_connections_say_what_to_try() {
-        let e = Error::CannotConnect(io::ErrorKind::ConnectionRefused.into());
+    fn the_library_message_comes_first_with_the_exit_code() {
+        let e = Error::CannotConnect {
+            addr: "127.0.0.1:9".into(),
+            source: std::io::ErrorKind::ConnectionRefused.into(),
+        };
         let c = connect_error(&e, "ws://127.0.0.1:9/x", None);
         assert_eq!(c.code, UNREACHABLE);
-        assert!(
-            c.message.contains("connection refused by 127.0.0.1:9"),
-            "{c}"
-        );
-        assert!(c.message.contains("tether serve"));
+        assert_eq!(c.message, e.to_string());
+        assert!(c.message.contains("tether serve"), "{c}");
     }
 
     #[test]
-    fn statuses_map_to_codes() {
-        let refused = |status| Error::ServerRefused {
-            status,
-            headers: tether_proto_headers(),
-            body: Vec::new(),
-        };
-        let c = connect_error(&refused(401), "ws://h/", None);
+    fn statuses_map_to_codes_and_options() {
+        let c = connect_error(
+            &refused(401, ("WWW-Authenticate", "Basic realm=\"tether\"")),
+            "ws://h/chat",
+            None,
+        );
         assert_eq!(c.code, REFUSED);
-        assert!(c.message.contains("--user"), "{c}");
+        assert!(c.message.starts_with("ws://h/chat refused"), "{c}");
+        assert!(c.message.contains("--user USER:PASS"), "{c}");
         assert!(c.message.contains("Basic realm"), "{c}");
-        let c = connect_error(&refused(404), "ws://h/chat?x", None);
-        assert!(c.message.contains("`/chat?x`"), "{c}");
+        let c = connect_error(&refused(302, ("Location", "wss://x/")), "ws://h/", None);
+        assert!(c.message.contains("redirects to wss://x/"), "{c}");
         let e = Error::ProxyAuthRequired {
-            headers: tether_proto_headers(),
+            proxy: "p:1".into(),
+            headers: Headers::new(),
         };
-        assert_eq!(connect_error(&e, "ws://h/", Some("p:1")).code, PROXY);
+        let c = connect_error(&e, "ws://h/", Some("p:1"));
+        assert_eq!(c.code, PROXY);
+        assert!(c.message.contains("--proxy http://USER:PASS@"), "{c}");
     }
 
-    fn tether_proto_headers() -> tether_net::tether_proto::handshake::Headers {
-        let mut h = tether_net::tether_proto::handshake::Headers::new();
-        h.push("WWW-Authenticate", "Basic realm=\"tether\"");
-        h
+    #[test]
+    fn timeouts_name_the_address() {
+        let e = Error::Timeout(TimeoutKind::Connect);
+        let c = connect_error(&e, "ws://10.0.0.1:9/", None);
+        assert_eq!(c.code, UNREACHABLE);
+        assert!(c.message.contains("to 10.0.0.1:9;"), "{c}");
+        let c = connect_error(&e, "ws://h/", Some("http://[::1]:3128"));
+        assert!(c.message.contains("to [::1]:3128;"), "{c}");
+        let e = Error::Timeout(TimeoutKind::Keepalive);
+        assert_eq!(after_connect(&e).code, TIMEOUT);
+    }
+
+    #[test]
+    fn closes_other_than_normal_are_exit_code_8() {
+        let e = Error::Closed {
+            code: CloseCode::from(4000),
+            reason: "bye".into(),
+        };
+        assert_eq!(after_connect(&e).code, CLOSED_ABNORMALLY);
+        assert_eq!(for_close(CloseCode::NORMAL), OK);
+        assert_eq!(for_close(CloseCode::GOING_AWAY), CLOSED_ABNORMALLY);
     }
 }

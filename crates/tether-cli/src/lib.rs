@@ -31,9 +31,15 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => {
             let threads = args.threads;
-            runtime(threads).and_then(|rt| rt.block_on(serve::run(args)))
+            runtime(threads).and_then(|rt| {
+                let result = rt.block_on(serve::run(args));
+                finish(rt, result)
+            })
         }
-        Command::Connect(args) => runtime(1).and_then(|rt| rt.block_on(connect::run(args))),
+        Command::Connect(args) => runtime(1).and_then(|rt| {
+            let result = rt.block_on(connect::run(args));
+            finish(rt, result)
+        }),
         Command::Bench(args) => bench::run(args),
     };
     match result {
@@ -54,6 +60,14 @@ fn init_logging(server: bool) {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
+}
+
+/// Passes `result` on, once `rt` is stopped without waiting for its blocking threads: a read
+/// of stdin in progress (`connect` with a terminal or an open pipe) would keep the process
+/// alive until the next line otherwise.
+fn finish<T>(rt: tokio::runtime::Runtime, result: T) -> T {
+    rt.shutdown_background();
+    result
 }
 
 /// A current-thread runtime for 1, else a multi-thread one with that many workers.

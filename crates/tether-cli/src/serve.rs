@@ -1,18 +1,19 @@
 //! `tether serve`: accept connections (TLS optional), answer plain HTTP requests with the web
 //! page, hand upgrade requests to `tether-tokio`, then echo or broadcast.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tether_net::{TimeoutKind, tls};
 use tether_tokio::{
-    Accept, CloseCode, CloseFrame, Error, MessageKind, MessageSocket, MessageWriteHalf,
-    SocketConfig, Transport, accept_with,
+    Accept, CloseCode, CloseFrame, Config, Error, Message, MessageReadHalf, MessageWriteHalf,
+    PreparedMessage, ServerConfig, TimeoutKind, Transport, TrySendError, tls,
 };
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
@@ -25,39 +26,74 @@ use crate::page;
 
 /// Time a client has for the TLS handshake and its request head.
 const HANDSHAKE: Duration = Duration::from_secs(10);
-/// Messages a slow broadcast listener may fall behind before it misses some.
-const ROOM_BACKLOG: usize = 4096;
 /// On Ctrl-C, how long clients have to answer the 1001 close before the server exits anyway.
 const SHUTDOWN: Duration = Duration::from_secs(5);
 
 /// The reason of the close frame every client gets on Ctrl-C.
 const SHUTTING_DOWN: &str = "server shutting down";
 
-/// A message for the whole room.
-#[derive(Debug)]
-struct Shared {
-    kind: MessageKind,
-    data: Vec<u8>,
-}
-
 /// What every connection shares.
 struct Server {
     mode: Mode,
-    config: SocketConfig,
-    protocols: Vec<String>,
+    config: ServerConfig,
     /// The `Authorization` value required, with `--basic-auth`.
     auth: Option<String>,
     page: String,
-    room: broadcast::Sender<Arc<Shared>>,
+    room: Room,
     tls: Option<TlsAcceptor>,
     /// Turns true on Ctrl-C: every connection then closes with 1001.
     stopping: watch::Sender<bool>,
 }
 
+/// The broadcast room: the sending half of every client in it.
+///
+/// A message is encoded once ([`PreparedMessage`]) and queued on every client with
+/// `try_send_prepared`, which never waits: each client's socket writes it out on its own. A
+/// client whose socket has more than its outbound bound (1 MiB) waiting misses the message.
+#[derive(Default)]
+struct Room {
+    clients: Mutex<HashMap<u64, MessageWriteHalf>>,
+    next_id: AtomicU64,
+}
+
+impl Room {
+    /// Adds a client; returns its id in the room.
+    fn join(&self, client: MessageWriteHalf) -> u64 {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.lock().insert(id, client);
+        id
+    }
+
+    fn leave(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+
+    /// Queues `message` on every client (the sender too).
+    fn publish(&self, message: Message) {
+        let prepared = PreparedMessage::new(message);
+        let mut missed = 0u64;
+        for client in self.lock().values() {
+            match client.try_send_prepared(&prepared) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) => missed += 1,
+                // Closing or closed: its own task takes it out of the room.
+                Err(_) => {}
+            }
+        }
+        if missed > 0 {
+            warn!(clients = missed, "slow clients missed a message");
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, MessageWriteHalf>> {
+        self.clients.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 /// How a WebSocket connection ended.
 enum Ended {
-    /// The client closed (its close frame, when it sent one with a code).
-    Peer(Option<CloseFrame>),
+    /// The client closed with this code and reason (1005: no code).
+    Peer(CloseCode, String),
     /// It was idle past `--idle-timeout` and we closed it (the client's answer).
     Idle(Result<CloseFrame, Error>),
     /// The server is shutting down and closed it with 1001 (the client's answer).
@@ -94,20 +130,26 @@ pub async fn run(args: ServeArgs) -> Result<u8, CliError> {
     );
     info!(%addr, mode = args.mode.name(), tls = tls.is_some(), "listening");
 
-    let config = SocketConfig::default()
+    let protocol = Config::default()
         .max_message_size(args.max_message_size)
-        .keepalive_interval((!args.ping_interval.is_zero()).then_some(args.ping_interval))
-        .read_timeout(args.idle_timeout)
+        .ping_interval((!args.ping_interval.is_zero()).then_some(args.ping_interval))
         .handshake_timeout(Some(HANDSHAKE));
+    // TLS and the request head are read here first (the page is served without WebSocket),
+    // so the config has no TLS of its own. The subprotocol is chosen in our order of
+    // preference (the library's default follows the client's).
+    let ours = args.protocols;
+    let config = ServerConfig::default()
+        .config(protocol)
+        .read_timeout(args.idle_timeout)
+        .on_request(move |req| Ok(choose_protocol(req.protocols(), &ours)));
     let server = Arc::new(Server {
         mode: args.mode,
         config,
-        protocols: args.protocols,
         auth: args
             .basic_auth
             .map(|c| http::basic_value(&c.user, &c.password)),
         page: page::render(args.mode),
-        room: broadcast::channel(ROOM_BACKLOG).0,
+        room: Room::default(),
         tls,
         stopping: watch::channel(false).0,
     });
@@ -239,25 +281,29 @@ async fn connection<S: Transport + 'static>(mut io: S, peer: SocketAddr, server:
         web(io, &head, peer, server).await;
         return;
     }
-    let mut path = String::new();
-    let upgraded = accept_with(Replay::new(buf, io), &server.config, |req| {
-        path = req.path().to_string();
-        Ok(choose_protocol(req.protocols(), &server.protocols))
-    })
-    .await;
-    let ws = match upgraded {
+    let path = head.target.split('?').next().unwrap_or("/").to_string();
+    let ws = match tether_tokio::accept(Replay::new(buf, io), &server.config).await {
         Ok(ws) => ws,
         Err(e) => {
             info!(%peer, error = %e, "upgrade failed");
             return;
         }
     };
-    let protocol = ws.info().protocol;
+    let protocol = ws.info().negotiated.protocol;
     info!(%peer, %path, protocol = protocol.as_deref().unwrap_or("-"), "open");
     let stopping = server.stopping.subscribe();
+    let (reader, writer) = ws.into_split();
     let ended = match server.mode {
-        Mode::Echo => echo(ws, stopping).await,
-        Mode::Broadcast => broadcast(ws, &server.room, stopping).await,
+        Mode::Echo => {
+            let mut writer = writer;
+            receive(reader, stopping, To::Sender(&mut writer)).await
+        }
+        Mode::Broadcast => {
+            let id = server.room.join(writer);
+            let ended = receive(reader, stopping, To::Room(&server.room)).await;
+            server.room.leave(id);
+            ended
+        }
     };
     log_end(peer, ended);
 }
@@ -308,114 +354,64 @@ async fn web<S: Transport>(mut io: S, head: &Head, peer: SocketAddr, server: &Se
     debug!(%peer, method = %head.method, target = %head.target, status, ok = result.is_ok(), "http");
 }
 
-/// Echo: every message straight back. `recv_into` reuses one buffer, `feed_as` queues the
-/// answer; queued answers go out in one write when no more input is ready.
-async fn echo<S: Transport>(
-    mut ws: MessageSocket<S>,
+/// Where received messages go.
+enum To<'a> {
+    /// Echo: back to the sender. `feed` queues the answer; queued answers go out in one write
+    /// when the next receive finds no more input ready.
+    Sender(&'a mut MessageWriteHalf),
+    /// Broadcast: to everyone in the room.
+    Room(&'a Room),
+}
+
+/// Receives until the end, passing every message on; closes with 1001 on an idle timeout or a
+/// shutdown.
+async fn receive(
+    mut reader: MessageReadHalf,
     mut stopping: watch::Receiver<bool>,
+    mut to: To<'_>,
 ) -> Ended {
-    let mut buf = Vec::new();
     loop {
-        // `recv_into` is cancel safe: a shutdown in between loses no message.
+        // `recv` is cancel safe: a shutdown in between loses no message.
         let received = tokio::select! {
-            received = ws.recv_into(&mut buf) => Some(received),
+            received = reader.recv() => Some(received),
             _ = stopping.wait_for(|s| *s) => None,
         };
         let Some(received) = received else {
-            return Ended::Shutdown(ws.close(CloseCode::GOING_AWAY, SHUTTING_DOWN).await);
+            return Ended::Shutdown(reader.close(CloseCode::GOING_AWAY, SHUTTING_DOWN).await);
         };
         match received {
-            Ok(Some(kind)) => {
-                if let Err(e) = ws.feed_as(kind, &buf).await {
-                    return Ended::Failed(e);
+            Ok(Some(message)) => match &mut to {
+                To::Sender(writer) => {
+                    if let Err(e) = writer.feed(message).await {
+                        return Ended::Failed(e);
+                    }
                 }
+                To::Room(room) => room.publish(message),
+            },
+            Ok(None) => {
+                let (code, reason) = reader
+                    .close_frame()
+                    .map_or((CloseCode::NO_STATUS, String::new()), |f| {
+                        (f.code, f.reason)
+                    });
+                return Ended::Peer(code, reason);
             }
-            Ok(None) => return Ended::Peer(ws.close_frame()),
+            Err(Error::Closed { code, reason }) if code != CloseCode::ABNORMAL => {
+                return Ended::Peer(code, reason);
+            }
             Err(Error::Timeout(TimeoutKind::Read)) => {
-                return Ended::Idle(ws.close(CloseCode::GOING_AWAY, "idle timeout").await);
+                return Ended::Idle(reader.close(CloseCode::GOING_AWAY, "idle timeout").await);
             }
             Err(e) => return Ended::Failed(e),
         }
     }
 }
 
-/// Broadcast: the read half publishes to the room, a task writes the room to this client.
-async fn broadcast<S: Transport + 'static>(
-    ws: MessageSocket<S>,
-    room: &broadcast::Sender<Arc<Shared>>,
-    mut stopping: watch::Receiver<bool>,
-) -> Ended {
-    let listener = room.subscribe();
-    let (mut reader, writer) = ws.into_split();
-    let forwarding = tokio::spawn(forward(listener, writer));
-    let mut buf = Vec::new();
-    let ended = loop {
-        let received = tokio::select! {
-            received = reader.recv_into(&mut buf) => Some(received),
-            _ = stopping.wait_for(|s| *s) => None,
-        };
-        let Some(received) = received else {
-            break Ended::Shutdown(reader.close(CloseCode::GOING_AWAY, SHUTTING_DOWN).await);
-        };
-        match received {
-            Ok(Some(kind)) => {
-                let data = buf.clone();
-                // Err only when nobody listens, and we do.
-                let _ = room.send(Arc::new(Shared { kind, data }));
-            }
-            Ok(None) => break Ended::Peer(reader.close_frame()),
-            Err(Error::Timeout(TimeoutKind::Read)) => {
-                break Ended::Idle(reader.close(CloseCode::GOING_AWAY, "idle timeout").await);
-            }
-            Err(e) => break Ended::Failed(e),
-        }
-    };
-    forwarding.abort();
-    ended
-}
-
-/// Writes the room's messages to one client: queue what is ready, then flush once.
-async fn forward<S: Transport>(
-    mut room: broadcast::Receiver<Arc<Shared>>,
-    mut ws: MessageWriteHalf<S>,
-) {
-    use broadcast::error::{RecvError, TryRecvError};
-    loop {
-        let first = match room.recv().await {
-            Ok(message) => message,
-            Err(RecvError::Lagged(missed)) => {
-                warn!(missed, "a slow client missed messages");
-                continue;
-            }
-            Err(RecvError::Closed) => return,
-        };
-        if ws.feed_as(first.kind, &first.data).await.is_err() {
-            return;
-        }
-        loop {
-            match room.try_recv() {
-                Ok(message) => {
-                    if ws.feed_as(message.kind, &message.data).await.is_err() {
-                        return;
-                    }
-                }
-                Err(TryRecvError::Lagged(missed)) => warn!(missed, "a slow client missed messages"),
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Closed) => return,
-            }
-        }
-        if ws.flush().await.is_err() {
-            return;
-        }
-    }
-}
-
 fn log_end(peer: SocketAddr, ended: Ended) {
     match ended {
-        Ended::Peer(Some(f)) => {
-            info!(%peer, code = f.code.as_u16(), reason = ?f.reason, "closed by client");
+        Ended::Peer(code, reason) => {
+            info!(%peer, code = code.as_u16(), reason = ?reason, "closed by client");
         }
-        Ended::Peer(None) => info!(%peer, code = 1005, reason = "", "closed by client"),
         Ended::Idle(answer) => info!(
             %peer, code = 1001, reason = "idle timeout",
             answered = answer.is_ok(), "closed idle connection"
@@ -424,7 +420,7 @@ fn log_end(peer: SocketAddr, ended: Ended) {
             %peer, code = 1001, reason = SHUTTING_DOWN,
             answered = answer.is_ok(), "closed for shutdown"
         ),
-        Ended::Failed(Error::ConnectionClosed { code, reason }) => {
+        Ended::Failed(Error::Closed { code, reason }) => {
             info!(%peer, code = code.as_u16(), reason = ?reason, "connection lost");
         }
         Ended::Failed(e) => warn!(

@@ -10,12 +10,15 @@
 
 use std::time::Duration;
 
-use tether_std::{Error, MessageKind, SocketConfig, connect_with};
+use tether_std::{ClientConfig, Config, Error, connect};
 
-fn config() -> SocketConfig {
-    SocketConfig::default()
-        .max_message_size(64 << 20)
-        .keepalive_interval(None)
+fn config() -> ClientConfig {
+    ClientConfig::default()
+        .config(
+            Config::default()
+                .max_message_size(64 << 20)
+                .ping_interval(None),
+        )
         .read_timeout(Some(Duration::from_secs(120)))
 }
 
@@ -25,7 +28,7 @@ fn main() -> Result<(), Error> {
     let base = base.trim_end_matches('/');
     let agent = args.next().unwrap_or_else(|| "tether-std".into());
 
-    let mut ws = connect_with(&format!("{base}/getCaseCount"), &config())?;
+    let mut ws = connect(&format!("{base}/getCaseCount"), &config())?;
     let count: u32 = match ws.recv()? {
         Some(message) => message
             .as_text()
@@ -44,7 +47,7 @@ fn main() -> Result<(), Error> {
         }
     }
 
-    let mut ws = connect_with(&format!("{base}/updateReports?agent={agent}"), &config())?;
+    let mut ws = connect(&format!("{base}/updateReports?agent={agent}"), &config())?;
     while ws.recv()?.is_some() {}
     println!("reports updated");
     Ok(())
@@ -52,16 +55,9 @@ fn main() -> Result<(), Error> {
 
 /// Echoes every message until the server closes.
 fn run_case(url: &str) -> Result<(), Error> {
-    let mut ws = connect_with(url, &config())?;
-    let mut buf = Vec::new();
-    while let Some(kind) = ws.recv_into(&mut buf)? {
-        match kind {
-            MessageKind::Text => match std::str::from_utf8(&buf) {
-                Ok(text) => ws.send_text(text)?,
-                Err(_) => break,
-            },
-            MessageKind::Binary => ws.send_binary(&buf)?,
-        }
+    let mut ws = connect(url, &config())?;
+    while let Some(message) = ws.recv()? {
+        ws.send(message)?;
     }
     Ok(())
 }

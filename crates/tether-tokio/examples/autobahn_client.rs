@@ -7,7 +7,7 @@
 
 use std::error::Error;
 
-use tether_tokio::{Message, SocketConfig, connect_with};
+use tether_tokio::{ClientConfig, Config};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn Error>> {
@@ -18,15 +18,19 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let base = base.trim_end_matches('/').to_string();
     let agent = args.next().unwrap_or_else(|| "tether-tokio".to_string());
     // The suite sends messages up to 16 MiB and waits for answers at its own pace.
-    let config = SocketConfig::default()
-        .max_message_size(64 << 20)
-        .read_timeout(None)
-        .keepalive_interval(None);
+    let config = ClientConfig::default()
+        .config(
+            Config::default()
+                .max_message_size(64 << 20)
+                .ping_interval(None),
+        )
+        .read_timeout(None);
 
-    let mut ws = connect_with(&format!("{base}/getCaseCount"), &config).await?;
-    let count: u32 = match ws.recv().await? {
-        Some(Message::Text(text)) => text.trim().parse()?,
-        other => return Err(format!("unexpected case count answer: {other:?}").into()),
+    let mut ws = tether_tokio::connect(&format!("{base}/getCaseCount"), &config).await?;
+    let answer = ws.recv().await?;
+    let count: u32 = match answer.as_ref().and_then(|m| m.as_text()) {
+        Some(text) => text.trim().parse()?,
+        None => return Err(format!("unexpected case count answer: {answer:?}").into()),
     };
     drop(ws);
     println!("{count} cases");
@@ -39,7 +43,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
         }
     }
 
-    let mut ws = connect_with(&format!("{base}/updateReports?agent={agent}"), &config).await?;
+    let mut ws =
+        tether_tokio::connect(&format!("{base}/updateReports?agent={agent}"), &config).await?;
     // The server closes once the reports are written.
     while ws.recv().await?.is_some() {}
     println!("reports updated");
@@ -47,11 +52,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
 }
 
 /// Echoes every message until the connection ends.
-async fn run_case(url: &str, config: &SocketConfig) -> Result<(), tether_tokio::Error> {
-    let mut ws = connect_with(url, config).await?;
-    let mut buf = Vec::new();
-    while let Some(kind) = ws.recv_into(&mut buf).await? {
-        ws.feed_as(kind, &buf).await?;
+async fn run_case(url: &str, config: &ClientConfig) -> Result<(), tether_tokio::Error> {
+    let mut ws = tether_tokio::connect(url, config).await?;
+    while let Some(message) = ws.recv().await? {
+        ws.feed(message).await?;
     }
     Ok(())
 }

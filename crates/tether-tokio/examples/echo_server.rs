@@ -8,15 +8,15 @@
 //! `--threads 1` (the default) runs a current-thread runtime, N > 1 a multi-thread one with N
 //! workers. Prints one line once listening.
 //!
-//! Each connection runs `recv_into` (into one reused buffer) + `feed_as` (queue without
-//! writing): replies pile up while more input is ready and go out in one write as soon as
-//! the next receive finds none, so pipelined small messages are batched without adding
-//! latency, and no small message allocates.
+//! Each connection runs `recv` + `feed` (queue without writing): a received message is handed
+//! back as it is (its payload is shared, not copied), replies pile up while more input is ready
+//! and go out in one write as soon as the next receive finds none, so pipelined small messages
+//! are batched without adding latency.
 
 use std::error::Error;
 use std::net::SocketAddr;
 
-use tether_tokio::{Accept, SocketConfig, accept_with};
+use tether_tokio::ServerConfig;
 use tokio::net::{TcpSocket, TcpStream};
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -60,8 +60,9 @@ async fn serve(addr: SocketAddr, threads: usize) -> Result<(), Box<dyn Error>> {
         listener.local_addr()?,
         if threads == 1 { "" } else { "s" }
     );
-    // A server reads for as long as clients stay; keepalive pings still find dead peers.
-    let config = SocketConfig::default().read_timeout(None);
+    // The defaults: no read timeout (a server reads for as long as clients stay), keepalive
+    // pings find dead peers.
+    let config = ServerConfig::default();
     loop {
         let (tcp, _) = match listener.accept().await {
             Ok(conn) => conn,
@@ -74,8 +75,9 @@ async fn serve(addr: SocketAddr, threads: usize) -> Result<(), Box<dyn Error>> {
         };
         let config = config.clone();
         tokio::spawn(async move {
+            // A peer that leaves without a close frame (1006) is not worth a line.
             if let Err(e) = echo(tcp, &config).await
-                && !matches!(e, tether_tokio::Error::ConnectionClosed { .. })
+                && !matches!(e, tether_tokio::Error::Closed { .. })
             {
                 eprintln!("connection: {e}");
             }
@@ -83,12 +85,10 @@ async fn serve(addr: SocketAddr, threads: usize) -> Result<(), Box<dyn Error>> {
     }
 }
 
-async fn echo(tcp: TcpStream, config: &SocketConfig) -> Result<(), tether_tokio::Error> {
-    tcp.set_nodelay(true)?;
-    let mut ws = accept_with(tcp, config, |_| Ok(Accept::default())).await?;
-    let mut buf = Vec::new();
-    while let Some(kind) = ws.recv_into(&mut buf).await? {
-        ws.feed_as(kind, &buf).await?;
+async fn echo(tcp: TcpStream, config: &ServerConfig) -> Result<(), tether_tokio::Error> {
+    let mut ws = tether_tokio::accept(tcp, config).await?;
+    while let Some(message) = ws.recv().await? {
+        ws.feed(message).await?;
     }
     Ok(())
 }

@@ -7,7 +7,7 @@
 //!
 //! hyper parses the request; `Request::from_http` checks it exactly as tether's own parser
 //! would, `accept_http` builds the 101 response, and once hyper hands over the connection
-//! (`hyper::upgrade::on`) `MessageSocket::from_upgraded` runs WebSocket over it.
+//! (`hyper::upgrade::on`) `tether_tokio::take_over` runs WebSocket over it.
 
 use std::convert::Infallible;
 use std::error::Error;
@@ -19,8 +19,8 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tether_tokio::tether_proto::handshake;
-use tether_tokio::{Accept, MessageSocket, Negotiated, SocketConfig};
+use tether_proto::handshake;
+use tether_tokio::{Accept, Negotiated, ServerConfig};
 use tokio::net::TcpListener;
 
 #[tokio::main(flavor = "current_thread")]
@@ -59,7 +59,7 @@ async fn route(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallib
     if req.uri().path() != "/ws" {
         return Ok(plain(StatusCode::NOT_FOUND, "try /ws\n"));
     }
-    // Check the upgrade request and choose a subprotocol, as `accept_with` would.
+    // Check the upgrade request and choose a subprotocol, as `tether_tokio::accept` would.
     let ws_request = match handshake::Request::from_http(&req) {
         Ok(r) => r,
         Err(e) => {
@@ -77,19 +77,18 @@ async fn route(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallib
     let Ok(switching) = ws_request.accept_http(&accept) else {
         return Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, "cannot accept\n"));
     };
-    let negotiated = Negotiated {
-        protocol: accept.chosen_protocol().map(str::to_string),
-        extensions: Vec::new(),
-    };
+    let negotiated = Negotiated::new(
+        accept.chosen_protocol().map(str::to_string),
+        accept.chosen_extensions().to_vec(),
+    );
     // Once hyper has sent the 101, the connection is ours.
     tokio::spawn(async move {
         match hyper::upgrade::on(req).await {
             Ok(upgraded) => {
                 let io = TokioIo::new(upgraded);
-                let mut ws = MessageSocket::from_upgraded(io, negotiated, &SocketConfig::default());
-                let mut buf = Vec::new();
-                while let Ok(Some(kind)) = ws.recv_into(&mut buf).await {
-                    if ws.feed_as(kind, &buf).await.is_err() {
+                let mut ws = tether_tokio::take_over(io, negotiated, &ServerConfig::default());
+                while let Ok(Some(message)) = ws.recv().await {
+                    if ws.feed(message).await.is_err() {
                         break;
                     }
                 }

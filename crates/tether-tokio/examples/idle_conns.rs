@@ -17,7 +17,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use tether_tokio::{Message, SocketConfig, connect_with};
+use tether_tokio::ClientConfig;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let mut count = 10_000usize;
@@ -74,7 +74,7 @@ async fn measure(addr: &str, server: &mut Child, count: usize) -> Result<(), Box
     tokio::time::sleep(Duration::from_millis(200)).await;
     let before = rss_kib(pid)?;
     let start = Instant::now();
-    let config = SocketConfig::default().read_timeout(None);
+    let config = ClientConfig::default();
     let url = format!("ws://{addr}/");
     let mut sockets = Vec::with_capacity(count);
     // Connect in waves, so the listen queue never overflows.
@@ -83,10 +83,10 @@ async fn measure(addr: &str, server: &mut Child, count: usize) -> Result<(), Box
         for _ in wave {
             let (url, config) = (url.clone(), config.clone());
             tasks.push(tokio::spawn(async move {
-                let mut ws = connect_with(&url, &config).await?;
-                ws.send_text("hi").await?;
+                let mut ws = tether_tokio::connect(&url, &config).await?;
+                ws.send("hi").await?;
                 match ws.recv().await? {
-                    Some(Message::Text(t)) if t == "hi" => Ok(ws),
+                    Some(echo) if echo.as_text() == Some("hi") => Ok(ws),
                     other => Err(format!("unexpected echo {other:?}").into()),
                 }
             }));

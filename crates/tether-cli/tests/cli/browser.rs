@@ -11,9 +11,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use tether_tests::interop::chromium;
-
-use super::common::{KillOnDrop, expect_line, lines, serve, tether};
+use super::common::{KillOnDrop, chromium, expect_line, lines, serve, tether};
 
 const T: Duration = Duration::from_secs(60);
 

@@ -1,11 +1,93 @@
 //! Running the binary: a server in the background, clients to completion.
+//!
+//! [`KillOnDrop`] and [`chromium`] are copies of the workspace test kit's (`tether-tests`'
+//! `interop` module), so these tests depend on nothing but the binary.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, ExitStatus, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-pub(crate) use tether_tests::interop::KillOnDrop;
+/// A child process killed (and reaped) when dropped.
+#[derive(Debug)]
+pub(crate) struct KillOnDrop(pub(crate) Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl KillOnDrop {
+    /// Starts `command` with piped stdin, stdout and stderr.
+    pub(crate) fn spawn(command: &mut Command) -> Self {
+        let child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+        Self(child)
+    }
+
+    /// Waits up to `timeout` for the child to exit; kills it past that. Returns whether it
+    /// exited successfully by itself.
+    pub(crate) fn wait_for(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.0.try_wait() {
+                Ok(Some(status)) => return status.success(),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                _ => {
+                    let _ = self.0.kill();
+                    let _ = self.0.wait();
+                    return false;
+                }
+            }
+        }
+    }
+}
+
+/// Whether this run is CI (`CI=true`), where a missing tool is a failure, not a skip.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// The Chromium binary: `TETHER_CHROMIUM` (it must exist when set), else `/usr/bin/chromium`
+/// if present. `None` (a skip, with the reason printed) when it is not installed, outside CI
+/// or when `.ci/run` reported that it could not install it (`TETHER_CHROMIUM_UNAVAILABLE`);
+/// a panic in CI otherwise.
+pub(crate) fn chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("TETHER_CHROMIUM").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        assert!(
+            path.exists(),
+            "TETHER_CHROMIUM is set to {}, which does not exist",
+            path.display()
+        );
+        return Some(path);
+    }
+    let default = PathBuf::from("/usr/bin/chromium");
+    if default.exists() {
+        return Some(default);
+    }
+    let why = match std::env::var("TETHER_CHROMIUM_UNAVAILABLE") {
+        // .ci/run tried and could not install it: a skip with its reason, even in CI.
+        Ok(reason) => format!("Chromium could not be installed: {reason}"),
+        Err(_) => {
+            let why = "Chromium is not installed (apt-get install chromium; .ci/run does this)";
+            assert!(!in_ci(), "CI=true, but {why}");
+            why.to_string()
+        }
+    };
+    println!("SKIPPED: {why}");
+    eprintln!("SKIPPED: {why}");
+    None
+}
 
 /// The `tether` binary.
 pub(crate) fn tether() -> Command {

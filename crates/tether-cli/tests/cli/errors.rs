@@ -11,7 +11,7 @@ const T: Duration = Duration::from_secs(20);
 #[test]
 fn bad_urls_are_usage_errors() {
     for (url, says) in [
-        ("http://example.com/", "use ws:// or wss://"),
+        ("http://example.com/", "use `ws://` or `wss://`"),
         ("not a url", "cannot use `not a url`"),
         ("ws://", "cannot use `ws://`"),
     ] {
@@ -43,14 +43,14 @@ fn refused_connections_say_so() {
     assert_eq!(
         done.stderr.trim_end(),
         format!(
-            "tether: connection refused by 127.0.0.1:{port}; is a server running there? \
-             (start one with `tether serve`)"
+            "tether: cannot connect to 127.0.0.1:{port}: Connection refused (os error 111); \
+             is a server running there? (start one with `tether serve`)"
         )
     );
     let bench = run(&["bench", &url, "--duration", "1s"], b"", T);
     assert_eq!(bench.code(), Some(3), "{bench:?}");
     assert!(
-        bench.stderr.contains("connection refused"),
+        bench.stderr.contains("Connection refused"),
         "{}",
         bench.stderr
     );
@@ -71,8 +71,9 @@ fn a_plain_http_server_is_not_a_websocket() {
     let done = run(&["connect", &format!("ws://{addr}/")], b"", T);
     assert_eq!(done.code(), Some(5), "{done:?}");
     assert!(
-        done.stderr
-            .contains("answered HTTP 200 instead of switching to WebSocket"),
+        done.stderr.contains(&format!(
+            "ws://{addr}/ refused the WebSocket upgrade: 200 OK"
+        )) && done.stderr.contains("it is a plain HTTP server"),
         "{}",
         done.stderr
     );
