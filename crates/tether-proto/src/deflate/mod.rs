@@ -40,7 +40,7 @@
 //! # Incompressible messages
 //!
 //! A whole message that does not shrink is sent uncompressed (RSV1 clear): a byte histogram of
-//! up to 1 KiB sampled across the message catches most such data before any compression
+//! up to 256 bytes sampled across the message catches most such data before any compression
 //! (see `sample.rs`), and a message that was compressed and did not shrink is sent as it is
 //! with the compressor reset (the peer never sees what it took in, so it must not refer back
 //! to it; a fresh compressor refers to nothing earlier, valid under any peer window).
