@@ -10,12 +10,17 @@
 //! without bias as `Σ c·(c − 1) / (n·(n − 1))` over the byte counts `c` of `n` sampled bytes.
 //! Uniform random bytes give 1/256 (8 bits of entropy per byte); when the estimate is below
 //! 1/128 (more than 7 bits per byte), the Shannon entropy is more than 7 bits too, so Huffman
-//! coding alone could save at most an eighth, and the message is sent uncompressed. Data whose
-//! bytes are spread evenly yet repeat in long runs (a random block sent twice) is missed: it
-//! goes out uncompressed, which is valid, only larger than it could be.
+//! coding alone could save at most an eighth — unless the bytes repeat in runs, which LZ77
+//! finds. So a sample judged even is also searched for repeated 4-byte sequences (within a
+//! slice, and between slices), and any run of repeats sends it to the compressor after all:
+//! that catches data with a short period (up to about 60 bytes) always and longer periods
+//! when two slices fall on the same phase. Data whose bytes are spread evenly and repeat only
+//! from far apart (a random block sent twice) is still missed: it goes out uncompressed, which
+//! is valid, only larger than it could be.
 //!
 //! Integer arithmetic only: 4 slices of 64 bytes spread over the message (the whole message
-//! when it is at most 256 bytes), one pass each.
+//! when it is at most 256 bytes); one histogram pass, and a hash pass only for samples judged
+//! even (about 0.15 µs and 0.5 µs).
 
 /// Bytes per sampled slice, and how many slices at most: 256 bytes tell random bytes
 /// (about 255 equal pairs expected, standard deviation about 22) from the threshold (510)
@@ -29,33 +34,61 @@ const MIN_SAMPLE: usize = 128;
 /// The sample is judged incompressible when its collision probability is below 1 / this.
 const SPREAD: u64 = 128;
 
+/// Repeated 4-byte sequences in a sample that make it worth compressing after all.
+const REPEATS: usize = 8;
+
 /// Whether `data` looks incompressible (see the module docs).
 pub(crate) fn looks_incompressible(data: &[u8]) -> bool {
     if data.len() < MIN_SAMPLE {
         return false;
     }
-    let mut counts = [0u16; 256];
-    let mut count = |slice: &[u8]| {
-        for &b in slice {
-            counts[usize::from(b)] += 1;
-        }
-    };
-    let n = if data.len() <= SLICE * SLICES {
-        count(data);
-        data.len()
+    // The sample, copied together: slices at the start, the end, and evenly between (each
+    // its own region, so no 4-byte sequence spans two), or the whole message as one region.
+    let mut sample = [0u8; SLICE * SLICES];
+    let (n, regions) = if data.len() <= sample.len() {
+        sample[..data.len()].copy_from_slice(data);
+        (data.len(), 1)
     } else {
-        // Slices at the start, the end, and evenly between.
         let last = data.len() - SLICE;
-        for i in 0..SLICES {
+        for (i, slice) in sample.chunks_exact_mut(SLICE).enumerate() {
             let at = last / (SLICES - 1) * i;
-            count(&data[at..at + SLICE]);
+            slice.copy_from_slice(&data[at..at + SLICE]);
         }
-        SLICE * SLICES
+        (sample.len(), SLICES)
     };
+    let sample = &sample[..n];
+    let mut counts = [0u16; 256];
+    for &b in sample {
+        counts[usize::from(b)] += 1;
+    }
     // Σ c·(c − 1) = Σ c² − n, as Σ c = n.
     let squares: u32 = counts.iter().map(|&c| u32::from(c) * u32::from(c)).sum();
     let n = n as u64;
-    (u64::from(squares) - n) * SPREAD < n * (n - 1)
+    let even = (u64::from(squares) - n) * SPREAD < n * (n - 1);
+    even && !repeats(sample, regions)
+}
+
+/// Whether `sample`, cut into `regions` equal parts, holds at least [`REPEATS`] 4-byte
+/// sequences seen earlier in it.
+fn repeats(sample: &[u8], regions: usize) -> bool {
+    // The 4-byte sequence at each position, and where each hash of one was last seen.
+    let mut keys = [0u32; SLICE * SLICES];
+    let mut seen = [u16::MAX; 512];
+    let mut found = 0;
+    let size = sample.len() / regions;
+    for (index, region) in sample.chunks(size).enumerate() {
+        let base = index * size;
+        for (i, quad) in region.windows(4).enumerate() {
+            let key = u32::from_le_bytes([quad[0], quad[1], quad[2], quad[3]]);
+            let at = base + i;
+            keys[at] = key;
+            let h = (key.wrapping_mul(0x9e37_79b1) >> 23) as usize;
+            let earlier = usize::from(seen[h]);
+            found += usize::from(keys.get(earlier) == Some(&key));
+            seen[h] = at as u16;
+        }
+    }
+    found >= REPEATS
 }
 
 #[cfg(test)]
@@ -103,6 +136,25 @@ mod tests {
             })
             .collect();
         assert!(!looks_incompressible(&b64));
+        // Bytes spread evenly with a short period: the histogram says random, the repeats say
+        // compress. The interop tests' 1 MiB binary (period 251) is caught where two slices
+        // fall on the same phase, as at these sizes.
+        let periodic = |len: usize, period: usize| -> Vec<u8> {
+            let block = noise(period, 11);
+            block.iter().copied().cycle().take(len).collect()
+        };
+        for (len, period) in [(200, 50), (4096, 60), (64 << 10, 37), (100_000, 251)] {
+            assert!(
+                !looks_incompressible(&periodic(len, period)),
+                "{len} {period}"
+            );
+        }
+        let seven: Vec<u8> = (0..1 << 20).map(|i: u32| (i * 7 % 251) as u8).collect();
+        assert!(!looks_incompressible(&seven));
+        assert!(!looks_incompressible(&seven[..100_000]));
+        // A period longer than a slice with no two slices in phase: missed (sent uncompressed,
+        // valid, only larger than it could be).
+        assert!(looks_incompressible(&periodic(64 << 10, 5000)));
         // Random bytes with a compressible tail: one slice of four is enough to compress.
         let mut mixed = noise(3 << 10, 5);
         mixed.extend_from_slice(&[b'a'; 1 << 10]);
