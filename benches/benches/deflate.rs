@@ -12,6 +12,8 @@
 //!   on its own, and the compressor and decompressor freed between messages);
 //! - `deflate-l1-server-defaults`: what two tether ends agree by default — 12-bit windows
 //!   both ways, the server's compressor at memory level 5 (the client's at 8);
+//! - `deflate-l1-server-defaults-compact`: the same with `compact_context` at both ends (the
+//!   context kept between messages as its 4 KiB window, states pooled);
 //! - `plain`: tether without compression, the baseline.
 //!
 //! Throughput counts the payload echoed (one message each way per iteration). The compression
@@ -26,7 +28,8 @@
 //! permessage-deflate, and sockudo-ws's codec is public and needs no runtime), echoing 1.4 KB
 //! JSON messages: client compresses, server inflates and compresses it back, client inflates
 //! — two compressions and two decompressions per iteration, at levels 1 and 6 with context
-//! takeover and at level 1 without, 15-bit windows for both.
+//! takeover and at level 1 without, 15-bit windows for both; and tether at level 1 with
+//! `compact_context` (sockudo-ws has no such mode: its `l1` is the comparison).
 
 use std::hint::black_box;
 
@@ -154,6 +157,11 @@ fn variants() -> Vec<(&'static str, Option<ExtensionOffer>, Option<DeflateConfig
             "deflate-l1-server-defaults",
             Some(server_defaults()),
             Some(DeflateConfig::default()),
+        ),
+        (
+            "deflate-l1-server-defaults-compact",
+            Some(server_defaults()),
+            Some(DeflateConfig::default().compact_context(true)),
         ),
         ("plain", None, None),
     ]
@@ -347,13 +355,17 @@ fn bench_codec_peer(c: &mut Criterion) {
         .clone()
         .with_param("server_no_context_takeover")
         .with_param("client_no_context_takeover");
-    for (name, level, nct) in [
-        ("l1", 1, false),
-        ("l6", 6, false),
-        ("l1-no-context", 1, true),
+    for (name, level, nct, compact) in [
+        ("l1", 1, false, false),
+        ("l6", 6, false, false),
+        ("l1-no-context", 1, true, false),
+        ("l1-compact", 1, false, true),
     ] {
         let agreement = if nct { &no_context } else { &pmd };
-        let mut tether = TetherCodec::new(agreement, DeflateConfig::default().level(level));
+        let config = DeflateConfig::default()
+            .level(level)
+            .compact_context(compact);
+        let mut tether = TetherCodec::new(agreement, config);
         let mut sockudo = SockudoCodec::new(level, nct);
         let t: usize = messages.iter().map(|m| tether.echo(m.as_bytes())).sum();
         let s: usize = messages.iter().map(|m| sockudo.echo(m.as_bytes())).sum();
@@ -370,6 +382,9 @@ fn bench_codec_peer(c: &mut Criterion) {
                 tether.echo(messages[n].as_bytes())
             });
         });
+        if compact {
+            continue;
+        }
         group.bench_function(
             BenchmarkId::new(format!("sockudo-ws-{name}"), "1400B"),
             |b| {

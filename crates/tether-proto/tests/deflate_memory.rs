@@ -98,6 +98,7 @@ fn deflate_memory_per_connection_idle_and_active() {
     let plain = per_server(None, None);
     let active = per_server(Some(d), Some(d));
     let idle = per_server(Some(nct), Some(d));
+    let compact = per_server(Some(d), Some(d.compact_context(true)));
     let before = per_server(Some(d), Some(wide));
     let before_idle = per_server(Some(nct), Some(wide));
     println!("per server connection after a 1.4 KB JSON echo (live heap):");
@@ -105,6 +106,7 @@ fn deflate_memory_per_connection_idle_and_active() {
         ("no compression", plain),
         ("server defaults, context takeover", active),
         ("server defaults, no context takeover", idle),
+        ("server defaults, context takeover, compact", compact),
         ("15 bits, memory level 8, context takeover", before),
         ("15 bits, memory level 8, no context takeover", before_idle),
     ] {
@@ -116,6 +118,8 @@ fn deflate_memory_per_connection_idle_and_active() {
     }
     // Idle without context takeover: no codec state held.
     assert!(idle - plain <= 16 << 10, "{} KiB", kib(idle - plain));
+    // With context takeover kept as its windows: two of 4 KiB.
+    assert!(compact - plain <= 16 << 10, "{} KiB", kib(compact - plain));
     // With context takeover the zlib-rs states are held: a compressor with its fixed 128 KiB
     // hash table and a decompressor with its fixed 32 KiB window, about 210 KiB with the
     // server defaults (370 + 46 KiB before them).

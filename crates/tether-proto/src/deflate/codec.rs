@@ -7,6 +7,7 @@ use zlib_rs::{DeflateConfig as ZConfig, DeflateFlush, InflateFlush, Status};
 
 use super::pool::{self, Key};
 use super::sample::looks_incompressible;
+use super::window::Window;
 use super::{DeflateConfig, DeflateParams};
 use crate::extension::{Decoded, Extension, ExtensionError};
 use crate::frame::Rsv;
@@ -58,6 +59,10 @@ pub struct Deflate {
     tail: usize,
     /// One decoded byte found while checking for more output at a limit, handed out next.
     carry: Option<u8>,
+    /// With [`DeflateConfig::compact_context`] and context takeover: the context of each
+    /// direction kept between messages as its last bytes, the states given back meanwhile.
+    send_window: Option<Window>,
+    recv_window: Option<Window>,
 }
 
 impl Deflate {
@@ -72,16 +77,20 @@ impl Deflate {
             params.client_max_window_bits,
             params.client_no_context_takeover,
         );
-        let ((send_bits, send_reset), (_, recv_reset)) = match role {
+        let ((send_bits, send_reset), (recv_bits, recv_reset)) = match role {
             Role::Client => (client, server),
             Role::Server => (server, client),
         };
+        let key = Key {
+            level: config.level.min(9) as u8,
+            window_bits: send_bits.clamp(ZLIB_MIN_WINDOW_BITS, 15),
+            mem_level: config.mem_level_for(role),
+        };
+        let compact = |reset: bool, bits: u8| {
+            (config.compact_context && !reset).then(|| Window::new(bits.clamp(8, 15)))
+        };
         Self {
-            key: Key {
-                level: config.level.min(9) as u8,
-                window_bits: send_bits.clamp(ZLIB_MIN_WINDOW_BITS, 15),
-                mem_level: config.mem_level_for(role),
-            },
+            key,
             threshold: config.threshold,
             skip_incompressible: true,
             send_reset,
@@ -91,6 +100,8 @@ impl Deflate {
             pending: Vec::new(),
             tail: 0,
             carry: None,
+            send_window: compact(send_reset, key.window_bits),
+            recv_window: compact(recv_reset, recv_bits),
         }
     }
 
@@ -227,26 +238,10 @@ impl Deflate {
             }
         }
     }
-}
 
-impl Drop for Deflate {
-    fn drop(&mut self) {
-        // Context kept for this connection is no use to another, but the memory is: the pool
-        // resets a state before handing it out.
-        self.release_compressor();
-        self.release_decompressor();
-    }
-}
-
-impl Extension for Deflate {
-    /// §6: "the "Per-Message Compressed" bit" is RSV1.
-    fn rsv(&self) -> Rsv {
-        Rsv::RSV1
-    }
-
-    fn decode(
+    /// [`Extension::decode`] but for keeping the window of [`DeflateConfig::compact_context`].
+    fn decode_piece(
         &mut self,
-        _rsv: Rsv,
         input: &[u8],
         fin: bool,
         out: &mut Vec<u8>,
@@ -261,7 +256,18 @@ impl Extension for Deflate {
             self.carry = None;
             budget -= 1;
         }
-        let d = self.decompressor.get_or_insert_with(Self::new_decompressor);
+        let d = match &mut self.decompressor {
+            Some(d) => d,
+            empty => {
+                let mut d = Self::new_decompressor();
+                // A new message with the context kept as bytes: the peer may refer to them.
+                if let Some(window) = self.recv_window.as_ref().filter(|w| !w.bytes().is_empty()) {
+                    d.set_dictionary(window.bytes())
+                        .map_err(|_| ExtensionError::Invalid("inflate dictionary refused"))?;
+                }
+                empty.insert(d)
+            }
+        };
         if !self.pending.is_empty() {
             let (used, full) = Self::inflate(d, &self.pending, out, &mut budget, &mut self.carry)?;
             self.pending.drain(..used);
@@ -295,6 +301,41 @@ impl Extension for Deflate {
         }
         Ok(Decoded::Done)
     }
+}
+
+impl Drop for Deflate {
+    fn drop(&mut self) {
+        // Context kept for this connection is no use to another, but the memory is: the pool
+        // resets a state before handing it out.
+        self.release_compressor();
+        self.release_decompressor();
+    }
+}
+
+impl Extension for Deflate {
+    /// §6: "the "Per-Message Compressed" bit" is RSV1.
+    fn rsv(&self) -> Rsv {
+        Rsv::RSV1
+    }
+
+    fn decode(
+        &mut self,
+        _rsv: Rsv,
+        input: &[u8],
+        fin: bool,
+        out: &mut Vec<u8>,
+        limit: usize,
+    ) -> Result<Decoded, ExtensionError> {
+        let start = out.len();
+        let decoded = self.decode_piece(input, fin, out, limit)?;
+        if let Some(window) = &mut self.recv_window {
+            window.push(&out[start..]);
+            if fin && decoded == Decoded::Done {
+                self.release_decompressor();
+            }
+        }
+        Ok(decoded)
+    }
 
     fn encode(
         &mut self,
@@ -314,10 +355,19 @@ impl Extension for Deflate {
             return Ok(Rsv::NONE);
         }
         let start = out.len();
-        let key = self.key;
-        let c = self
-            .compressor
-            .get_or_insert_with(|| Self::new_compressor(key));
+        let c = match &mut self.compressor {
+            Some(c) => c,
+            empty => {
+                let mut c = Self::new_compressor(self.key);
+                // The context kept as bytes: the peer's window holds them, so we may refer to
+                // them.
+                if let Some(window) = self.send_window.as_ref().filter(|w| !w.bytes().is_empty()) {
+                    c.set_dictionary(window.bytes())
+                        .map_err(|_| ExtensionError::Invalid("deflate dictionary refused"))?;
+                }
+                empty.insert(c)
+            }
+        };
         // §7.2.1: "Compress all the octets of the payload of the message using DEFLATE."
         // Each piece is sync-flushed so a streamed message's frames go out as they are given.
         if let Err(e) = Self::deflate(c, input, out) {
@@ -338,12 +388,21 @@ impl Extension for Deflate {
             if whole && self.skip_incompressible && out.len() - start >= input.len() {
                 // It did not shrink: send it as it is. The compressor took it into its window
                 // and the peer will not, so it must not refer back to it: a fresh compressor
-                // refers to nothing earlier, which any peer window accepts.
+                // refers to nothing earlier, which any peer window accepts (with a compact
+                // context, one primed with the window before this message, as the peer's is).
                 out.truncate(start);
                 self.release_compressor();
                 return Ok(Rsv::NONE);
             }
             if self.send_reset {
+                self.release_compressor();
+            }
+        }
+        // The peer's window now holds this piece (a whole message only once it is known to go
+        // out compressed, above).
+        if let Some(window) = &mut self.send_window {
+            window.push(input);
+            if fin {
                 self.release_compressor();
             }
         }

@@ -516,3 +516,94 @@ fn connections_negotiate_the_server_defaults_and_skip_incompressible_messages() 
         }
     }
 }
+
+// ---- compact context ----
+
+/// Decodes one message `limit` bytes at a time, as partial mode does.
+fn decode_in_steps(d: &mut Deflate, wire: &[u8], limit: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut input = wire;
+    loop {
+        let before = out.len();
+        let status = d.decode(Rsv::RSV1, input, true, &mut out, limit).unwrap();
+        assert!(out.len() - before <= limit);
+        input = &[];
+        if status == Decoded::Done {
+            return out;
+        }
+    }
+}
+
+#[test]
+fn compact_context_keeps_only_the_window_and_compresses_as_well() {
+    let messages: Vec<Vec<u8>> = (0..6)
+        .map(|n| json(n % 3, [200, 1400, 3000, 1400, 200, 20_000][n]))
+        .chain([noise(2000, 4), json(1, 1400), noise(90, 6), json(2, 3000)])
+        .collect();
+    for bits in 8..=15u8 {
+        for (level, mem_level) in [(1, 5), (6, 8), (9, 1)] {
+            let agreed = params(false, false, bits, bits);
+            let plain = DeflateConfig::default().level(level).mem_level(mem_level);
+            let compact = plain.compact_context(true);
+            let (mut kept, _) = ends(agreed, &plain);
+            // Compact at both ends, and each end against an end that keeps its state.
+            let (mut server, mut client) = ends(agreed, &compact);
+            let (_, mut kept_client) = ends(agreed, &plain);
+            let (mut kept_sender, mut compact_client) = (
+                Deflate::new(agreed, Role::Server, &plain),
+                Deflate::new(agreed, Role::Client, &compact),
+            );
+            let (mut total, mut total_kept) = (0, 0);
+            for (i, data) in messages.iter().enumerate() {
+                let case = (bits, level, mem_level, i);
+                let mut wire = Vec::new();
+                let rsv = server
+                    .encode(MessageKind::Binary, data, true, true, &mut wire)
+                    .unwrap();
+                let mut kept_wire = Vec::new();
+                let kept_rsv = kept
+                    .encode(MessageKind::Binary, data, true, true, &mut kept_wire)
+                    .unwrap();
+                assert_eq!(rsv, kept_rsv, "{case:?}");
+                assert_eq!(server.holds_state(), (false, false), "{case:?}");
+                if rsv == Rsv::RSV1 {
+                    total += wire.len();
+                    total_kept += kept_wire.len();
+                    // In steps of 100 bytes the window takes every piece.
+                    assert!(
+                        decode_in_steps(&mut client, &wire, 100) == *data,
+                        "{case:?}"
+                    );
+                    assert_eq!(client.holds_state(), (false, false), "{case:?}");
+                    assert!(decode_in_steps(&mut kept_client, &wire, 1 << 20) == *data);
+                }
+                let (got, _, _) = through(&mut kept_sender, &mut compact_client, data);
+                assert!(got == *data, "{case:?} kept sender, compact receiver");
+            }
+            // The same context either way: within 2% (and a few bytes).
+            assert!(
+                total * 100 <= total_kept * 102 + 64,
+                "{bits} {level}: {total} vs {total_kept}"
+            );
+        }
+    }
+}
+
+#[test]
+fn compact_context_has_no_effect_without_context_takeover() {
+    let compact = DeflateConfig::default().compact_context(true);
+    let (mut server, mut client) = ends(params(true, false, 12, 12), &compact);
+    let data = json(0, 1400);
+    through(&mut server, &mut client, &data);
+    through(&mut client, &mut server, &data);
+    // The server resets (nothing kept), the client keeps its context as a window: neither
+    // holds a state.
+    assert_eq!(server.holds_state(), (false, false));
+    assert_eq!(client.holds_state(), (false, false));
+    // A repeat from the client refers back to the first message: tiny.
+    let (got, _, size) = through(&mut client, &mut server, &data);
+    assert!(got == data && size < 100, "{size}");
+    // From the server, without context takeover, it cannot.
+    let (got, _, size) = through(&mut server, &mut client, &data);
+    assert!(got == data && size > 200, "{size}");
+}
