@@ -494,11 +494,13 @@ fn moved(from: &mut Connection, to: &mut Connection) -> (u8, Vec<u8>) {
 
 #[test]
 fn connections_negotiate_the_server_defaults_and_skip_incompressible_messages() {
-    for nct in [false, true] {
+    for (nct, compact) in [(false, false), (true, false), (false, true)] {
         let client = DeflateConfig::default()
             .server_no_context_takeover(nct)
-            .client_no_context_takeover(nct);
-        let (mut c, mut s) = pair(client, DeflateConfig::default());
+            .client_no_context_takeover(nct)
+            .compact_context(compact);
+        let server = DeflateConfig::default().compact_context(compact);
+        let (mut c, mut s) = pair(client, server);
         assert_eq!(c.deflate(), Some(params(nct, nct, 12, 12)));
         assert_eq!(s.deflate(), c.deflate());
         for (data, compressed) in [
