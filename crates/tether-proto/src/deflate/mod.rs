@@ -181,9 +181,11 @@ pub struct DeflateConfig {
     /// decompressor back to the pool, priming pooled ones with the window (a preset
     /// dictionary) at the start of the next message. Messages refer back as far as with the
     /// states kept (the window is the whole context: compression is as good, within a few
-    /// bytes); an idle connection holds about 8 KiB instead of about 210 KiB (server defaults),
-    /// and each compressed message costs a few microseconds more (resetting a zlib-rs
-    /// compressor clears its 128 KiB hash table; priming hashes the window). Default: `false`.
+    /// bytes); an idle connection holds about 8 KiB instead of about 210 KiB (server defaults).
+    /// The price is CPU: resetting a zlib-rs compressor clears its 128 KiB hash table and
+    /// priming it hashes the whole window, about 7 µs more per message at 12-bit windows (a
+    /// 1.4 KB JSON echo through both codecs: 14 µs → 29 µs) and 44 µs at 15 bits, so it suits
+    /// small windows and mostly idle connections. Default: `false`.
     /// No effect on a side without context takeover (it holds nothing between messages
     /// anyway). Local: not negotiated.
     pub compact_context: bool,
