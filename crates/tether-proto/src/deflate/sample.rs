@@ -20,7 +20,7 @@
 //!
 //! Integer arithmetic only: 4 slices of 64 bytes spread over the message (the whole message
 //! when it is at most 256 bytes); one histogram pass, and a hash pass only for samples judged
-//! even (about 0.15 µs and 0.5 µs).
+//! even (about 0.15 µs and 0.3 µs).
 
 /// Bytes per sampled slice, and how many slices at most: 256 bytes tell random bytes
 /// (about 255 equal pairs expected, standard deviation about 22) from the threshold (510)
@@ -68,24 +68,28 @@ pub(crate) fn looks_incompressible(data: &[u8]) -> bool {
     even && !repeats(sample, regions)
 }
 
-/// Whether `sample`, cut into `regions` equal parts, holds at least [`REPEATS`] 4-byte
-/// sequences seen earlier in it.
+/// Whether `sample` (at most 256 bytes), cut into `regions` equal parts, holds at least
+/// [`REPEATS`] 4-byte sequences seen earlier in it.
 fn repeats(sample: &[u8], regions: usize) -> bool {
-    // The 4-byte sequence at each position, and where each hash of one was last seen.
-    let mut keys = [0u32; SLICE * SLICES];
-    let mut seen = [u16::MAX; 512];
+    const _: () = assert!(SLICE * SLICES == 256, "positions fit in a byte");
+    // The 4-byte sequence at each position, and where (plus one; 0: nowhere) the last one with
+    // each 8-bit hash was seen.
+    let mut keys = [0u32; 256];
+    for (key, quad) in keys.iter_mut().zip(sample.windows(4)) {
+        *key = u32::from_le_bytes([quad[0], quad[1], quad[2], quad[3]]);
+    }
+    let mut seen = [0u8; 256];
     let mut found = 0;
-    let size = sample.len() / regions;
-    for (index, region) in sample.chunks(size).enumerate() {
-        let base = index * size;
-        for (i, quad) in region.windows(4).enumerate() {
-            let key = u32::from_le_bytes([quad[0], quad[1], quad[2], quad[3]]);
-            let at = base + i;
-            keys[at] = key;
-            let h = (key.wrapping_mul(0x9e37_79b1) >> 23) as usize;
+    let size = sample.len() / regions.max(1);
+    for region in 0..regions {
+        let start = region * size;
+        // Sequences that lie inside the region.
+        for at in start..(start + size).saturating_sub(3) {
+            let key = keys[at & 255];
+            let h = (key.wrapping_mul(0x9e37_79b1) >> 24) as usize;
             let earlier = usize::from(seen[h]);
-            found += usize::from(keys.get(earlier) == Some(&key));
-            seen[h] = at as u16;
+            found += usize::from(earlier != 0 && keys[(earlier - 1) & 255] == key);
+            seen[h] = (at + 1) as u8;
         }
     }
     found >= REPEATS
