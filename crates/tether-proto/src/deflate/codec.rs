@@ -26,7 +26,7 @@ const ZLIB_MIN_WINDOW_BITS: u8 = 9;
 /// (and any pooled one fits any connection).
 const INFLATE_WINDOW_BITS: u8 = 15;
 
-/// Output space added per step while inflating is at least this, at least 4 times the
+/// Output space added per step while inflating is at least this, at least 8 times the
 /// compressed input (typical of text), and at least what is there already (doubling); it
 /// never grows past the caller's limit, so a bomb allocates at most that. Sized to the
 /// message, so a small message leaves a small buffer behind in the connection.
@@ -165,7 +165,7 @@ impl Deflate {
             let space = if *budget == 0 {
                 1
             } else {
-                let step = (*budget).min(len.max(MIN_STEP).max(src.len().saturating_mul(4)));
+                let step = (*budget).min(len.max(MIN_STEP).max(src.len().saturating_mul(8)));
                 if out.capacity() - len < step {
                     out.reserve_exact(step);
                 }

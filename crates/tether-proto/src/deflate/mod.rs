@@ -41,9 +41,9 @@
 //!
 //! Measured (live heap from a counting allocator, `tests/deflate_memory.rs`: a server end
 //! after one 1.4 KB JSON message each way, what it holds over a connection without
-//! compression, 4.4 KiB): server defaults with context takeover 210 KiB (with 15-bit windows
-//! and memory level 8: 420 KiB); the same with `compact_context` 10.7 KiB; without context
-//! takeover 3.1 KiB (no codec state: the connection's buffers). Servers holding many mostly
+//! compression, 4.4 KiB): server defaults with context takeover 211 KiB (with 15-bit windows
+//! and memory level 8: 420 KiB); the same with `compact_context` 11 KiB; without context
+//! takeover 3.6 KiB (no codec state: the connection's buffers). Servers holding many mostly
 //! idle connections should turn on `compact_context` or `server_no_context_takeover`.
 //!
 //! # Incompressible messages
