@@ -27,3 +27,9 @@ pub mod interop;
 pub mod loopback;
 pub mod pki;
 pub mod raw;
+
+/// The README's examples (the core, both adapters' quick starts), compiled and run as
+/// doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

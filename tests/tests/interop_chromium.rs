@@ -472,9 +472,16 @@ fn websocket_negotiates_deflate<A: Adapter>() {
             "binary-empty",
         ],
     );
-    assert_eq!(deflate.as_deref(), Some("permessage-deflate"));
+    // The server's defaults: 12-bit windows both ways (Chromium offers
+    // client_max_window_bits).
+    assert_eq!(
+        deflate.as_deref(),
+        Some("permessage-deflate; server_max_window_bits=12; client_max_window_bits=12")
+    );
     assert!(
-        checks.starts_with("extensions=permessage-deflate "),
+        checks.starts_with(
+            "extensions=permessage-deflate%3B%20server_max_window_bits%3D12%3B%20client_max_window_bits%3D12 "
+        ),
         "{checks}"
     );
     // The browser compressed: ~1.9 MiB of payload (100 KB of it noise) in far fewer bytes.

@@ -272,7 +272,11 @@ fn websockets_deflate_client_against_tether_server<A: Adapter>() {
         .filter_map(|l| l.strip_prefix("EXT "))
         .filter_map(|l| l.split_once(' '))
         .collect();
-    assert_eq!(ext["/default"], "permessage-deflate");
+    // The server's defaults: 12-bit windows both ways (the client's offer allows it).
+    assert_eq!(
+        ext["/default"],
+        "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"
+    );
     assert_eq!(
         ext["/small"],
         "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \

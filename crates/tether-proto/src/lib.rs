@@ -73,8 +73,3 @@ pub enum Role {
     /// The endpoint that accepted the upgrade; it never masks.
     Server,
 }
-
-/// The README's example, compiled and run as a doctest so it stays true.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;

@@ -143,12 +143,17 @@ fn rfc7692_negotiated_by_default_in_both_roles() {
         request.extensions(),
         [ExtensionOffer::new("permessage-deflate").with_param("client_max_window_bits")]
     );
-    let agreed = DeflateParams::from_response(&ExtensionOffer::new("permessage-deflate")).unwrap();
-    assert_eq!((deflate(&c), deflate(&s)), (Some(agreed), Some(agreed)));
+    // The server's defaults: a 12-bit window for itself and, as the offer allows, the client.
+    let answer = ExtensionOffer::new("permessage-deflate")
+        .with_param_value("server_max_window_bits", "12")
+        .with_param_value("client_max_window_bits", "12");
+    let agreed = DeflateParams::from_response(&answer).unwrap();
     assert_eq!(
-        c.negotiated().extensions,
-        [ExtensionOffer::new("permessage-deflate")]
+        (agreed.server_max_window_bits, agreed.client_max_window_bits),
+        (12, 12)
     );
+    assert_eq!((deflate(&c), deflate(&s)), (Some(agreed), Some(agreed)));
+    assert_eq!(c.negotiated().extensions, [answer]);
     assert_eq!(s.negotiated().extensions, c.negotiated().extensions);
     // RSV1 on compressed messages (§6), never on control frames (§6.1) or small messages.
     let text = json(1000);
@@ -253,9 +258,14 @@ fn round_trips(agreed: (u8, u8, bool, bool), sizes: &[usize], frame: usize) {
         .client_max_window_bits(client_bits)
         .server_no_context_takeover(server_nct)
         .client_no_context_takeover(client_nct);
+    // A server that takes whatever the client asks for (the defaults would lower both
+    // windows to 12 bits).
+    let server = DeflateConfig::default()
+        .server_max_window_bits(15)
+        .client_max_window_bits(15);
     let (mut c, mut s) = pair(
         config(Some(ask)).send_frame_size(frame),
-        config(Some(Default::default())).send_frame_size(frame),
+        config(Some(server)).send_frame_size(frame),
     );
     let want = DeflateParams {
         server_no_context_takeover: server_nct,
@@ -477,7 +487,8 @@ fn corrupt_compressed_data_fails_with_1002_and_invalid_text_with_1007() {
         deflate(&c).unwrap(),
         Role::Client,
         &DeflateConfig::default().threshold(0),
-    );
+    )
+    .always_compress();
     let mut payload = Vec::new();
     Extension::encode(
         &mut compressor,

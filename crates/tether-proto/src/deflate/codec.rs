@@ -3,8 +3,11 @@
 
 use alloc::vec::Vec;
 
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+use zlib_rs::{DeflateConfig as ZConfig, DeflateFlush, InflateFlush, Status};
 
+use super::pool::{self, Key};
+use super::sample::looks_incompressible;
+use super::window::Window;
 use super::{DeflateConfig, DeflateParams};
 use crate::extension::{Decoded, Extension, ExtensionError};
 use crate::frame::Rsv;
@@ -18,70 +21,137 @@ const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 /// The smallest window zlib builds a raw deflate stream with (see the module docs on 8 bits).
 const ZLIB_MIN_WINDOW_BITS: u8 = 9;
 
-/// Output space added per step while inflating, before the doubling of what is there takes
-/// over; output never grows past the caller's limit, so a bomb allocates at most that.
-const MIN_STEP: usize = 16 << 10;
+/// The decompressor's window. zlib-rs allocates a 32 KiB window whatever it is told, and a
+/// larger window decodes everything a smaller one does, so every decompressor is the same
+/// (and any pooled one fits any connection).
+const INFLATE_WINDOW_BITS: u8 = 15;
+
+/// Output space added per step while inflating is at least this, at least 8 times the
+/// compressed input (typical of text), and at least what is there already (doubling); it
+/// never grows past the caller's limit, so a bomb allocates at most that. Sized to the
+/// message, so a small message leaves a small buffer behind in the connection.
+const MIN_STEP: usize = 1 << 10;
 
 /// permessage-deflate as an [`Extension`]: created by the connection once negotiation agreed
 /// on [`DeflateParams`], or by hand for a connection opened with
 /// [`Connection::open`](crate::Connection::open).
+///
+/// The compressor and decompressor are created at first use. A side without context takeover
+/// gives its state back to a small process-wide pool at the end of every message, so an idle
+/// connection holds none; a side with context takeover keeps it (it is the context) and gives
+/// it back when the connection is dropped.
 pub struct Deflate {
-    level: Compression,
+    /// Level, window bits and memory level of our compressor.
+    key: Key,
     threshold: usize,
-    /// Our compressor's window and whether it is reset after each message.
-    send_bits: u8,
+    /// Whether messages that would not shrink are sent uncompressed (off only in tests that
+    /// check exact compressed bytes of tiny messages).
+    skip_incompressible: bool,
+    /// Whether our compressor is reset after each message.
     send_reset: bool,
-    /// The peer's window and whether its context is reset after each message.
-    recv_bits: u8,
+    /// Whether the peer's context is reset after each message.
     recv_reset: bool,
-    /// Created at first use; dropped after each message when context is not taken over.
-    compressor: Option<Compress>,
-    decompressor: Option<Decompress>,
+    compressor: Option<zlib_rs::Deflate>,
+    decompressor: Option<zlib_rs::Inflate>,
     /// Received compressed bytes the decompressor has not taken yet (it stopped at a limit).
     pending: Vec<u8>,
     /// How much of [`TAIL`] the decompressor took for the message being received.
     tail: usize,
     /// One decoded byte found while checking for more output at a limit, handed out next.
     carry: Option<u8>,
+    /// With [`DeflateConfig::compact_context`] and context takeover: the context of each
+    /// direction kept between messages as its last bytes, the states given back meanwhile.
+    send_window: Option<Window>,
+    recv_window: Option<Window>,
 }
 
 impl Deflate {
     /// The transform for `role`'s end of a connection that agreed on `params`, compressing as
-    /// `config` says (level, threshold).
+    /// `config` says (level, memory level, threshold).
     pub fn new(params: DeflateParams, role: Role, config: &DeflateConfig) -> Self {
-        let (server, client) = (
-            (
-                params.server_max_window_bits,
-                params.server_no_context_takeover,
-            ),
-            (
-                params.client_max_window_bits,
-                params.client_no_context_takeover,
-            ),
+        let server = (
+            params.server_max_window_bits,
+            params.server_no_context_takeover,
+        );
+        let client = (
+            params.client_max_window_bits,
+            params.client_no_context_takeover,
         );
         let ((send_bits, send_reset), (recv_bits, recv_reset)) = match role {
             Role::Client => (client, server),
             Role::Server => (server, client),
         };
+        let key = Key {
+            level: config.level.min(9) as u8,
+            window_bits: send_bits.clamp(ZLIB_MIN_WINDOW_BITS, 15),
+            mem_level: config.mem_level_for(role),
+        };
+        let compact = |reset: bool, bits: u8| {
+            (config.compact_context && !reset).then(|| Window::new(bits.clamp(8, 15)))
+        };
         Self {
-            level: Compression::new(config.level.min(9)),
+            key,
             threshold: config.threshold,
-            send_bits: send_bits.clamp(ZLIB_MIN_WINDOW_BITS, 15),
+            skip_incompressible: true,
             send_reset,
-            recv_bits: recv_bits.clamp(ZLIB_MIN_WINDOW_BITS, 15),
             recv_reset,
             compressor: None,
             decompressor: None,
             pending: Vec::new(),
             tail: 0,
             carry: None,
+            send_window: compact(send_reset, key.window_bits),
+            recv_window: compact(recv_reset, recv_bits),
         }
+    }
+
+    /// Compresses every message at or above the threshold, even when it does not shrink (the
+    /// RFC's examples compress 5 bytes into 7).
+    #[cfg(test)]
+    pub(crate) fn always_compress(mut self) -> Self {
+        self.skip_incompressible = false;
+        self
+    }
+
+    /// Whether a compressor and a decompressor are held now (for tests of the idle cost).
+    #[cfg(test)]
+    pub(crate) fn holds_state(&self) -> (bool, bool) {
+        (self.compressor.is_some(), self.decompressor.is_some())
+    }
+
+    fn new_compressor(key: Key) -> zlib_rs::Deflate {
+        pool::take_deflate(key).unwrap_or_else(|| {
+            let mut config = ZConfig::new(i32::from(key.level));
+            // Negative: a raw deflate stream, no zlib header.
+            config.window_bits = -i32::from(key.window_bits);
+            config.mem_level = i32::from(key.mem_level);
+            zlib_rs::Deflate::new_with_config(config)
+        })
+    }
+
+    fn new_decompressor() -> zlib_rs::Inflate {
+        pool::take_inflate().unwrap_or_else(|| zlib_rs::Inflate::new(false, INFLATE_WINDOW_BITS))
+    }
+
+    /// Gives the compressor back to the pool (its context is not wanted any more).
+    fn release_compressor(&mut self) {
+        if let Some(c) = self.compressor.take() {
+            pool::put_deflate(self.key, c);
+        }
+    }
+
+    fn release_decompressor(&mut self) {
+        if let Some(d) = self.decompressor.take() {
+            pool::put_inflate(d);
+        }
+        // What a message stopped at a limit left; a large one is not kept while idle.
+        self.pending = Vec::new();
     }
 
     /// Inflates `src` into `out`, at most `budget` bytes. Returns how much of `src` was taken
     /// and whether output is pending (then a byte of it is in `carry`).
     fn inflate(
-        d: &mut Decompress,
+        d: &mut zlib_rs::Inflate,
         src: &[u8],
         out: &mut Vec<u8>,
         budget: &mut usize,
@@ -95,7 +165,7 @@ impl Deflate {
             let space = if *budget == 0 {
                 1
             } else {
-                let step = (*budget).min(len.max(MIN_STEP));
+                let step = (*budget).min(len.max(MIN_STEP).max(src.len().saturating_mul(8)));
                 if out.capacity() - len < step {
                     out.reserve_exact(step);
                 }
@@ -109,7 +179,7 @@ impl Deflate {
                 &mut out[len..]
             };
             let status = d
-                .decompress(&src[used..], dst, FlushDecompress::None)
+                .decompress(&src[used..], dst, InflateFlush::NoFlush)
                 .map_err(|_| ExtensionError::Invalid("invalid DEFLATE data"))?;
             let took = usize::try_from(d.total_in() - before_in).unwrap_or(usize::MAX);
             let made = usize::try_from(d.total_out() - before_out).unwrap_or(usize::MAX);
@@ -145,31 +215,33 @@ impl Deflate {
     }
 
     /// Compresses `input` with a sync flush, appending to `out`.
-    fn deflate(c: &mut Compress, input: &[u8], out: &mut Vec<u8>) -> Result<(), ExtensionError> {
+    fn deflate(
+        c: &mut zlib_rs::Deflate,
+        input: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), ExtensionError> {
         let mut used = 0;
         loop {
-            out.reserve((input.len() - used) / 2 + 64);
-            let before = c.total_in();
-            c.compress_vec(&input[used..], out, FlushCompress::Sync)
-                .map_err(|_| ExtensionError::Invalid("compression failed"))?;
-            used += usize::try_from(c.total_in() - before).unwrap_or(usize::MAX);
+            let len = out.len();
+            // Compressible data takes less than half; the loop goes on for the rest.
+            let room = (input.len() - used) / 2 + 64;
+            out.resize(len + room, 0);
+            let (before_in, before_out) = (c.total_in(), c.total_out());
+            let result = c.compress(&input[used..], &mut out[len..], DeflateFlush::SyncFlush);
+            let made = usize::try_from(c.total_out() - before_out).unwrap_or(usize::MAX);
+            out.truncate(len + made.min(room));
+            result.map_err(|_| ExtensionError::Invalid("compression failed"))?;
+            used += usize::try_from(c.total_in() - before_in).unwrap_or(usize::MAX);
             // zlib: a flush is complete when it returns with output space left.
-            if used >= input.len() && out.len() < out.capacity() {
+            if used >= input.len() && made < room {
                 return Ok(());
             }
         }
     }
-}
 
-impl Extension for Deflate {
-    /// §6: "the "Per-Message Compressed" bit" is RSV1.
-    fn rsv(&self) -> Rsv {
-        Rsv::RSV1
-    }
-
-    fn decode(
+    /// [`Extension::decode`] but for keeping the window of [`DeflateConfig::compact_context`].
+    fn decode_piece(
         &mut self,
-        _rsv: Rsv,
         input: &[u8],
         fin: bool,
         out: &mut Vec<u8>,
@@ -184,10 +256,18 @@ impl Extension for Deflate {
             self.carry = None;
             budget -= 1;
         }
-        let bits = self.recv_bits;
-        let d = self
-            .decompressor
-            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+        let d = match &mut self.decompressor {
+            Some(d) => d,
+            empty => {
+                let mut d = Self::new_decompressor();
+                // A new message with the context kept as bytes: the peer may refer to them.
+                if let Some(window) = self.recv_window.as_ref().filter(|w| !w.bytes().is_empty()) {
+                    d.set_dictionary(window.bytes())
+                        .map_err(|_| ExtensionError::Invalid("inflate dictionary refused"))?;
+                }
+                empty.insert(d)
+            }
+        };
         if !self.pending.is_empty() {
             let (used, full) = Self::inflate(d, &self.pending, out, &mut budget, &mut self.carry)?;
             self.pending.drain(..used);
@@ -212,12 +292,49 @@ impl Extension for Deflate {
             }
             self.tail = 0;
             // §7.1.1.1/§7.1.1.2: without context takeover the peer starts each message with
-            // an empty window; so do we, and free the state meanwhile.
+            // an empty window; so do we, and give the state back meanwhile.
             if self.recv_reset {
-                self.decompressor = None;
+                self.release_decompressor();
+            } else if self.pending.capacity() > 0 {
+                self.pending = Vec::new();
             }
         }
         Ok(Decoded::Done)
+    }
+}
+
+impl Drop for Deflate {
+    fn drop(&mut self) {
+        // Context kept for this connection is no use to another, but the memory is: the pool
+        // resets a state before handing it out.
+        self.release_compressor();
+        self.release_decompressor();
+    }
+}
+
+impl Extension for Deflate {
+    /// §6: "the "Per-Message Compressed" bit" is RSV1.
+    fn rsv(&self) -> Rsv {
+        Rsv::RSV1
+    }
+
+    fn decode(
+        &mut self,
+        _rsv: Rsv,
+        input: &[u8],
+        fin: bool,
+        out: &mut Vec<u8>,
+        limit: usize,
+    ) -> Result<Decoded, ExtensionError> {
+        let start = out.len();
+        let decoded = self.decode_piece(input, fin, out, limit)?;
+        if let Some(window) = &mut self.recv_window {
+            window.push(&out[start..]);
+            if fin && decoded == Decoded::Done {
+                self.release_decompressor();
+            }
+        }
+        Ok(decoded)
     }
 
     fn encode(
@@ -228,16 +345,36 @@ impl Extension for Deflate {
         fin: bool,
         out: &mut Vec<u8>,
     ) -> Result<Rsv, ExtensionError> {
-        if first && fin && input.len() < self.threshold {
+        let whole = first && fin;
+        if first
+            && (whole && input.len() < self.threshold
+                || self.skip_incompressible && looks_incompressible(input))
+        {
+            // Too small to gain, or would not shrink (see `sample`): sent as it is, and the
+            // compressor has seen none of it.
             return Ok(Rsv::NONE);
         }
-        let (level, bits) = (self.level, self.send_bits);
-        let c = self
-            .compressor
-            .get_or_insert_with(|| Compress::new_with_window_bits(level, false, bits));
+        let start = out.len();
+        let c = match &mut self.compressor {
+            Some(c) => c,
+            empty => {
+                let mut c = Self::new_compressor(self.key);
+                // The context kept as bytes: the peer's window holds them, so we may refer to
+                // them.
+                if let Some(window) = self.send_window.as_ref().filter(|w| !w.bytes().is_empty()) {
+                    c.set_dictionary(window.bytes())
+                        .map_err(|_| ExtensionError::Invalid("deflate dictionary refused"))?;
+                }
+                empty.insert(c)
+            }
+        };
         // §7.2.1: "Compress all the octets of the payload of the message using DEFLATE."
         // Each piece is sync-flushed so a streamed message's frames go out as they are given.
-        Self::deflate(c, input, out)?;
+        if let Err(e) = Self::deflate(c, input, out) {
+            // A failed compressor's state is unknown: start afresh next time.
+            self.compressor = None;
+            return Err(e);
+        }
         if fin {
             // "If the resulting data does not end with an empty DEFLATE block with no
             // compression (the "BTYPE" bits are set to 00), append an empty DEFLATE block with
@@ -248,8 +385,25 @@ impl Extension for Deflate {
             } else {
                 out.push(0x00);
             }
+            if whole && self.skip_incompressible && out.len() - start >= input.len() {
+                // It did not shrink: send it as it is. The compressor took it into its window
+                // and the peer will not, so it must not refer back to it: a fresh compressor
+                // refers to nothing earlier, which any peer window accepts (with a compact
+                // context, one primed with the window before this message, as the peer's is).
+                out.truncate(start);
+                self.release_compressor();
+                return Ok(Rsv::NONE);
+            }
             if self.send_reset {
-                self.compressor = None;
+                self.release_compressor();
+            }
+        }
+        // The peer's window now holds this piece (a whole message only once it is known to go
+        // out compressed, above).
+        if let Some(window) = &mut self.send_window {
+            window.push(input);
+            if fin {
+                self.release_compressor();
             }
         }
         // §6.1: "the "Per-Message Compressed" bit ... set ... on the first frame".
@@ -260,9 +414,10 @@ impl Extension for Deflate {
 impl core::fmt::Debug for Deflate {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Deflate")
-            .field("send_bits", &self.send_bits)
+            .field("level", &self.key.level)
+            .field("send_bits", &self.key.window_bits)
+            .field("mem_level", &self.key.mem_level)
             .field("send_reset", &self.send_reset)
-            .field("recv_bits", &self.recv_bits)
             .field("recv_reset", &self.recv_reset)
             .field("compressor", &self.compressor.is_some())
             .field("decompressor", &self.decompressor.is_some())

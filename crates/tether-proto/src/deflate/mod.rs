@@ -19,19 +19,41 @@
 //! # Memory
 //!
 //! Each direction's state is created on first use, so a connection whose messages all stay
-//! below [`DeflateConfig::threshold`] pays nothing. With the default 15-bit windows the
-//! compressor (zlib-rs at the default memory level) holds about 270 KiB and the decompressor
-//! about 40 KiB; each window bit less halves the window part (2 × 2<sup>bits</sup> bytes plus a
-//! 2<sup>bits</sup>-entry chain for the compressor, 2<sup>bits</sup> bytes for the decompressor).
-//! When a side must not use context takeover (`*_no_context_takeover`), its state is dropped at
-//! the end of every message and the memory freed, at the cost of setting it up again for the
-//! next compressed message.
+//! below [`DeflateConfig::threshold`] (or look incompressible) pays nothing. The zlib-rs
+//! compressor holds a 2 × 2<sup>bits</sup> byte window, a 2<sup>bits</sup>-entry chain, a
+//! 128 KiB hash table (fixed in zlib-rs, whatever the memory level) and a symbol buffer of
+//! 7 × 2<sup>mem_level + 6</sup> bytes; the decompressor about 47 KiB (zlib-rs gives it a
+//! 32 KiB window whatever the bits). Measured with a counting allocator, per state:
 //!
-//! Measured (live heap from a counting allocator, one end of a connection after one 1.6 KB
-//! JSON message each way, default settings): 437 KiB with context takeover, 20 KiB with both
-//! `*_no_context_takeover` (the codec state is freed; what remains is the connection's own
-//! buffers), 4 KiB for a connection without compression. Servers holding many mostly idle
-//! connections should consider `server_no_context_takeover` or smaller windows.
+//! | compressor (window bits, memory level) | live bytes |
+//! |---|---|
+//! | 15, 8 (zlib's defaults; the client's) | 371 KiB |
+//! | 12, 5 (the server's defaults) | 161 KiB |
+//! | 9, 1 | 134 KiB |
+//! | decompressor, any window | 46 KiB |
+//!
+//! When a side must not use context takeover (`*_no_context_takeover`), its state is given
+//! back at the end of every message to a small process-wide pool (at most 8 compressors and
+//! 16 decompressors; [`clear_pool`] frees them) and taken again, reset, for the next
+//! compressed message, so an idle connection without context takeover holds no codec state.
+//! With context takeover the state is the context, kept as long as the connection — unless
+//! [`DeflateConfig::compact_context`] is set: then only the window (2<sup>bits</sup> bytes per
+//! direction) is kept between messages, and pooled states are primed with it.
+//!
+//! Measured (live heap from a counting allocator, `tests/deflate_memory.rs`: a server end
+//! after one 1.4 KB JSON message each way, what it holds over a connection without
+//! compression, 4.4 KiB): server defaults with context takeover 211 KiB (with 15-bit windows
+//! and memory level 8: 420 KiB); the same with `compact_context` 11 KiB; without context
+//! takeover 3.6 KiB (no codec state: the connection's buffers). Servers holding many mostly
+//! idle connections should turn on `compact_context` or `server_no_context_takeover`.
+//!
+//! # Incompressible messages
+//!
+//! A whole message that does not shrink is sent uncompressed (RSV1 clear): a byte histogram of
+//! up to 256 bytes sampled across the message catches most such data before any compression
+//! (see `sample.rs`), and a message that was compressed and did not shrink is sent as it is
+//! with the compressor reset (the peer never sees what it took in, so it must not refer back
+//! to it; a fresh compressor refers to nothing earlier, valid under any peer window).
 //!
 //! # Window size 8
 //!
@@ -43,36 +65,60 @@
 //! larger window decodes anything a smaller one does.
 
 mod codec;
+mod negotiate;
 mod params;
+mod pool;
+mod sample;
+mod window;
 
 use alloc::format;
 
 pub use self::codec::Deflate;
-use self::params::{
-    CLIENT_MAX_WINDOW_BITS, CLIENT_NO_CONTEXT_TAKEOVER, MAX_WINDOW_BITS, MIN_WINDOW_BITS, NAME,
-    Params, SERVER_MAX_WINDOW_BITS, SERVER_NO_CONTEXT_TAKEOVER, Side,
-};
+use self::params::{MAX_WINDOW_BITS, MIN_WINDOW_BITS, NAME, Params, Side};
+use crate::Role;
 use crate::handshake::{ExtensionOffer, HandshakeError};
+
+/// A server's window, in bits, when [`DeflateConfig::server_max_window_bits`] is not set (and
+/// what it asks of the client where the offer allows): 4 KiB, as Python `websockets` does.
+pub const SERVER_DEFAULT_WINDOW_BITS: u8 = 12;
+/// A server's memory level when [`DeflateConfig::mem_level`] is not set, as Python
+/// `websockets` does.
+pub const SERVER_DEFAULT_MEM_LEVEL: u8 = 5;
+/// A client's memory level when [`DeflateConfig::mem_level`] is not set: zlib's default.
+pub const CLIENT_DEFAULT_MEM_LEVEL: u8 = 8;
+
+/// Frees the compressor and decompressor states pooled for reuse (see the module docs on
+/// memory), for an application that wants the memory back after a burst. Returns how many
+/// compressors and decompressors were freed. Connections go on working: they create or pool
+/// states again as they need them.
+pub fn clear_pool() -> (usize, usize) {
+    pool::clear()
+}
 
 /// permessage-deflate settings: what a client offers and a server accepts, and how messages
 /// are compressed.
 ///
 /// The `server_*` and `client_*` fields are named as in RFC 7692: for a client, `server_*`
 /// is what it asks of the server and `client_*` what it promises; for a server, `server_*`
-/// binds itself and `client_*` is what it requires of the client.
+/// binds itself and `client_*` is what it asks of the client. The window sizes and the
+/// memory level are `Option`s: `None` (the default) means the role's default, so one
+/// `DeflateConfig::default()` serves both roles — a server keeps its memory small (12-bit
+/// windows, memory level 5: about 210 KiB of codec state while context is kept, none while
+/// idle without it), a client compresses as zlib does by default (15 bits, level 8).
 ///
 /// ```
 /// use tether_proto::Config;
 /// use tether_proto::deflate::DeflateConfig;
 ///
-/// // Less memory per connection: 12-bit windows, no context kept between messages.
+/// // Less memory per connection: 10-bit windows, no context kept between messages.
 /// let deflate = DeflateConfig::default()
-///     .server_max_window_bits(12)
-///     .client_max_window_bits(12)
+///     .server_max_window_bits(10)
+///     .client_max_window_bits(10)
+///     .mem_level(4)
 ///     .server_no_context_takeover(true)
 ///     .client_no_context_takeover(true);
 /// let config = Config::default().deflate(Some(deflate));
-/// assert_eq!(config.deflate.unwrap().server_max_window_bits, 12);
+/// assert_eq!(config.deflate.unwrap().server_max_window_bits, Some(10));
 /// // Off: neither offered nor accepted.
 /// assert!(Config::default().deflate(None).deflate.is_none());
 /// ```
@@ -82,34 +128,82 @@ pub struct DeflateConfig {
     /// Compression level, 0 (store only) to 9 (smallest output, slowest). Default: 1, the
     /// fastest: on JSON-like messages it takes a 4 KiB echo's size to about a quarter (level 6:
     /// a sixth) at about a sixth of level 6's CPU time (see `benches/benches/deflate.rs`), so
-    /// compression on by default costs little.
+    /// compression on by default costs little. Local: not negotiated.
     pub level: u32,
-    /// Messages shorter than this many bytes are sent uncompressed. Default: 128 — below that
-    /// the saving is at most a few dozen bytes (often none: a compressed block has a header of
-    /// its own) while the cost of a compressor pass is fixed; above it, text and JSON shrink
-    /// to a third or less, more with context takeover.
+    /// zlib's `memLevel`, 1 to 9: the compressor's symbol buffer holds 2<sup>mem_level +
+    /// 6</sup> symbols at 7 bytes each (14 KiB at 5, 112 KiB at 8). Lower takes less memory
+    /// and ends blocks sooner, which costs a little size on large messages (under 1% on the
+    /// bench's 64 KiB JSON between 8 and 5). zlib-rs's hash table stays 128 KiB whatever the
+    /// level. Default `None`: [`SERVER_DEFAULT_MEM_LEVEL`] (5) for a server,
+    /// [`CLIENT_DEFAULT_MEM_LEVEL`] (8) for a client. Local: not negotiated.
+    pub mem_level: Option<u8>,
+    /// The minimum size of a message to compress: whole messages shorter than this are sent
+    /// uncompressed. Default: 128 bytes — below that the saving is at most a few dozen bytes
+    /// (often none: a compressed block has a header of its own) while a compressor pass has a
+    /// fixed cost; above it, text and JSON shrink to a third or less, more with context
+    /// takeover. Messages that would not shrink are sent uncompressed whatever their size
+    /// (see the module docs). Local: not negotiated.
     pub threshold: usize,
     /// The server must not keep its compression context between messages (RFC 7692
-    /// §7.1.1.1). Default: `false`.
+    /// §7.1.1.1): a client asks for it, a server imposes it on itself. Default: `false` —
+    /// context takeover compresses a stream of similar messages far better (each refers back
+    /// to the ones before), at the cost of keeping the server's compressor (161 KiB with the
+    /// server defaults) for as long as the connection lives; with it set, an idle
+    /// connection holds no compressor.
     pub server_no_context_takeover: bool,
-    /// The client must not keep its compression context between messages (§7.1.1.2).
-    /// Default: `false`.
+    /// The client must not keep its compression context between messages (§7.1.1.2): a
+    /// client promises it, a server asks for it (and can then give its decompressor back
+    /// between messages). Default: `false`, for the same trade-off the other way.
     pub client_no_context_takeover: bool,
-    /// The largest LZ77 window the server may use, in bits, 8 to 15 (§7.1.2.1). Default: 15.
-    pub server_max_window_bits: u8,
-    /// The largest LZ77 window the client may use, in bits, 8 to 15 (§7.1.2.2). Default: 15.
-    pub client_max_window_bits: u8,
+    /// The largest LZ77 window the server may use, in bits, 8 to 15 (§7.1.2.1). Default
+    /// `None`: a server compresses with [`SERVER_DEFAULT_WINDOW_BITS`] (12) and says so in its
+    /// response (§7.1.2.1 lets it); a client does not ask (the server picks, up to 15).
+    /// `Some(bits)`: a server uses at most `bits` (less when the offer asks); a client asks
+    /// for `bits` when under 15 and fails the handshake if the server does not confirm.
+    /// Trade-off: each bit less halves the compressor's window and chain (32 KiB at 12 bits,
+    /// 256 KiB at 15) and loses matches farther back than the window.
+    pub server_max_window_bits: Option<u8>,
+    /// The largest LZ77 window the client may use, in bits, 8 to 15 (§7.1.2.2). Default
+    /// `None`: a server asks for [`SERVER_DEFAULT_WINDOW_BITS`] (12) when the offer allows it
+    /// (has `client_max_window_bits`) and otherwise accepts the client's 15; a client offers a
+    /// bare `client_max_window_bits` (any size the server picks). `Some(bits)`: a server asks
+    /// for at most `bits` where allowed (see
+    /// [`require_client_max_window_bits`](Self#structfield.require_client_max_window_bits));
+    /// a client promises at most `bits`. Trade-off: as for the server's window, on the
+    /// client's compressor.
+    pub client_max_window_bits: Option<u8>,
+    /// Server: decline an offer without `client_max_window_bits` when the client's window
+    /// must be smaller than 15 bits (a client that cannot limit its window). Default: `false`,
+    /// accept it with the client's window at 15 bits (the server's decompressor is the same
+    /// size either way with zlib-rs). Ignored by a client.
+    pub require_client_max_window_bits: bool,
+    /// With context takeover, keep only the LZ77 window of each direction between messages
+    /// (2<sup>bits</sup> bytes: 4 KiB each at 12 bits) and give the compressor and
+    /// decompressor back to the pool, priming pooled ones with the window (a preset
+    /// dictionary) at the start of the next message. Messages refer back as far as with the
+    /// states kept (the window is the whole context: compression is as good, within a few
+    /// bytes); an idle connection holds about 8 KiB instead of about 210 KiB (server defaults).
+    /// The price is CPU: resetting a zlib-rs compressor clears its 128 KiB hash table and
+    /// priming it hashes the whole window, about 7 µs more per message at 12-bit windows (a
+    /// 1.4 KB JSON echo through both codecs: 14 µs → 29 µs) and 44 µs at 15 bits, so it suits
+    /// small windows and mostly idle connections. Default: `false`.
+    /// No effect on a side without context takeover (it holds nothing between messages
+    /// anyway). Local: not negotiated.
+    pub compact_context: bool,
 }
 
 impl Default for DeflateConfig {
     fn default() -> Self {
         Self {
             level: 1,
+            mem_level: None,
             threshold: 128,
             server_no_context_takeover: false,
             client_no_context_takeover: false,
-            server_max_window_bits: MAX_WINDOW_BITS,
-            client_max_window_bits: MAX_WINDOW_BITS,
+            server_max_window_bits: None,
+            client_max_window_bits: None,
+            require_client_max_window_bits: false,
+            compact_context: false,
         }
     }
 }
@@ -186,11 +280,18 @@ impl DeflateConfig {
         self
     }
 
+    /// Sets [`mem_level`](Self#structfield.mem_level) (clamped to 1..=9).
+    #[must_use]
+    pub fn mem_level(mut self, level: u8) -> Self {
+        self.mem_level = Some(level.clamp(1, 9));
+        self
+    }
+
     /// Sets [`server_max_window_bits`](Self#structfield.server_max_window_bits) (clamped to
     /// 8..=15).
     #[must_use]
     pub fn server_max_window_bits(mut self, bits: u8) -> Self {
-        self.server_max_window_bits = bits.clamp(MIN_WINDOW_BITS, MAX_WINDOW_BITS);
+        self.server_max_window_bits = Some(bits.clamp(MIN_WINDOW_BITS, MAX_WINDOW_BITS));
         self
     }
 
@@ -198,180 +299,40 @@ impl DeflateConfig {
     /// 8..=15).
     #[must_use]
     pub fn client_max_window_bits(mut self, bits: u8) -> Self {
-        self.client_max_window_bits = bits.clamp(MIN_WINDOW_BITS, MAX_WINDOW_BITS);
+        self.client_max_window_bits = Some(bits.clamp(MIN_WINDOW_BITS, MAX_WINDOW_BITS));
         self
     }
 
-    fn server_bits(&self) -> u8 {
-        self.server_max_window_bits
-            .clamp(MIN_WINDOW_BITS, MAX_WINDOW_BITS)
+    /// Sets [`require_client_max_window_bits`](Self#structfield.require_client_max_window_bits).
+    #[must_use]
+    pub fn require_client_max_window_bits(mut self, on: bool) -> Self {
+        self.require_client_max_window_bits = on;
+        self
     }
 
-    fn client_bits(&self) -> u8 {
-        self.client_max_window_bits
-            .clamp(MIN_WINDOW_BITS, MAX_WINDOW_BITS)
+    /// Sets [`compact_context`](Self#structfield.compact_context).
+    #[must_use]
+    pub fn compact_context(mut self, on: bool) -> Self {
+        self.compact_context = on;
+        self
     }
 
-    /// Client: the offer to send. `client_max_window_bits` is always offered (bare when the
-    /// window is not limited: §7.1.2.2 "the client supports this parameter" and will use any
-    /// size the server picks); the others when set.
-    ///
-    /// ```
-    /// use tether_proto::deflate::DeflateConfig;
-    ///
-    /// assert_eq!(DeflateConfig::default().offer().to_header_value(),
-    ///            "permessage-deflate; client_max_window_bits");
-    /// ```
-    pub fn offer(&self) -> ExtensionOffer {
-        let mut offer = ExtensionOffer::new(NAME);
-        if self.server_no_context_takeover {
-            offer = offer.with_param(SERVER_NO_CONTEXT_TAKEOVER);
-        }
-        if self.client_no_context_takeover {
-            offer = offer.with_param(CLIENT_NO_CONTEXT_TAKEOVER);
-        }
-        if self.server_bits() < MAX_WINDOW_BITS {
-            offer =
-                offer.with_param_value(SERVER_MAX_WINDOW_BITS, format!("{}", self.server_bits()));
-        }
-        if self.client_bits() < MAX_WINDOW_BITS {
-            offer.with_param_value(CLIENT_MAX_WINDOW_BITS, format!("{}", self.client_bits()))
-        } else {
-            offer.with_param(CLIENT_MAX_WINDOW_BITS)
-        }
-    }
-
-    /// Client: checks the server's answer to [`offer`](Self::offer) (RFC 7692 §7.1) and returns
-    /// what it agrees.
-    ///
-    /// # Errors
-    ///
-    /// [`HandshakeError::InvalidExtensionResponse`]: an unknown, repeated or invalid parameter,
-    /// a window larger than offered, a `client_max_window_bits` without a value, or a parameter
-    /// the offer asked for missing from the answer.
-    pub fn accept_response(
-        &self,
-        response: &ExtensionOffer,
-    ) -> Result<DeflateParams, HandshakeError> {
-        let p = Params::parse(response, Side::Response).map_err(invalid)?;
-        // §7.1.1.1: a server accepts an offer with server_no_context_takeover "by including
-        // the "server_no_context_takeover" extension parameter in the extension negotiation
-        // response".
-        if self.server_no_context_takeover && !p.server_no_context_takeover {
-            return Err(invalid(
-                "server_no_context_takeover was asked for and not confirmed",
-            ));
-        }
-        // §7.1.2.1: "A server accepts an extension negotiation offer with this parameter by
-        // including the "server_max_window_bits" extension parameter in the extension
-        // negotiation response to send back to the client with the same or smaller value as
-        // the offer."
-        let server_bits = match p.server_max_window_bits {
-            None if self.server_bits() < MAX_WINDOW_BITS => {
-                return Err(invalid(
-                    "server_max_window_bits was asked for and not confirmed",
-                ));
-            }
-            Some(bits) if bits > self.server_bits() => {
-                return Err(invalid("server_max_window_bits is larger than offered"));
-            }
-            bits => bits.unwrap_or(MAX_WINDOW_BITS),
+    /// The memory level `role`'s compressor uses.
+    pub(crate) fn mem_level_for(&self, role: Role) -> u8 {
+        let default = match role {
+            Role::Server => SERVER_DEFAULT_MEM_LEVEL,
+            Role::Client => CLIENT_DEFAULT_MEM_LEVEL,
         };
-        // §7.1.2.2: the server may answer client_max_window_bits only because we offered it
-        // (always); "... the client MUST use an LZ77 sliding window ... no larger than" it.
-        let client_max = self.client_bits();
-        let client_bits = match p.client_max_window_bits.flatten() {
-            Some(bits) if bits > client_max => {
-                return Err(invalid("client_max_window_bits is larger than offered"));
-            }
-            bits => bits.unwrap_or(client_max),
-        };
-        Ok(DeflateParams {
-            server_no_context_takeover: p.server_no_context_takeover,
-            // §7.1.1.2: the response may ask it of us; our own setting holds either way.
-            client_no_context_takeover: p.client_no_context_takeover
-                || self.client_no_context_takeover,
-            server_max_window_bits: server_bits,
-            client_max_window_bits: client_bits,
-        })
-    }
-
-    /// Server: picks the first permessage-deflate offer among `offers` that this configuration
-    /// can honour and returns the response to send with what it agrees, or `None` to decline
-    /// them all (offers that are malformed or ask for what this side cannot do are skipped,
-    /// RFC 7692 §5: "the server ... MAY decline").
-    ///
-    /// ```
-    /// use tether_proto::deflate::DeflateConfig;
-    /// use tether_proto::handshake::ExtensionOffer;
-    ///
-    /// let offers = ExtensionOffer::parse_header(
-    ///     "permessage-deflate; foo, permessage-deflate; server_max_window_bits=10",
-    /// ).unwrap();
-    /// let (response, params) = DeflateConfig::default().negotiate(&offers).unwrap();
-    /// assert_eq!(response.to_header_value(), "permessage-deflate; server_max_window_bits=10");
-    /// assert_eq!(params.server_max_window_bits, 10);
-    /// ```
-    pub fn negotiate(&self, offers: &[ExtensionOffer]) -> Option<(ExtensionOffer, DeflateParams)> {
-        offers
-            .iter()
-            .filter(|o| o.name.eq_ignore_ascii_case(NAME))
-            .find_map(|o| self.negotiate_one(o))
-    }
-
-    fn negotiate_one(&self, offer: &ExtensionOffer) -> Option<(ExtensionOffer, DeflateParams)> {
-        let p = Params::parse(offer, Side::Offer).ok()?;
-        let (server_max, client_max) = (self.server_bits(), self.client_bits());
-        let server_bits = p
-            .server_max_window_bits
-            .map_or(server_max, |b| b.min(server_max));
-        let client_bits = match p.client_max_window_bits {
-            // §7.1.2.2: "If a received extension negotiation offer doesn't have the
-            // "client_max_window_bits" extension parameter, the corresponding extension
-            // negotiation response to the offer MUST NOT include" it: a client that cannot
-            // limit its window does not fit a server that requires it.
-            None if client_max < MAX_WINDOW_BITS => return None,
-            None => MAX_WINDOW_BITS,
-            Some(offered) => offered.map_or(client_max, |b| b.min(client_max)),
-        };
-        let params = DeflateParams {
-            server_no_context_takeover: p.server_no_context_takeover
-                || self.server_no_context_takeover,
-            // A client's hint is confirmed: knowing it, the server may free its decompressor
-            // between messages.
-            client_no_context_takeover: p.client_no_context_takeover
-                || self.client_no_context_takeover,
-            server_max_window_bits: server_bits,
-            client_max_window_bits: client_bits,
-        };
-        let mut response = ExtensionOffer::new(NAME);
-        if params.server_no_context_takeover {
-            response = response.with_param(SERVER_NO_CONTEXT_TAKEOVER);
-        }
-        if params.client_no_context_takeover {
-            response = response.with_param(CLIENT_NO_CONTEXT_TAKEOVER);
-        }
-        if p.server_max_window_bits.is_some() || server_bits < MAX_WINDOW_BITS {
-            response = response.with_param_value(SERVER_MAX_WINDOW_BITS, format!("{server_bits}"));
-        }
-        if client_bits < MAX_WINDOW_BITS || p.client_max_window_bits.flatten().is_some() {
-            response = response.with_param_value(CLIENT_MAX_WINDOW_BITS, format!("{client_bits}"));
-        }
-        Some((response, params))
-    }
-
-    /// Whether `offers` include permessage-deflate (so an application's own choice stands).
-    pub(crate) fn is_offered(offers: &[ExtensionOffer]) -> bool {
-        offers.iter().any(|o| o.name.eq_ignore_ascii_case(NAME))
-    }
-
-    /// The permessage-deflate entry of a negotiated extension list.
-    pub(crate) fn find(extensions: &[ExtensionOffer]) -> Option<&ExtensionOffer> {
-        extensions
-            .iter()
-            .find(|o| o.name.eq_ignore_ascii_case(NAME))
+        self.mem_level.unwrap_or(default).clamp(1, 9)
     }
 }
 
+fn bits(set: Option<u8>, default: u8) -> u8 {
+    set.unwrap_or(default)
+        .clamp(MIN_WINDOW_BITS, MAX_WINDOW_BITS)
+}
+
+#[cfg(test)]
+mod knob_tests;
 #[cfg(test)]
 mod tests;

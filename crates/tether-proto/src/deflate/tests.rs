@@ -31,33 +31,46 @@ fn params(s: (bool, bool, u8, u8)) -> DeflateParams {
 
 const DEFAULT: (bool, bool, u8, u8) = (false, false, 15, 15);
 
+/// A server that neither limits its own window nor asks the client to (the settings before
+/// the 12-bit server defaults): its answers are the RFC's examples as written.
+fn wide() -> DeflateConfig {
+    DeflateConfig::default()
+        .server_max_window_bits(15)
+        .client_max_window_bits(15)
+}
+
 // ---- server: offers (RFC 7692 §5, §7.1) ----
 
 #[test]
 fn rfc7692_7_1_simplest_offer_is_accepted_as_is() {
     // §7.1.3? §5: "Sec-WebSocket-Extensions: permessage-deflate" — the simplest offer.
-    let c = DeflateConfig::default();
+    let c = wide();
     let (response, agreed) = c.negotiate(&offers("permessage-deflate")).unwrap();
     assert_eq!(response.to_header_value(), "permessage-deflate");
     assert_eq!(agreed, params(DEFAULT));
     // "Since the "client_max_window_bits" extension parameter is not included in this offer,
     // the server must not accept the offer with an extension negotiation response that
-    // includes" it — a server that requires a smaller client window declines.
+    // includes" it — a server that requires a smaller client window declines; one that only
+    // prefers it accepts the client's 15 bits.
+    let limited = c.client_max_window_bits(10);
     assert_eq!(
-        answer(c.client_max_window_bits(10), "permessage-deflate"),
+        answer(
+            limited.require_client_max_window_bits(true),
+            "permessage-deflate"
+        ),
         None
     );
+    let (response, agreed) = limited.negotiate(&offers("permessage-deflate")).unwrap();
+    assert_eq!(response.to_header_value(), "permessage-deflate");
+    assert_eq!(agreed, params(DEFAULT));
 }
 
 #[test]
 fn rfc7692_7_1_2_2_bare_client_max_window_bits() {
     // "permessage-deflate; client_max_window_bits": the client supports limiting its window.
     let offer = "permessage-deflate; client_max_window_bits";
-    assert_eq!(
-        answer(DeflateConfig::default(), offer).as_deref(),
-        Some("permessage-deflate")
-    );
-    let limited = DeflateConfig::default().client_max_window_bits(10);
+    assert_eq!(answer(wide(), offer).as_deref(), Some("permessage-deflate"));
+    let limited = wide().client_max_window_bits(10);
     let (response, agreed) = limited.negotiate(&offers(offer)).unwrap();
     assert_eq!(
         response.to_header_value(),
@@ -66,11 +79,7 @@ fn rfc7692_7_1_2_2_bare_client_max_window_bits() {
     assert_eq!(agreed.client_max_window_bits, 10);
     // A value in the offer is a hint the client keeps to; it is confirmed (or lowered).
     assert_eq!(
-        answer(
-            DeflateConfig::default(),
-            "permessage-deflate; client_max_window_bits=9"
-        )
-        .as_deref(),
+        answer(wide(), "permessage-deflate; client_max_window_bits=9").as_deref(),
         Some("permessage-deflate; client_max_window_bits=9")
     );
     assert_eq!(
@@ -85,7 +94,7 @@ fn rfc7692_7_1_several_offers_first_acceptable_wins() {
     // permessage-deflate; client_max_window_bits" — the server picks the first it supports.
     let header = "permessage-deflate; client_max_window_bits; server_max_window_bits=10, \
                   permessage-deflate; client_max_window_bits";
-    let (response, agreed) = DeflateConfig::default().negotiate(&offers(header)).unwrap();
+    let (response, agreed) = wide().negotiate(&offers(header)).unwrap();
     assert_eq!(
         response.to_header_value(),
         "permessage-deflate; server_max_window_bits=10"
@@ -96,19 +105,16 @@ fn rfc7692_7_1_several_offers_first_acceptable_wins() {
                   permessage-deflate; server_max_window_bits=16, \
                   permessage-deflate; server_no_context_takeover";
     assert_eq!(
-        answer(DeflateConfig::default(), header).as_deref(),
+        answer(wide(), header).as_deref(),
         Some("permessage-deflate; server_no_context_takeover")
     );
-    assert_eq!(
-        answer(DeflateConfig::default(), "permessage-deflate; a=1, foo"),
-        None
-    );
-    assert_eq!(answer(DeflateConfig::default(), "foo"), None);
+    assert_eq!(answer(wide(), "permessage-deflate; a=1, foo"), None);
+    assert_eq!(answer(wide(), "foo"), None);
 }
 
 #[test]
 fn rfc7692_7_1_each_offer_parameter_is_honoured() {
-    let d = DeflateConfig::default();
+    let d = wide();
     // §7.1.1.1 server_no_context_takeover: accepted by echoing it.
     let (r, p) = d
         .negotiate(&offers("permessage-deflate; server_no_context_takeover"))
@@ -273,7 +279,7 @@ fn from_response_fills_in_defaults() {
 /// encodings).
 fn codec(role: Role, agreed: (bool, bool, u8, u8)) -> Deflate {
     let config = DeflateConfig::default().threshold(0).level(6);
-    Deflate::new(params(agreed), role, &config)
+    Deflate::new(params(agreed), role, &config).always_compress()
 }
 
 /// Decodes one message given in pieces, resuming after every `Full`, `limit` bytes at a time.
@@ -396,7 +402,8 @@ fn rfc7692_7_2_3_6_empty_message_and_threshold() {
     assert_eq!(inflate(&mut client, &[&[0x00]], 64), b"");
     assert_eq!(inflate(&mut client, &[&[]], 64), b"");
     // Below the threshold a whole message goes out uncompressed (RSV1 clear).
-    let mut thresholded = Deflate::new(params(DEFAULT), Role::Server, &DeflateConfig::default());
+    let mut thresholded =
+        Deflate::new(params(DEFAULT), Role::Server, &DeflateConfig::default()).always_compress();
     assert_eq!(
         deflate(&mut thresholded, &[&[b'a'; 127]]),
         (Rsv::NONE, vec![])
@@ -458,9 +465,9 @@ fn window_bits_8_compresses_with_distances_an_8_bit_window_accepts() {
 
 /// A minimal DEFLATE walker that returns the largest match distance used (fixed and dynamic
 /// Huffman blocks, stored blocks), to check the window bound independently of zlib.
-struct BitReader<'a> {
-    data: &'a [u8],
-    pos: &'a mut usize,
+pub(super) struct BitReader<'a> {
+    pub(super) data: &'a [u8],
+    pub(super) pos: &'a mut usize,
 }
 
 impl BitReader<'_> {
@@ -500,7 +507,7 @@ fn decode_sym(r: &mut BitReader<'_>, lengths: &[u8]) -> usize {
     panic!("bad code");
 }
 
-fn max_distance(r: &mut BitReader<'_>) -> u32 {
+pub(super) fn max_distance(r: &mut BitReader<'_>) -> u32 {
     const LEN_BASE: [u32; 29] = [
         3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115,
         131, 163, 195, 227, 258,
