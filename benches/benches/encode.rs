@@ -10,6 +10,9 @@
 //!   1 KiB); as a client it masks the caller's buffer in place (`Payload::BorrowedMut`), which
 //!   is the cheapest way it offers but destroys the caller's copy.
 //!
+//! - `tokio-websockets`, `yawc`, `sockudo-ws` (in `encode_peers`): `send(..)` through each
+//!   one's `Sink` (queue the message, then flush) on a current-thread runtime.
+//!
 //! The sink copies what it is given into a ring buffer, like a socket that always has room.
 //! Throughput counts the bytes put on the wire (headers and payloads), the same for all three.
 
@@ -322,6 +325,173 @@ fn encode(c: &mut Criterion) {
     }
 }
 
+// ---- More peers: tokio-websockets, yawc, sockudo-ws (issue 12, item 5) ----
+//
+// Each sends through its `Sink` with `send(..)` (queue + flush: handed to the transport at
+// once), on a current-thread runtime, over the same `Sink` transport as the others. Payloads
+// are `Bytes` (a reference-counted clone per message, as with tungstenite). As clients, each
+// masks into a buffer of its own: the caller's payload is left intact.
+
+/// One of the new peers' connections over a transport `T` (a [`Sink`], or a [`Capture`] to
+/// check the output).
+enum PeerWs<T> {
+    TokioWebsockets(tokio_websockets::WebSocketStream<T>),
+    Yawc(yawc::WebSocket<T>),
+    Sockudo(sockudo_ws::WebSocketStream<T>),
+}
+
+/// A transport that keeps everything written, readable from outside while a peer owns it (yawc
+/// gives no access to its transport).
+#[derive(Clone, Default)]
+struct Capture(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl tokio::io::AsyncRead for Capture {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        _buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Poll::Pending
+    }
+}
+
+impl AsyncWrite for Capture {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// The names of the new peers, as in the benchmark ids.
+const PEERS: [&str; 3] = ["tokio-websockets", "yawc", "sockudo-ws"];
+
+impl<T: tokio::io::AsyncRead + AsyncWrite + Unpin> PeerWs<T> {
+    fn open(which: &str, role: Role, sink: T) -> Self {
+        match which {
+            "tokio-websockets" => Self::TokioWebsockets(match role {
+                Role::Server => tokio_websockets::ServerBuilder::new().serve(sink),
+                Role::Client => tokio_websockets::ClientBuilder::new().take_over(sink),
+            }),
+            "yawc" => {
+                let role = match role {
+                    Role::Server => yawc::Role::Server,
+                    Role::Client => yawc::Role::Client,
+                };
+                Self::Yawc(
+                    yawc::WebSocket::from_stream(sink, role, yawc::Options::default())
+                        .expect("yawc from_stream"),
+                )
+            }
+            "sockudo-ws" => {
+                let config = sockudo_ws::Config::default();
+                Self::Sockudo(match role {
+                    Role::Server => sockudo_ws::WebSocketStream::server(sink, config),
+                    Role::Client => sockudo_ws::WebSocketStream::client(sink, config),
+                })
+            }
+            other => unreachable!("no peer {other}"),
+        }
+    }
+
+    async fn send(&mut self, payload: &bytes::Bytes, count: usize) {
+        use futures_util::SinkExt;
+        match self {
+            Self::TokioWebsockets(ws) => {
+                for _ in 0..count {
+                    ws.send(tokio_websockets::Message::binary(payload.clone()))
+                        .await
+                        .expect("tokio-websockets send");
+                }
+            }
+            Self::Yawc(ws) => {
+                for _ in 0..count {
+                    ws.send(yawc::Frame::binary(payload.clone()))
+                        .await
+                        .expect("yawc send");
+                }
+            }
+            Self::Sockudo(ws) => {
+                for _ in 0..count {
+                    ws.send(sockudo_ws::Message::Binary(payload.clone()))
+                        .await
+                        .expect("sockudo-ws send");
+                }
+            }
+        }
+    }
+}
+
+/// The wire length of `count` single-frame binary messages of `len` bytes sent as `role`.
+fn wire_len(role: Role, len: usize, count: usize) -> usize {
+    let head =
+        2 + match len {
+            0..=125 => 0,
+            126..=0xffff => 2,
+            _ => 8,
+        } + if role == Role::Client { 4 } else { 0 };
+    count * (head + len)
+}
+
+/// Runs every new peer once, capturing its output, and checks it.
+fn verify_peers(role: Role, data: &[u8], count: usize, rt: &tokio::runtime::Runtime) {
+    let payload = bytes::Bytes::copy_from_slice(data);
+    for which in PEERS {
+        let capture = Capture::default();
+        let mut ws = PeerWs::open(which, role, capture.clone());
+        rt.block_on(ws.send(&payload, count));
+        let wire = capture.0.take();
+        assert_eq!(
+            wire.len(),
+            wire_len(role, data.len(), count),
+            "{which}: output length"
+        );
+        check_output(which, role, &wire, data, count);
+    }
+}
+
+/// tokio-websockets, yawc and sockudo-ws in the `encode/<size>/<role>` groups.
+fn encode_peers(c: &mut Criterion) {
+    // sockudo-ws arms its keepalive timers on tokio's clock.
+    sockudo_ws::init_clock();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("tokio runtime");
+    for (len, count) in [(16, 4096), (1 << 10, 1024), (64 << 10, 16)] {
+        let data = payload(0, len);
+        let bytes = bytes::Bytes::copy_from_slice(&data);
+        for role in [Role::Server, Role::Client] {
+            verify_peers(role, &data, count, &rt);
+            let role_name = match role {
+                Role::Server => "server",
+                Role::Client => "client",
+            };
+            let mut group = c.benchmark_group(format!("encode/{}/{role_name}", size_name(len)));
+            group.throughput(Throughput::Bytes(wire_len(role, len, count) as u64));
+            let param = format!("{count}x{}", size_name(len));
+            for which in PEERS {
+                let mut ws = PeerWs::open(which, role, Sink::default());
+                group.bench_function(BenchmarkId::new(which, &param), |b| {
+                    b.iter(|| rt.block_on(ws.send(black_box(&bytes), count)));
+                });
+            }
+            group.finish();
+        }
+    }
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .measurement_time(MEASUREMENT_TIME)
@@ -329,5 +499,5 @@ fn config() -> Criterion {
         .sample_size(SAMPLE_SIZE)
 }
 
-criterion_group! { name = benches; config = config(); targets = encode }
+criterion_group! { name = benches; config = config(); targets = encode, encode_peers }
 criterion_main!(benches);

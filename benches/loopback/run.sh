@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Loopback echo benchmark: tether-tokio's `echo_server` example vs a tokio-tungstenite and a
-# fastwebsockets echo server, all on a current-thread runtime pinned to one core, each driven
-# by the same raw-TCP load client (`loadgen`) pinned to another core.
+# Loopback echo benchmark: tether-tokio's `echo_server` example vs echo servers written with
+# tokio-tungstenite, fastwebsockets, tokio-websockets, yawc and sockudo-ws (each as its own
+# example writes one, plus a write-batching variant where the library allows one), all on a
+# current-thread runtime pinned to one core, each driven by the same raw-TCP load client
+# (`loadgen`) pinned to another core.
 #
 #   bash benches/loopback/run.sh            # everything, prints a Markdown report on stdout
 #
 # Environment (all optional):
 #   DURATION=3   measured seconds per run        WARMUP=1   warm-up seconds per run
 #   REPEAT=3     runs per (row, server); the median by msgs/s is reported
-#   (defaults: 5 rows x 3 servers x 3 runs x ~4.5 s = about 3.5 minutes, plus the build)
+#   (defaults: 5 rows x 10 servers x 3 runs x ~4.5 s = about 11 minutes, plus the build)
 #   ROWS="1x1x16 1x64x16 100x16x16 10x4x64k 1x4x1m"   conns x in-flight x size (k = KiB, m = MiB)
-#   SERVERS="tether tokio-tungstenite fastwebsockets"
+#   SERVERS="tether tokio-tungstenite tokio-tungstenite-batched fastwebsockets tokio-websockets
+#            tokio-websockets-batched yawc yawc-batched sockudo-ws sockudo-ws-batched"
+#     (any subset, in any order; "-batched" = replies queued and written once per read burst)
 #   SERVER_CPU=1 CLIENT_CPU=0   cores to pin to (taskset -c)
 #   CARGO_TARGET_DIR   respected; otherwise the workspace's target directory
 #   REPORT_ONLY=1      no build, no runs: print the report of the last run again
@@ -26,7 +30,7 @@ DURATION=${DURATION:-3}
 WARMUP=${WARMUP:-1}
 REPEAT=${REPEAT:-3}
 ROWS=${ROWS:-"1x1x16 1x64x16 100x16x16 10x4x64k 1x4x1m"}
-SERVERS=${SERVERS:-"tether tokio-tungstenite fastwebsockets"}
+SERVERS=${SERVERS:-"tether tokio-tungstenite tokio-tungstenite-batched fastwebsockets tokio-websockets tokio-websockets-batched yawc yawc-batched sockudo-ws sockudo-ws-batched"}
 SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
 
@@ -65,6 +69,13 @@ server_cmd() {
         tether) echo "$BIN/examples/echo_server 127.0.0.1:0 --threads 1" ;;
         tokio-tungstenite) echo "$BIN/tungstenite_echo 127.0.0.1:0" ;;
         fastwebsockets) echo "$BIN/fastwebsockets_echo 127.0.0.1:0" ;;
+        tokio-tungstenite-batched) echo "$BIN/tungstenite_batched_echo 127.0.0.1:0" ;;
+        tokio-websockets) echo "$BIN/tokio_websockets_echo 127.0.0.1:0" ;;
+        tokio-websockets-batched) echo "$BIN/tokio_websockets_batched_echo 127.0.0.1:0" ;;
+        yawc) echo "$BIN/yawc_echo 127.0.0.1:0" ;;
+        yawc-batched) echo "$BIN/yawc_batched_echo 127.0.0.1:0" ;;
+        sockudo-ws) echo "$BIN/sockudo_ws_echo 127.0.0.1:0" ;;
+        sockudo-ws-batched) echo "$BIN/sockudo_ws_batched_echo 127.0.0.1:0" ;;
         *) echo "unknown server $1" >&2; exit 2 ;;
     esac
 }
@@ -138,6 +149,7 @@ cat <<EOF
 
 - Command: \`bash benches/loopback/run.sh\` (DURATION=$DURATION s measured after WARMUP=$WARMUP s, REPEAT=$REPEAT; took ${ELAPSED} s)
 - Machine: $(nproc) CPUs, ${CPU_MODEL:-unknown CPU}; $(uname -sr)
+- Servers: $SERVERS
 - Pinning: $PINNING; every server on a current-thread runtime
 - Load average before: \`${LOAD_BEFORE##*load average: }\`, after: \`${LOAD_AFTER##*load average: }\`
 $( ((BUSY)) && echo "- **PRELIMINARY: the machine was busy** (1-min load average $(load1 "$LOAD_BEFORE") before the run, $(load1 "$LOAD_AFTER") after, on $(nproc) CPUs; the benchmark itself adds ~2). Other processes shared the pinned cores: see the CPU columns, which read ~1.00 for the saturated side on a quiet machine.")
@@ -230,6 +242,31 @@ END {
             (r1 > 0 ? sprintf("%.2f×", t / r1) : "–"), (r2 > 0 ? sprintf("%.2f×", t / r2) : "–"),
             (bp50 > 0 ? sprintf("%.2f", tp50 / bp50) : "–"),
             (beff > 0 && teff > 0 ? sprintf("%.2f×", teff / beff) : "–")
+    }
+    # The three figures of every server side by side, one table each (median run per row).
+    for (t = 1; t <= 3; t++) {
+        print ""
+        if (t == 1) print "**msgs/s** (median run)"
+        else if (t == 2) print "**server CPU %** (share of one core over the measured window, same run)"
+        else print "**msgs per server CPU-second** (msgs/s ÷ server CPU share, same run)"
+        print ""
+        head = "| Server |"; rule = "|---|"
+        for (i = 1; i <= nr; i++) { head = head " " R[i] " |"; rule = rule "---:|" }
+        print head; print rule
+        for (j = 1; j <= ns; j++) {
+            row = "| " S[j] " |"
+            for (i = 1; i <= nr; i++) {
+                key = R[i] SUBSEP S[j]; cell = "–"
+                if ((key in med) && kv(med[key], "FAILED") == "") {
+                    c = kv(med[key], "server_cpu")
+                    if (t == 1) cell = fmt_int(kv(med[key], "msgs_per_s") + 0)
+                    else if (t == 2) cell = (c ~ /^[0-9.]+$/) ? sprintf("%.0f", c * 100) : "na"
+                    else cell = (eff(med[key]) > 0) ? fmt_int(eff(med[key])) : "na"
+                }
+                row = row " " cell " |"
+            }
+            print row
+        }
     }
 }' "$RESULTS"
 

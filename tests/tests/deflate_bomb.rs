@@ -37,7 +37,10 @@ fn bomb_child() {
         )
     });
     let mut ws = tether_std::connect(&format!("ws://{addr}/"), &ClientConfig::default()).unwrap();
-    assert!(ws.info().negotiated.deflate().is_some(), "deflate negotiated");
+    assert!(
+        ws.info().negotiated.deflate().is_some(),
+        "deflate negotiated"
+    );
     // One message of 1 GiB of zeros, compressed as it is written; the writes fail once the
     // server has given up.
     let chunk = vec![0u8; 256 << 10];

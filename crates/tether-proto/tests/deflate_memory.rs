@@ -53,7 +53,10 @@ fn echoed(client: Option<DeflateConfig>, server: Option<DeflateConfig>, n: usize
     assert!(matches!(s.poll_event(), Some(Event::Open)));
     c.handle_input(T0, &drain(&mut s));
     assert!(matches!(c.poll_event(), Some(Event::Open)));
-    assert_eq!(c.negotiated().deflate().is_some(), client.is_some() && server.is_some());
+    assert_eq!(
+        c.negotiated().deflate().is_some(),
+        client.is_some() && server.is_some()
+    );
     let text = json(n);
     c.send(Message::text(text), SendOptions::default()).unwrap();
     s.handle_input(T0, &drain(&mut c));

@@ -519,9 +519,11 @@ fn connections_negotiate_the_server_defaults_and_skip_incompressible_messages() 
             (json(0, 1400), true),
         ] {
             let want = if compressed { 0xc2 } else { 0x82 };
-            c.send(Message::binary(data.clone()), SendOptions::default()).unwrap();
+            c.send(Message::binary(data.clone()), SendOptions::default())
+                .unwrap();
             assert_eq!(moved(&mut c, &mut s), (want, data.clone()), "{nct}");
-            s.send(Message::binary(data.clone()), SendOptions::default()).unwrap();
+            s.send(Message::binary(data.clone()), SendOptions::default())
+                .unwrap();
             assert_eq!(moved(&mut s, &mut c), (want, data.clone()), "{nct}");
         }
     }
