@@ -1,18 +1,4 @@
-//! [`Session`]: a [`Connection`] as a socket drives it — the one place for every decision an
-//! adapter would otherwise make itself.
-//!
-//! It is still sans-IO: an adapter reads into [`read_buffer`](Session::read_buffer), writes what
-//! [`poll_transmit`](Session::poll_transmit) gives, and sleeps until
-//! [`poll_timeout`](Session::poll_timeout). On top of the core, a session
-//!
-//! - runs the server's decision on the upgrade request (the application's, or accept with the
-//!   first subprotocol both speak) and turns failures into [`Error`]s with context;
-//! - decodes everything that arrived into a bounded queue of owned messages (or chunks), so
-//!   pings are answered as soon as their bytes are read — whether the application is receiving,
-//!   only sending, or doing neither — and stops asking for input while the queue is full
-//!   ([`Config::inbound_high_water`](tether_proto::Config#structfield.inbound_high_water));
-//! - hands out whole messages, chunks, or a byte stream, whatever the connection's receive mode;
-//! - reports how the connection ended: `Ok(None)` for a normal close, an [`Error`] otherwise.
+//! [`Session`]: a connection as a socket drives it.
 
 use std::collections::VecDeque;
 use std::io;
@@ -76,7 +62,21 @@ pub struct ConnectionInfo {
     pub stats: Stats,
 }
 
-/// A WebSocket connection as a socket sees it. See the [module docs](self).
+/// A [`Connection`] as a socket drives it — the one place for every decision an
+/// adapter would otherwise make itself.
+///
+/// It is still sans-IO: an adapter reads into [`read_buffer`](Session::read_buffer), writes what
+/// [`poll_transmit`](Session::poll_transmit) gives, and sleeps until
+/// [`poll_timeout`](Session::poll_timeout). On top of the core, a session
+///
+/// - runs the server's decision on the upgrade request (the application's, or accept with the
+///   first subprotocol both speak) and turns failures into [`Error`]s with context;
+/// - decodes everything that arrived into a bounded queue of owned messages (or chunks), so
+///   pings are answered as soon as their bytes are read — whether the application is receiving,
+///   only sending, or doing neither — and stops asking for input while the queue is full
+///   ([`Config::inbound_high_water`](tether_proto::Config#structfield.inbound_high_water));
+/// - hands out whole messages, chunks, or a byte stream, whatever the connection's receive mode;
+/// - reports how the connection ended: `Ok(None)` for a normal close, an [`Error`] otherwise.
 pub struct Session {
     conn: Connection,
     /// The URL (client) or the client's address (server), for errors.

@@ -89,7 +89,7 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, Error> {
                 "no trusted root certificate could be loaded".into(),
             ));
         }
-        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
             .build()
             .map_err(|e| Error::InvalidInput(format!("TLS verifier: {e}")))?;
         builder
