@@ -366,8 +366,8 @@ pub struct ServerConfig {
     /// TLS: when set, each accepted transport is a TLS server with this config (`wss://`).
     /// Default: none (plain).
     pub tls: Option<Arc<rustls::ServerConfig>>,
-    /// Subprotocols this server speaks, most preferred first: the client's first offer that is
-    /// in this list is chosen, unless [`on_request`](Self#structfield.on_request) chooses.
+    /// Subprotocols this server speaks, most preferred first: the first of these the client
+    /// offered is chosen, unless [`on_request`](Self#structfield.on_request) chooses.
     /// Default: none.
     pub protocols: Vec<String>,
     /// Decides each request (path, headers, credentials, offered subprotocols). Default: accept
@@ -467,16 +467,16 @@ impl ServerConfig {
         self
     }
 
-    /// The decision for `request`: `on_request`'s, else accept, choosing the client's first
-    /// offered subprotocol that this server speaks.
+    /// The decision for `request`: `on_request`'s, else accept, choosing the first subprotocol
+    /// in this server's list that the client offered.
     pub(crate) fn decide(&self, request: &Request) -> Result<Accept, Reject> {
         if let Some(decide) = &self.on_request {
             return decide(request);
         }
-        let chosen = request
-            .protocols()
+        let chosen = self
+            .protocols
             .iter()
-            .find(|p| self.protocols.iter().any(|mine| mine == *p));
+            .find(|mine| request.protocols().iter().any(|p| p == *mine));
         Ok(match chosen {
             Some(protocol) => Accept::default().protocol(protocol.clone()),
             None => Accept::default(),

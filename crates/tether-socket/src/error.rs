@@ -28,8 +28,8 @@ pub enum TimeoutKind {
 impl fmt::Display for TimeoutKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Self::Connect => "connecting",
-            Self::Handshake => "the opening handshake",
+            Self::Connect => "while connecting",
+            Self::Handshake => "during the opening handshake",
             Self::Read => "waiting for a message (read timeout)",
             Self::Write => "waiting for the transport to take data (write timeout)",
             Self::Keepalive => "waiting for an answer to a keepalive ping",
@@ -141,7 +141,7 @@ pub enum Error {
     /// bad `Sec-WebSocket-Accept`, chose an unoffered subprotocol, ...
     #[error(
         "WebSocket handshake with {peer} failed: {source}{}",
-        handshake_hint(source)
+        handshake_hint(peer, source)
     )]
     Handshake {
         /// The URL (client) or the client's address (server).
@@ -223,9 +223,11 @@ fn tls_hint(e: &rustls::Error) -> &'static str {
     }
 }
 
-fn handshake_hint(e: &HandshakeError) -> &'static str {
+fn handshake_hint(peer: &str, e: &HandshakeError) -> &'static str {
+    // Only a client (whose peer is the URL it asked for) can have picked the wrong scheme.
+    let client = peer.starts_with("ws://");
     match e {
-        HandshakeError::Malformed(_) | HandshakeError::UnexpectedEof => {
+        HandshakeError::Malformed(_) | HandshakeError::UnexpectedEof if client => {
             "; is it a WebSocket server? (for a TLS server use wss://)"
         }
         _ => "",

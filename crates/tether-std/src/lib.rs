@@ -60,6 +60,7 @@ pub use accept::accept;
 pub use connect::connect;
 pub use socket::{MessageReadHalf, MessageSocket, MessageWriteHalf};
 pub use stream::{StreamReadHalf, StreamSocket, StreamWriteHalf};
+pub use tether_proto::{ConnectionError, ProtocolError, SendError};
 pub use tether_socket::{
     Accept, Bytes, Chunk, ClientConfig, CloseCode, CloseFrame, Config, ConnectionInfo, Credentials,
     Error, Message, MessageKind, PreparedMessage, Proxy, ProxySetting, ReceiveMode, Reject,

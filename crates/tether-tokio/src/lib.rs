@@ -79,6 +79,7 @@ pub use hub::{Hub, HubConfig, HubStats, Member, Published, Subscriber};
 pub use socket::{MessageReadHalf, MessageSocket, MessageWriteHalf};
 pub use stream::{StreamReadHalf, StreamSocket, StreamWriteHalf};
 pub use tether_proto::connection::Negotiated;
+pub use tether_proto::{ConnectionError, ProtocolError, SendError};
 pub use tether_socket::{
     Accept, Bytes, Chunk, ClientConfig, CloseCode, CloseFrame, Config, ConnectionInfo, Credentials,
     Error, FanoutLimits, Message, MessageKind, Offer, PreparedMessage, Proxy, ProxySetting,

@@ -27,13 +27,13 @@ fn protocols_seen<A: Adapter>(
     (client, task.join())
 }
 
-/// §4.2.2: without a decision of its own, the server picks the client's first offer that it
-/// speaks (`ServerConfig::protocols`), and both sides see it.
-pub fn the_clients_first_offer_the_server_speaks_is_chosen<A: Adapter>() {
-    let server = ServerConfig::default().protocols(["v3", "v2"]);
+/// §4.2.2: without a decision of its own, the server picks its most preferred subprotocol
+/// (`ServerConfig::protocols`, in order) that the client offered, and both sides see it.
+pub fn the_servers_most_preferred_offered_subprotocol_is_chosen<A: Adapter>() {
+    let server = ServerConfig::default().protocols(["v4", "v3", "v2"]);
     let (client, server) = protocols_seen::<A>(server, &["v1", "v2", "v3"]);
-    assert_eq!(client.as_deref(), Some("v2"));
-    assert_eq!(server.as_deref(), Some("v2"));
+    assert_eq!(client.as_deref(), Some("v3"));
+    assert_eq!(server.as_deref(), Some("v3"));
 }
 
 /// No subprotocol in common: none is chosen, and the connection opens.

@@ -78,7 +78,7 @@ macro_rules! api_tests {
                 wss_to_a_plain_server_hints_at_ws,
             ];
             handshake: [
-                the_clients_first_offer_the_server_speaks_is_chosen,
+                the_servers_most_preferred_offered_subprotocol_is_chosen,
                 no_common_subprotocol_means_none,
                 on_request_chooses_the_subprotocol,
                 basic_auth_from_the_url_or_the_config_is_accepted,
