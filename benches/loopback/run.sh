@@ -12,6 +12,7 @@
 #   REPEAT=3     runs per (row, server); the median by msgs/s is reported
 #   (defaults: 5 rows x 10 servers x 3 runs x ~4.5 s = about 11 minutes, plus the build)
 #   ROWS="1x1x16 1x64x16 100x16x16 10x4x64k 1x4x1m"   conns x in-flight x size (k = KiB, m = MiB)
+#   BASELINE_ECHO=/path/to/echo_server   adds server "tether-baseline" (an earlier build, for before/after)
 #   SERVERS="tether tokio-tungstenite tokio-tungstenite-batched fastwebsockets tokio-websockets
 #            tokio-websockets-batched yawc yawc-batched sockudo-ws sockudo-ws-batched"
 #     (any subset, in any order; "-batched" = replies queued and written once per read burst)
@@ -67,6 +68,9 @@ fi
 server_cmd() {
     case "$1" in
         tether) echo "$BIN/examples/echo_server 127.0.0.1:0 --threads 1" ;;
+        # An earlier build of the same example, for before/after figures in one run:
+        # BASELINE_ECHO=/path/to/echo_server SERVERS="tether tether-baseline" ...
+        tether-baseline) echo "${BASELINE_ECHO:?set BASELINE_ECHO to an echo_server binary} 127.0.0.1:0 --threads 1" ;;
         tokio-tungstenite) echo "$BIN/tungstenite_echo 127.0.0.1:0" ;;
         fastwebsockets) echo "$BIN/fastwebsockets_echo 127.0.0.1:0" ;;
         tokio-tungstenite-batched) echo "$BIN/tungstenite_batched_echo 127.0.0.1:0" ;;

@@ -437,11 +437,18 @@ impl Session {
 
     /// The next thing received, or the end once everything received was taken.
     fn pop(&mut self) -> Option<Result<Option<Received>, Error>> {
-        self.pump();
+        // Everything decodable was decoded when it arrived, unless the queue was full (then
+        // decoding waits for room).
+        let full = self.queued >= self.conn.config().inbound_high_water;
+        if self.inbound.is_empty() {
+            self.pump();
+        }
         if let Some(received) = self.inbound.pop_front() {
             self.queued -= received.len();
-            // Room again: decode what waited behind the bound.
-            self.pump();
+            if full {
+                // Room again: decode what waited behind the bound.
+                self.pump();
+            }
             return Some(Ok(Some(received)));
         }
         if let Some(e) = self.io_error.take() {

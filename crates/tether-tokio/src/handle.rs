@@ -11,7 +11,7 @@
 //! runs, queued output goes out and a close is completed whatever the application does. When
 //! the last handle is dropped, the keeper closes the connection with 1001 and ends.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -39,6 +39,8 @@ struct Signal {
     events: AtomicU64,
     /// `events` as it was when the last drive began: every event up to it was looked at.
     driven: AtomicU64,
+    /// The keeper was nudged and has not run since (so a burst of `feed`s nudges once).
+    nudged: AtomicBool,
 }
 
 impl Wake for Signal {
@@ -164,6 +166,10 @@ impl Handle {
     /// keeper needs to know, in case it does not.
     pub(crate) fn nudge(&self) {
         let signal = &self.shared.signal;
+        if signal.nudged.load(Ordering::Relaxed) {
+            return;
+        }
+        signal.nudged.store(true, Ordering::Relaxed);
         signal.events.fetch_add(1, Ordering::AcqRel);
         signal.keeper.wake();
     }
@@ -188,6 +194,7 @@ async fn keep(shared: Arc<Shared>) {
     std::future::poll_fn(|cx| {
         let signal = &shared.signal;
         signal.keeper.register(cx.waker());
+        signal.nudged.store(false, Ordering::Relaxed);
         let orphaned = shared.handles.load(Ordering::Acquire) == 0;
         let events = signal.events.load(Ordering::Acquire);
         if !std::mem::take(&mut first)

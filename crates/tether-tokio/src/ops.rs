@@ -9,6 +9,10 @@ use tether_socket::{CloseCode, CloseFrame, Error, Session};
 use crate::driver::{Deadline, Driver};
 use crate::handle::{Handle, Slot};
 
+/// Queued output from which `feed` writes at once instead of waiting for the next receive:
+/// batching large messages only delays them.
+const EAGER_WRITE: usize = 32 << 10;
+
 impl Handle {
     /// One poll of a receive: what `take` finds in the session, after reading what is ready
     /// (and writing what is queued) when it found nothing. Honours the read timeout.
@@ -17,11 +21,18 @@ impl Handle {
         cx: &mut Context<'_>,
         take: &mut impl FnMut(&mut Session) -> Option<Result<T, Error>>,
     ) -> Poll<Result<T, Error>> {
-        self.poll(cx, Slot::Recv, |d, cx| {
-            if let Some(found) = take(&mut d.session) {
+        // Fast path: something was decoded already (a burst of messages from one read).
+        let found = self.with(|d| {
+            let found = take(&mut d.session);
+            if found.is_some() {
                 d.read_deadline = None;
-                return Poll::Ready(found);
             }
+            found
+        });
+        if let Some(found) = found {
+            return Poll::Ready(found);
+        }
+        self.poll(cx, Slot::Recv, |d, cx| {
             d.arm_read_deadline();
             // A write failure is the session's too: the receive reports it from there.
             let _ = d.poll_io(cx);
@@ -42,8 +53,15 @@ impl Handle {
         &self,
         mut take: impl FnMut(&mut Session) -> Option<Result<T, Error>>,
     ) -> Result<T, Error> {
-        self.with(|d| d.read_deadline = None);
-        poll_fn(|cx| self.poll_recv(cx, &mut take)).await
+        // A receive cancelled earlier may have left its deadline: this one counts from now.
+        let found = self.with(|d| {
+            d.read_deadline = None;
+            take(&mut d.session)
+        });
+        match found {
+            Some(found) => found,
+            None => poll_fn(|cx| self.poll_recv(cx, &mut take)).await,
+        }
     }
 
     /// One poll of waiting until a new message may be queued (the output is below the outbound
@@ -85,11 +103,41 @@ impl Handle {
         command: impl FnOnce(&mut Session) -> Result<(), Error>,
         flush: bool,
     ) -> Result<(), Error> {
-        self.with(|d| d.write_deadline = None);
-        poll_fn(|cx| self.poll_writable(cx)).await?;
-        self.with(|d| command(&mut d.session))?;
+        // Fast path: below the bound, queue at once (one lock).
+        let mut command = Some(command);
+        let queued = self.with(|d| {
+            if !d.session.is_writable() {
+                return None;
+            }
+            command
+                .take()
+                .map(|c| (c(&mut d.session), d.session.connection().buffered_output()))
+        });
+        let buffered = match (queued, command) {
+            (Some((result, buffered)), _) => {
+                result?;
+                buffered
+            }
+            (None, Some(command)) => {
+                self.with(|d| d.write_deadline = None);
+                poll_fn(|cx| self.poll_writable(cx)).await?;
+                self.with(|d| {
+                    command(&mut d.session).map(|()| d.session.connection().buffered_output())
+                })?
+            }
+            (None, None) => return Err(Error::abnormal()),
+        };
         if flush {
             self.flush().await
+        } else if buffered >= EAGER_WRITE {
+            // Batching gains nothing at this size: write now what the transport takes.
+            poll_fn(|cx| {
+                let _ = self.poll(cx, Slot::Send, |d, cx| Poll::Ready(d.poll_io(cx)));
+                Poll::Ready(())
+            })
+            .await;
+            self.nudge();
+            Ok(())
         } else {
             // Written by this task's next receive, or else by the keeper.
             self.nudge();
