@@ -39,6 +39,7 @@ mod error;
 mod fanout;
 pub mod proxy;
 mod session;
+mod spare;
 pub mod tls;
 
 pub use config::{

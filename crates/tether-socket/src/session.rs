@@ -7,11 +7,12 @@ use std::net::SocketAddr;
 use tether_proto::connection::{Negotiated, State, Stats, Transmit};
 use tether_proto::handshake::{Accept, Reject, Request, Target};
 use tether_proto::{
-    Bytes, CloseCode, CloseFrame, Config, Connection, Event, Instant, Message, MessageKind,
-    OsEntropy, PreparedMessage, Role, SendError, SendOptions,
+    Bytes, CloseCode, CloseFrame, Config, Connection, Entropy, Event, Instant, Message,
+    MessageKind, OsEntropy, PreparedMessage, Role, SendError, SendOptions,
 };
 
 use crate::fanout::{Fanout, FanoutLimits, Offer, SlowPolicy};
+use crate::spare;
 use crate::{ClientConfig, Error, ServerConfig};
 
 /// A chunk of a message, as a message socket's `recv_chunk` or a stream reader gets it.
@@ -39,6 +40,20 @@ impl Received {
             Self::Message(m) => m.len(),
             Self::Chunk(c) => c.data.len(),
         }
+    }
+}
+
+/// The operating system's randomness, through a generator seeded on first use: a client draws
+/// from it for its handshake key and every frame's mask (RFC 6455 §5.3), a server never does
+/// (it masks nothing), so a server connection holds no generator.
+#[derive(Default)]
+struct LazyEntropy(Option<Box<OsEntropy>>);
+
+impl Entropy for LazyEntropy {
+    fn fill(&mut self, buf: &mut [u8]) {
+        self.0
+            .get_or_insert_with(|| Box::new(OsEntropy::new()))
+            .fill(buf);
     }
 }
 
@@ -83,7 +98,7 @@ pub struct Session {
     peer: String,
     decide: Option<Decide>,
     /// Why the opening handshake failed on this side (a refusal, an unacceptable choice).
-    refused: Option<Error>,
+    refused: Option<Box<Error>>,
     opened: bool,
     inbound: VecDeque<Received>,
     /// Bytes in `inbound`.
@@ -93,11 +108,14 @@ pub struct Session {
     /// What a stream read has not taken yet of the last chunk.
     stream_rest: Bytes,
     /// A transport failure, reported once by the next receive.
-    io_error: Option<Error>,
+    io_error: Option<Box<Error>>,
     /// The transport's read side ended or failed.
     eof: bool,
     /// The transport was shut down.
     shut_down: bool,
+    /// The connection may hold no input buffer: the next read first offers it one kept by
+    /// this thread.
+    needs_buffer: bool,
     /// Fan-out messages waiting for room in the output.
     fanout: Fanout,
     local_addr: Option<SocketAddr>,
@@ -117,7 +135,7 @@ impl Session {
             target,
             &config.client_options(),
             config.config.clone(),
-            OsEntropy::new(),
+            LazyEntropy::default(),
         )
         .map_err(|e| Error::handshake(&target.to_string(), e))?;
         Ok(Self::new(conn, target.to_string(), None))
@@ -125,7 +143,7 @@ impl Session {
 
     /// A server session: waits for the upgrade request and decides it as `config` says.
     pub fn server(now: Instant, config: &ServerConfig, peer_addr: Option<SocketAddr>) -> Self {
-        let conn = Connection::server(now, config.config.clone(), OsEntropy::new());
+        let conn = Connection::server(now, config.config.clone(), LazyEntropy::default());
         let decider = config.clone();
         let decide: Decide = Box::new(move |request| decider.decide(request));
         let peer = peer_addr.map_or_else(|| "the client".to_owned(), |a| a.to_string());
@@ -137,7 +155,7 @@ impl Session {
     /// A session over a connection whose upgrade another HTTP server did (hyper, axum): it
     /// starts open, with what that handshake negotiated.
     pub fn open(now: Instant, role: Role, negotiated: Negotiated, config: Config) -> Self {
-        let conn = Connection::open(now, role, negotiated, config, OsEntropy::new());
+        let conn = Connection::open(now, role, negotiated, config, LazyEntropy::default());
         let mut session = Self::new(conn, "the peer".to_owned(), None);
         session.opened = true;
         session
@@ -157,6 +175,7 @@ impl Session {
             io_error: None,
             eof: false,
             shut_down: false,
+            needs_buffer: true,
             fanout: Fanout::default(),
             local_addr: None,
             peer_addr: None,
@@ -175,7 +194,30 @@ impl Session {
 
     /// Space to read into; then [`commit_read`](Self::commit_read).
     pub fn read_buffer(&mut self) -> &mut [u8] {
+        if std::mem::take(&mut self.needs_buffer)
+            && let Some(buf) = spare::take()
+            && let Some(unused) = self.conn.reuse_input_buffer(buf)
+        {
+            spare::put(unused);
+        }
         self.conn.input_buffer()
+    }
+
+    /// The transport has nothing to read now: the memory the connection does not need until
+    /// more arrives is let go (see [`Connection::release_buffers`]), its input buffer kept by
+    /// this thread for the next read of any connection. An adapter calls it whenever a read
+    /// would block, so idle connections hold no buffers.
+    pub fn read_would_block(&mut self) {
+        if let Some(buf) = self.conn.release_buffers() {
+            spare::put(buf);
+            self.needs_buffer = true;
+        }
+        if self.inbound.is_empty() && self.inbound.capacity() > 0 {
+            self.inbound = VecDeque::new();
+        }
+        if self.assembly.is_empty() && self.assembly.capacity() > 0 {
+            self.assembly = Vec::new();
+        }
     }
 
     /// `n` bytes were read into [`read_buffer`](Self::read_buffer); 0 means the transport's
@@ -213,7 +255,7 @@ impl Session {
             },
             other => Error::Io(io::Error::new(other.io_kind(), other.to_string())),
         };
-        self.io_error.get_or_insert(reported);
+        self.io_error.get_or_insert_with(|| Box::new(reported));
         self.pump();
         error
     }
@@ -323,14 +365,14 @@ impl Session {
                 if let Err(e) = self.conn.accept(accept) {
                     // The application chose something the client did not offer: a server
                     // error, and the caller learns why.
-                    self.refused = Some(Error::Send(e));
+                    self.refused = Some(Box::new(Error::Send(e)));
                     let _ = self.conn.reject(Reject::new(500));
                 }
             }
             Err(reject) => {
                 let status = reject.status();
                 if self.conn.reject(reject).is_ok() {
-                    self.refused = Some(Error::Refused { status });
+                    self.refused = Some(Box::new(Error::Refused { status }));
                 }
             }
         }
@@ -344,7 +386,7 @@ impl Session {
             return Some(Ok(()));
         }
         if let Some(e) = self.refused.take() {
-            return Some(Err(e));
+            return Some(Err(*e));
         }
         match self.conn.close_result() {
             Some(Err(tether_proto::ConnectionError::Handshake(e))) => {
@@ -452,7 +494,7 @@ impl Session {
             return Some(Ok(Some(received)));
         }
         if let Some(e) = self.io_error.take() {
-            return Some(Err(e));
+            return Some(Err(*e));
         }
         match self.conn.close_result() {
             Some(end) => Some(Error::from_end(end).map_or(Ok(None), Err)),

@@ -55,6 +55,8 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (local, peer) = tcp_addrs(&io, config.no_delay);
+    // The handshake (TLS, the request, the timer) runs in a box of its own, freed when it
+    // ends: the caller's task, which lives as long as the connection, keeps only the socket.
     let upgrade = async {
         let tls = config.tls.is_some();
         let io: Box<dyn Transport> = match &config.tls {
@@ -77,7 +79,7 @@ where
         handshake(&mut driver).await?;
         Ok(driver)
     };
-    let driver = within(config.config.handshake_timeout, upgrade).await?;
+    let driver = Box::pin(within(config.config.handshake_timeout, upgrade)).await?;
     Ok(MessageSocket::new(Handle::spawn(driver)))
 }
 

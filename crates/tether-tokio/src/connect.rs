@@ -47,6 +47,14 @@ use crate::{MessageSocket, Transport};
 /// [`Error::Tls`] (with a hint for `wss://` to a plain server or an unknown CA),
 /// [`Error::ServerRefused`] (401, 404, ... with the URL), [`Error::Handshake`].
 pub async fn connect(url: &str, config: &ClientConfig) -> Result<MessageSocket, Error> {
+    // The whole dial and handshake run in a box of their own, freed when they end: the
+    // caller's task, which lives as long as the connection, keeps only the socket.
+    let driver = Box::pin(dial(url, config)).await?;
+    Ok(MessageSocket::new(Handle::spawn(driver)))
+}
+
+/// Everything [`connect`] does before the socket exists.
+async fn dial(url: &str, config: &ClientConfig) -> Result<Driver, Error> {
     let dial = Dial::new(url, config)?;
     let (host, port) = dial.first_hop();
     let tcp = open_tcp(&host, port, config.connect_timeout).await?;
@@ -66,8 +74,7 @@ pub async fn connect(url: &str, config: &ClientConfig) -> Result<MessageSocket, 
         handshake(&mut driver).await?;
         Ok(driver)
     };
-    let driver = within(config.config.handshake_timeout, upgrade).await?;
-    Ok(MessageSocket::new(Handle::spawn(driver)))
+    within(config.config.handshake_timeout, upgrade).await
 }
 
 /// Runs `f` within `limit`, a handshake timeout.

@@ -65,15 +65,20 @@ impl Driver {
     }
 
     /// One step: reads until the transport has nothing more (or the session wants no more),
-    /// writes everything queued, and runs the session's due timers — repeating while a timer
-    /// made new output. Registers `cx` wherever it would wait. A write failure is returned (to
+    /// writes everything queued, lets go of the buffers an idle connection does not need, and
+    /// runs the session's due timers — repeating while a timer made new output. Registers `cx` wherever it would wait. A write failure is returned (to
     /// a writer waiting on it) and recorded in the session (for the next receive).
     pub(crate) fn poll_io(&mut self, cx: &mut Context<'_>) -> Result<(), Error> {
         for _ in 0..16 {
-            self.poll_read(cx);
+            let blocked = self.poll_read(cx);
             let written = self.poll_write(cx);
             if let Poll::Ready(Err(e)) = written {
                 return Err(e);
+            }
+            if blocked {
+                // Nothing to read: an idle connection holds no buffers (what is still to be
+                // written keeps its own).
+                self.session.read_would_block();
             }
             if !self.poll_session_timer(cx) {
                 return Ok(());
@@ -84,15 +89,16 @@ impl Driver {
         Ok(())
     }
 
-    /// Reads while the session wants input and the transport has some.
-    fn poll_read(&mut self, cx: &mut Context<'_>) {
+    /// Reads while the session wants input and the transport has some. Returns whether a read
+    /// would block.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> bool {
         while self.session.wants_read() {
             let mut buf = ReadBuf::new(self.session.read_buffer());
             let result = Pin::new(&mut self.io).poll_read(cx, &mut buf);
             let n = buf.filled().len();
             let now = self.now();
             match result {
-                Poll::Pending => return,
+                Poll::Pending => return true,
                 Poll::Ready(Ok(())) => self.session.commit_read(now, n),
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
                 // A TLS peer that left without close_notify: an end like any other.
@@ -104,6 +110,7 @@ impl Driver {
                 }
             }
         }
+        false
     }
 
     /// Writes everything queued (vectored, large payloads from where they are), flushes, and

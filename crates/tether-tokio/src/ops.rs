@@ -54,14 +54,13 @@ impl Handle {
         mut take: impl FnMut(&mut Session) -> Option<Result<T, Error>>,
     ) -> Result<T, Error> {
         // A receive cancelled earlier may have left its deadline: this one counts from now.
-        let found = self.with(|d| {
+        if let Some(found) = self.with(|d| {
             d.read_deadline = None;
             take(&mut d.session)
-        });
-        match found {
-            Some(found) => found,
-            None => poll_fn(|cx| self.poll_recv(cx, &mut take)).await,
+        }) {
+            return found;
         }
+        poll_fn(|cx| self.poll_recv(cx, &mut take)).await
     }
 
     /// One poll of waiting until a new message may be queued (the output is below the outbound
@@ -103,30 +102,15 @@ impl Handle {
         command: impl FnOnce(&mut Session) -> Result<(), Error>,
         flush: bool,
     ) -> Result<(), Error> {
-        // Fast path: below the bound, queue at once (one lock).
-        let mut command = Some(command);
-        let queued = self.with(|d| {
-            if !d.session.is_writable() {
-                return None;
-            }
-            command
-                .take()
-                .map(|c| (c(&mut d.session), d.session.connection().buffered_output()))
-        });
-        let buffered = match (queued, command) {
-            (Some((result, buffered)), _) => {
-                result?;
-                buffered
-            }
-            (None, Some(command)) => {
-                self.with(|d| d.write_deadline = None);
-                poll_fn(|cx| self.poll_writable(cx)).await?;
-                self.with(|d| {
-                    command(&mut d.session).map(|()| d.session.connection().buffered_output())
-                })?
-            }
-            (None, None) => return Err(Error::abnormal()),
+        // Fast path: below the bound, queue at once (one lock). The wait for room is boxed: it
+        // is rare, and the future of every send stays small (it lives in the caller's task).
+        let (mut buffered, wait) = match self.try_command(command) {
+            Ok(buffered) => (buffered?, None),
+            Err(command) => (0, Some(Box::pin(self.command_when_writable(command)))),
         };
+        if let Some(wait) = wait {
+            buffered = wait.await?;
+        }
         if flush {
             self.flush().await
         } else if buffered >= EAGER_WRITE {
@@ -143,6 +127,32 @@ impl Handle {
             self.nudge();
             Ok(())
         }
+    }
+
+    /// Runs `command` at once when the output is below the outbound bound, returning its
+    /// result and the bytes then queued; gives it back otherwise.
+    #[allow(clippy::type_complexity)]
+    fn try_command<C>(&self, command: C) -> Result<Result<usize, Error>, C>
+    where
+        C: FnOnce(&mut Session) -> Result<(), Error>,
+    {
+        self.with(|d| {
+            if !d.session.is_writable() {
+                return Err(command);
+            }
+            Ok(command(&mut d.session).map(|()| d.session.connection().buffered_output()))
+        })
+    }
+
+    /// Waits until the output is below the outbound bound, then runs `command`; returns the
+    /// bytes then queued.
+    async fn command_when_writable(
+        &self,
+        command: impl FnOnce(&mut Session) -> Result<(), Error>,
+    ) -> Result<usize, Error> {
+        self.with(|d| d.write_deadline = None);
+        poll_fn(|cx| self.poll_writable(cx)).await?;
+        self.with(|d| command(&mut d.session).map(|()| d.session.connection().buffered_output()))
     }
 
     /// Runs a non-blocking queueing step; when it queued (`Ok`), whoever waits on the

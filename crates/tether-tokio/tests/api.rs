@@ -1,7 +1,8 @@
 //! tether-tokio's API tests, over real loopback sockets (127.0.0.1, port 0): every scenario of
 //! `tether_tests::api` (the same set runs against tether-std), then what only this adapter has
 //! — cancel safety in `select!`, `Stream` + `Sink`, `AsyncRead` + `AsyncWrite`, `take_over`
-//! behind hyper, vectored writes of owned payloads — and its 1 GiB memory test.
+//! behind hyper, vectored writes of owned payloads — its 1 GiB memory test and
+//! the idle footprint.
 
 tether_tests::api_tests!(tether_tests::adapter::Tokio);
 
@@ -13,6 +14,8 @@ mod cancel;
 mod gib;
 #[path = "api/hyper.rs"]
 mod hyper;
+#[path = "api/idle.rs"]
+mod idle;
 #[path = "api/sink.rs"]
 mod sink;
 #[path = "api/vectored.rs"]

@@ -45,6 +45,15 @@ impl Assembly {
         self.len = end;
     }
 
+    /// Makes room for `want` more bytes of the message without moving it later (capacity
+    /// only: memory is touched by [`spare`](Self::spare), as reads need it).
+    pub(crate) fn reserve(&mut self, want: usize) {
+        let need = self.len.saturating_add(want);
+        if self.buf.capacity() < need {
+            self.buf.reserve_exact(need - self.buf.len());
+        }
+    }
+
     /// `want` bytes of space right after the message, to read into.
     pub(crate) fn spare(&mut self, want: usize) -> &mut [u8] {
         let end = self.len + want;

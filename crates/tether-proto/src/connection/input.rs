@@ -3,10 +3,17 @@
 //!
 //! Input is unmasked in place in the buffer it was read into. A message that is complete in one
 //! frame of the buffer is handed out from there; one that arrives in several frames or reads is
-//! copied once, into the assembly buffer, as its bytes arrive — never reserved from a length the
-//! peer declared. [`Input::take_message`] then moves the message out as an owned
-//! [`Message`](crate::Message): the assembly buffer itself, or a copy of the bytes in the input
-//! buffer.
+//! copied once, into the assembly buffer, as its bytes arrive. The payload of a large frame is
+//! read straight into the assembly buffer, in reads sized from the frame's header: room for the
+//! declared length (within the limits) is reserved once the connection has shown it sends
+//! messages that large, else in steps that at most double what arrived, so memory follows the
+//! bytes that came, not the lengths a peer claims. [`Input::take_message`] then moves the
+//! message out as an owned [`Message`](crate::Message): the assembly buffer itself, or a copy
+//! of the bytes in the input buffer.
+//!
+//! An idle connection holds no input buffer: [`Input::release_idle`] gives it back (for the
+//! adapter to hand to the next read of any connection, [`Input::reuse`]), keeping only the
+//! bytes of an unfinished frame.
 
 use alloc::vec::Vec;
 use core::ops::Range;
@@ -43,9 +50,15 @@ pub(crate) struct Input {
     /// Set while a read goes straight into `assembly`: the space offered (see
     /// [`Core::prepare_direct_read`]).
     direct: Option<usize>,
-    /// A large frame ended in a direct read: the next read into `buf` is kept small (see
-    /// [`SMALL_READ_AFTER`]).
-    after_direct: bool,
+    /// A large frame ended: the next read into `buf` is kept small (see [`SMALL_READ_AFTER`]).
+    after_large: bool,
+    /// The largest message this connection received: a frame that brings a message to at most
+    /// this size gets room for all its declared length at once.
+    largest: u64,
+    /// Bytes arrived since the last [`release_idle`](Self::release_idle).
+    active: bool,
+    /// Calls of [`release_idle`](Self::release_idle) in a row with nothing arrived between.
+    idle_checks: u8,
 }
 
 /// Where the whole message handed out by the last poll is.
@@ -70,11 +83,29 @@ const MAX_READ: usize = 1 << 20;
 /// it landed, never copied.
 const DIRECT_MIN: u64 = 32 << 10;
 
-/// After a frame at least this large arrived by direct reads, the next read into the input
-/// buffer is kept to `Config::read_size`: what comes with the next header is copied, and for
-/// frames this large a read of its own for the rest costs less than the copy. (Smaller frames
-/// gain more from reading many at once.)
+/// The room a direct read may be given beyond what arrived of its message, on a connection
+/// that has not yet received a message that large: the first step.
+const DIRECT_STEP: u64 = 64 << 10;
+
+/// After a frame at least this large, the next read into the input buffer is kept to
+/// `Config::read_size`: what comes with the next header is copied, and for frames this large a
+/// read of its own for the rest costs less than the copy. (Smaller frames gain more from
+/// reading many at once.)
 const SMALL_READ_AFTER: u64 = 256 << 10;
+
+/// An idle connection keeps an unfinished frame's bytes in a buffer of their own size when
+/// they are at most this many; more, and it keeps its input buffer.
+const KEEP_PENDING: usize = 1 << 10;
+
+/// Input buffers up to this size are let go whenever a read would block (the adapter hands
+/// them to the next read, cheaply); a larger one, and an assembly buffer kept for reuse, only
+/// after [`IDLE_CHECKS`] such moments in a row with nothing arriving between them: a
+/// connection that is idle, not one between two reads of a busy stream or waiting for the
+/// next request of a sequence.
+const RELEASE_BUSY: usize = 64 << 10;
+
+/// See [`RELEASE_BUSY`]. An idle connection gets there by its first keepalive ping.
+const IDLE_CHECKS: u8 = 3;
 
 impl Input {
     /// Undecoded bytes.
@@ -85,7 +116,7 @@ impl Input {
     /// Free space to read into: at least `read_size` bytes, more while reads keep filling what
     /// they are offered (up to [`MAX_READ`]). Undecoded bytes move to the front first.
     pub(crate) fn spare(&mut self, read_size: usize) -> &mut [u8] {
-        if core::mem::take(&mut self.after_direct) {
+        if core::mem::take(&mut self.after_large) {
             // A large frame before came by direct reads, so this one is likely large too: read
             // little more than its header here (what comes with it is copied), and the rest
             // of its payload goes straight to the assembly buffer. The hint is left alone.
@@ -122,6 +153,7 @@ impl Input {
 
     /// Adjusts the read hint to a read of `n` bytes.
     fn adapt(&mut self, n: usize) {
+        self.active |= n > 0;
         let offered = core::mem::take(&mut self.offered);
         if offered > 0 && n >= offered {
             self.read_hint = offered.saturating_mul(2).min(MAX_READ);
@@ -137,6 +169,7 @@ impl Input {
 
     /// Appends bytes (not a read: the read size is left alone).
     pub(crate) fn push(&mut self, data: &[u8]) {
+        self.active |= !data.is_empty();
         self.cancel_direct();
         self.make_room(data.len());
         self.buf[self.end..self.end + data.len()].copy_from_slice(data);
@@ -188,34 +221,106 @@ impl Input {
 
     /// Offers a buffer the output no longer needs for assembling the next large message.
     pub(crate) fn recycle(&mut self, buf: Vec<u8>) {
+        self.idle_checks = 0;
         if self.assembly.is_empty() && self.assembly.capacity() < buf.capacity() {
             self.assembly.reuse(buf);
         }
+    }
+
+    /// A data frame of `len` payload bytes was received whole.
+    pub(crate) fn frame_done(&mut self, len: u64) {
+        self.after_large = len >= SMALL_READ_AFTER;
+    }
+
+    /// A data message of `size` bytes was received whole.
+    pub(crate) fn message_done(&mut self, size: u64) {
+        self.largest = self.largest.max(size);
+    }
+
+    /// Lets go of what an idle connection does not need: the input buffer, returned, when at
+    /// most [`KEEP_PENDING`] undecoded bytes wait in it (they move to a buffer of their own
+    /// size); and, after [`IDLE_CHECKS`] calls with nothing arriving, also a large input buffer
+    /// and the scratch and assembly buffers when nothing is assembled (see [`RELEASE_BUSY`]).
+    pub(crate) fn release_idle(&mut self) -> Option<Vec<u8>> {
+        self.idle_checks = match core::mem::take(&mut self.active) {
+            true => 0,
+            false => self.idle_checks.saturating_add(1),
+        };
+        let idle = self.idle_checks >= IDLE_CHECKS;
+        self.release();
+        if idle {
+            self.scratch = Vec::new();
+            if self.assembly.is_empty() {
+                self.assembly.clear_and_shrink(0);
+            }
+        }
+        let pending = self.end - self.start;
+        if self.buf.len() <= pending
+            || pending > KEEP_PENDING
+            || (!idle && self.buf.len() > RELEASE_BUSY)
+        {
+            return None;
+        }
+        let rest = self.buf[self.start..self.end].to_vec();
+        self.start = 0;
+        self.end = pending;
+        Some(core::mem::replace(&mut self.buf, rest))
+    }
+
+    /// Takes `buf` (any contents) as the input buffer when it is larger than the one held,
+    /// moving undecoded bytes to its front; otherwise gives it back.
+    pub(crate) fn reuse(&mut self, mut buf: Vec<u8>) -> Option<Vec<u8>> {
+        if buf.len() <= self.buf.len() {
+            return Some(buf);
+        }
+        self.release();
+        let pending = self.end - self.start;
+        buf[..pending].copy_from_slice(&self.buf[self.start..self.end]);
+        self.buf = buf;
+        self.start = 0;
+        self.end = pending;
+        None
     }
 }
 
 impl Core {
     /// Prepares the next read to go straight into the assembly buffer when the frame being
     /// received is a large part of a whole message and nothing else is buffered: its payload
-    /// then lands where the message is assembled, with no copy out of the input buffer.
+    /// then lands where the message is assembled, with no copy out of the input buffer. The
+    /// rest of a frame of [`SMALL_READ_AFTER`] or more always comes this way, however little
+    /// is left, so the next frame's payload is not read into the input buffer with it.
+    ///
+    /// The read is offered the rest of the frame, within the room the message may have now:
+    /// all its declared length (the limits were checked on the header) when this connection
+    /// already received a message that large, else at most double what arrived of it
+    /// ([`DIRECT_STEP`] at first). The room is reserved once per step, so the buffer is
+    /// neither moved nor grown by doubling while the frame arrives.
     pub(crate) fn prepare_direct_read(&self, input: &mut Input) {
         let (Some(frame), Some(message)) = (self.frame.as_ref(), self.message.as_ref()) else {
             return;
         };
         let direct = matches!(self.state, State::Open | State::Closing)
             && !frame.opcode.is_control()
-            && frame.remaining >= DIRECT_MIN
+            && frame.remaining > 0
+            && (frame.remaining >= DIRECT_MIN || frame.len >= SMALL_READ_AFTER)
             && message.mode == ReceiveMode::Message
             && message.rsv.is_empty()
             && input.start == input.end;
         if !direct || input.direct.is_some() {
             return;
         }
-        // As much as a read is offered, and no more than the frame still holds (the next header
-        // goes to the input buffer).
-        let want = input.read_want(self.config.read_size);
-        let want = usize::try_from(frame.remaining).map_or(want, |r| r.min(want));
+        let total = message.size.saturating_add(frame.remaining);
+        let room = if total <= input.largest {
+            total
+        } else {
+            total.min(message.size.saturating_mul(2).max(DIRECT_STEP))
+        };
+        let want = room.saturating_sub(message.size).min(frame.remaining);
+        let Ok(want) = usize::try_from(want) else {
+            return;
+        };
         input.release();
+        input.assembly.reserve(want);
         input.direct = Some(want);
         input.offered = want;
     }
@@ -243,7 +348,12 @@ impl Core {
             return true;
         }
         self.frame = (frame.remaining > 0).then_some(frame);
-        input.after_direct = frame.remaining == 0 && frame.len >= SMALL_READ_AFTER;
+        if frame.remaining == 0 {
+            input.frame_done(frame.len);
+        }
+        if fin {
+            input.message_done(message.size);
+        }
         message.complete = fin;
         true
     }

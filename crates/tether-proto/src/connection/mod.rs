@@ -174,8 +174,9 @@ pub(crate) struct Core {
     config: Config,
     state: State,
     handshake: HandshakeState,
-    request: Option<Request>,
-    response: Option<Response>,
+    /// Boxed: kept for the getters, out of the way of the state an open connection touches.
+    request: Option<Box<Request>>,
+    response: Option<Box<Response>>,
     negotiated: Negotiated,
     entropy: Box<dyn Entropy>,
     out: Output,
@@ -352,6 +353,32 @@ impl Connection {
         self.input.read_space(self.core.config.read_size)
     }
 
+    /// Lets go of the memory an idle connection does not need; call it whenever the transport
+    /// has nothing to read (a read would block). The output buffer goes once everything was
+    /// written, and the input buffer, which is returned, once no more than a few undecoded
+    /// bytes wait in it (they move to a buffer of their own size). Large buffers — an input
+    /// buffer over 64 KiB, the one kept to assemble the next large message in — go only at the
+    /// third call in a row to find nothing arrived since the one before: a busy stream keeps them from
+    /// one read to the next, and so does a request–response exchange of large messages, while
+    /// an idle connection lets them go by its first keepalive ping. The next read or send
+    /// allocates again.
+    ///
+    /// Hand the returned buffer to the next read of this connection or another with
+    /// [`reuse_input_buffer`](Self::reuse_input_buffer): an adapter that keeps a few per thread
+    /// holds no input buffer for an idle connection and allocates none for a busy one.
+    pub fn release_buffers(&mut self) -> Option<Vec<u8>> {
+        self.core.out.release_if_empty();
+        self.core.send_scratch = Vec::new();
+        self.input.release_idle()
+    }
+
+    /// Offers a buffer (any contents; one from [`release_buffers`](Self::release_buffers)) for
+    /// the next reads: taken when it is larger than the input buffer held, which it replaces
+    /// (undecoded bytes move into it), and otherwise given back.
+    pub fn reuse_input_buffer(&mut self, buf: Vec<u8>) -> Option<Vec<u8>> {
+        self.input.reuse(buf)
+    }
+
     /// Marks `n` bytes of the space from [`input_buffer`](Self::input_buffer) as received.
     pub fn commit_input(&mut self, now: Instant, n: usize) {
         self.core.note_input(now, n);
@@ -518,7 +545,7 @@ impl Connection {
         let step = self.core.step(&mut self.input);
         Some(match step {
             Step::Pending => return None,
-            Step::Request => Event::Request(self.core.request.as_ref()?),
+            Step::Request => Event::Request(self.core.request.as_deref()?),
             Step::Open => Event::Open,
             Step::Whole(kind, range) => {
                 self.input.emitted = Emitted::Buf(kind, range.clone());
@@ -637,12 +664,12 @@ impl Connection {
 
     /// Server side: the client's upgrade request, once received.
     pub fn request(&self) -> Option<&Request> {
-        self.core.request.as_ref()
+        self.core.request.as_deref()
     }
 
     /// Client side: the server's 101 response, once received.
     pub fn response(&self) -> Option<&Response> {
-        self.core.response.as_ref()
+        self.core.response.as_deref()
     }
 
     /// How the connection ended, once it has: the peer's close frame, or the failure.

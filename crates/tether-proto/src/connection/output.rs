@@ -6,6 +6,7 @@
 //! never copied, never lent back. The transport takes everything through [`Output::bufs`] and
 //! [`Output::advance`].
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
@@ -17,6 +18,12 @@ use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, Rsv
 /// Payloads at least this large are queued as they are instead of being copied into the
 /// buffer: below it, a copy costs less than a slice of its own in the write.
 pub(crate) const SHARE_MIN: usize = 16 << 10;
+
+/// The first allocation of an output buffer, which an idle connection lets go: enough for a
+/// burst of small frames without growing it step by step. Later first allocations are as
+/// large as the last burst needed, up to [`MAX_FIRST_ALLOC`].
+const FIRST_ALLOC: usize = 512;
+const MAX_FIRST_ALLOC: usize = 16 << 10;
 
 /// Bytes waiting for the transport, plus at most one pong held back while the output is over
 /// its high-water mark.
@@ -32,12 +39,14 @@ pub(crate) struct Output {
     /// A pong held back while the output was over its high-water mark (a newer ping's pong
     /// replaces it): the one place pongs are coalesced, so a peer that floods pings and never
     /// reads cannot grow the output.
-    held_pong: Option<([u8; MAX_CONTROL_PAYLOAD], u8)>,
+    held_pong: Option<Box<([u8; MAX_CONTROL_PAYLOAD], u8)>>,
     /// Whether frames are masked (client role).
     mask: bool,
     /// The buffer of a large payload that was written whole and is no longer shared, for the
     /// receive side to assemble a message in.
     recycled: Option<Vec<u8>>,
+    /// How large the next first allocation of the buffer is: what the last burst needed.
+    first_alloc: usize,
 }
 
 #[derive(Debug)]
@@ -70,6 +79,16 @@ impl Output {
     /// The buffer to append raw bytes to.
     pub(crate) fn raw_buf(&mut self) -> &mut Vec<u8> {
         &mut self.buf
+    }
+
+    /// Room for `n` more bytes in the buffer; a first allocation is at least [`FIRST_ALLOC`].
+    fn reserve(&mut self, n: usize) {
+        let n = if self.buf.capacity() == 0 {
+            n.max(self.first_alloc).max(FIRST_ALLOC)
+        } else {
+            n
+        };
+        self.buf.reserve(n);
     }
 
     /// A fresh masking key in the client role (RFC 6455 §5.3).
@@ -105,7 +124,7 @@ impl Output {
         payload: &[u8],
     ) {
         let mask = self.key(entropy);
-        self.buf.reserve(MAX_HEADER_LEN + payload.len());
+        self.reserve(MAX_HEADER_LEN + payload.len());
         self.header(opcode, fin, rsv, mask, payload.len());
         let start = self.buf.len();
         self.buf.extend_from_slice(payload);
@@ -173,7 +192,7 @@ impl Output {
         let mut bytes = [0; MAX_CONTROL_PAYLOAD];
         let len = payload.len().min(MAX_CONTROL_PAYLOAD);
         bytes[..len].copy_from_slice(&payload[..len]);
-        self.held_pong = Some((bytes, len as u8));
+        self.held_pong = Some(Box::new((bytes, len as u8)));
     }
 
     /// Drops a held-back pong (after a close, nothing more is sent).
@@ -184,8 +203,9 @@ impl Output {
     /// Queues the held-back pong once the output is below `high_water` again.
     pub(crate) fn release_held_pong(&mut self, entropy: &mut dyn Entropy, high_water: usize) {
         if self.len() < high_water
-            && let Some((bytes, len)) = self.held_pong.take()
+            && let Some(held) = self.held_pong.take()
         {
+            let (bytes, len) = *held;
             self.frame(
                 entropy,
                 OpCode::Pong,
@@ -249,6 +269,19 @@ impl Output {
     /// A buffer given back by [`recycle`](Self::recycle), if any.
     pub(crate) fn take_recycled(&mut self) -> Option<Vec<u8>> {
         self.recycled.take()
+    }
+
+    /// Lets the buffers go when everything was written (an idle connection holds none).
+    pub(crate) fn release_if_empty(&mut self) {
+        if self.len() == 0 {
+            self.written = 0;
+            if self.buf.capacity() > 0 {
+                self.first_alloc = self.buf.capacity().min(MAX_FIRST_ALLOC);
+            }
+            self.buf = Vec::new();
+            self.parts = VecDeque::new();
+            self.recycled = None;
+        }
     }
 
     /// Keeps the unwritten tail at the front so the buffer does not creep, and lets a large

@@ -185,6 +185,9 @@ impl Core {
         frame.phase = (frame.phase + take) & 3;
         let fin = frame.remaining == 0 && frame.fin;
         self.frame = (frame.remaining > 0).then_some(frame);
+        if frame.remaining == 0 {
+            input.frame_done(frame.len);
+        }
         self.deliver(input, range, fin)
     }
 
@@ -300,7 +303,9 @@ impl Core {
                     .as_ref()
                     .is_some_and(|m| m.decode_more.is_some());
                 if fin && !pending {
-                    self.message = None;
+                    if let Some(message) = self.message.take() {
+                        input.message_done(message.size);
+                    }
                     self.stats.messages_received += 1;
                 }
                 step

@@ -36,7 +36,7 @@ impl Core {
                         }
                         self.negotiated.protocol = response.protocol().map(Into::into);
                         self.negotiated.extensions = response.extensions().to_vec();
-                        self.response = Some(response);
+                        self.response = Some(Box::new(response));
                         self.handshake = HandshakeState::Done;
                         self.become_open();
                         self.open_pending = false;
@@ -56,7 +56,7 @@ impl Core {
                 Ok(None) => Some(Step::Pending),
                 Ok(Some((request, used))) => {
                     input.start += used;
-                    self.request = Some(request);
+                    self.request = Some(Box::new(request));
                     self.handshake = HandshakeState::AwaitingAccept;
                     Some(Step::Request)
                 }

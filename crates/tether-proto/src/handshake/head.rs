@@ -113,9 +113,12 @@ fn check_first_byte(b: u8) -> Result<(), HandshakeError> {
 
 /// Turns `httparse` headers into [`Headers`].
 pub(crate) fn collect_headers(parsed: &[httparse::Header<'_>]) -> Headers {
-    let mut headers = Headers::new();
+    let (names, values) = parsed
+        .iter()
+        .fold((0, 0), |(n, v), h| (n + h.name.len(), v + h.value.len()));
+    let mut headers = Headers::with_room(parsed.len(), names, values);
     for h in parsed {
-        headers.push(h.name, h.value);
+        headers.push_field(h.name, h.value);
     }
     headers
 }

@@ -19,14 +19,19 @@ use alloc::vec::Vec;
 /// ```
 #[derive(Clone, Default, Eq, PartialEq)]
 pub struct Headers {
-    entries: Vec<(String, Vec<u8>)>,
+    /// Each field's name then its value, back to back: one allocation however many fields (a
+    /// server keeps its client's request for the life of the connection).
+    bytes: Vec<u8>,
+    /// Where each field's name and value end in `bytes` (the name starts where the previous
+    /// field's value ended).
+    ends: Vec<(usize, usize)>,
 }
 
 /// Shows each field as `name: value`, the value as text when it is UTF-8 (else its bytes).
 impl core::fmt::Debug for Headers {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let mut list = f.debug_list();
-        for (name, value) in &self.entries {
+        for (name, value) in self {
             match core::str::from_utf8(value) {
                 Ok(text) => list.entry(&format_args!("{name}: {text:?}")),
                 Err(_) => list.entry(&format_args!("{name}: {value:?}")),
@@ -42,10 +47,27 @@ impl Headers {
         Self::default()
     }
 
+    /// An empty list with room for `fields` fields whose names and values add up to the
+    /// given lengths.
+    pub(crate) fn with_room(fields: usize, names: usize, values: usize) -> Self {
+        Self {
+            bytes: Vec::with_capacity(names + values),
+            ends: Vec::with_capacity(fields),
+        }
+    }
+
     /// Appends a field. Nothing is checked here; writers check names and values before they
     /// put them on the wire.
     pub fn push(&mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) {
-        self.entries.push((name.into(), value.into()));
+        self.push_field(&name.into(), &value.into());
+    }
+
+    /// Appends a field from borrowed bytes.
+    pub(crate) fn push_field(&mut self, name: &str, value: &[u8]) {
+        self.bytes.extend_from_slice(name.as_bytes());
+        let name_end = self.bytes.len();
+        self.bytes.extend_from_slice(value);
+        self.ends.push((name_end, self.bytes.len()));
     }
 
     /// The value of the first field called `name` (any case), if there is one and it is UTF-8.
@@ -56,10 +78,7 @@ impl Headers {
 
     /// The raw value of the first field called `name` (any case).
     pub fn get_bytes(&self, name: &str) -> Option<&[u8]> {
-        self.entries
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
+        self.get_all(name).next()
     }
 
     /// The raw values of every field called `name` (any case), in order.
@@ -67,10 +86,9 @@ impl Headers {
         &'a self,
         name: &'n str,
     ) -> impl Iterator<Item = &'a [u8]> + use<'a, 'n> {
-        self.entries
-            .iter()
+        self.iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
+            .map(|(_, v)| v)
     }
 
     /// Whether any field is called `name` (any case).
@@ -79,18 +97,21 @@ impl Headers {
     }
 
     /// Every field as `(name, value)`, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.entries.iter().map(|(n, v)| (n.as_str(), v.as_slice()))
+    pub fn iter(&self) -> HeaderIter<'_> {
+        HeaderIter {
+            headers: self,
+            next: 0,
+        }
     }
 
     /// The number of fields.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.ends.len()
     }
 
     /// Whether there are no fields.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.ends.is_empty()
     }
 
     /// Whether the comma-separated lists in the fields called `name` (all of them: a list may be
@@ -120,18 +141,43 @@ impl Headers {
     }
 }
 
+/// The fields of [`Headers`] as `(name, value)`, in order.
+#[derive(Clone, Debug)]
+pub struct HeaderIter<'a> {
+    headers: &'a Headers,
+    next: usize,
+}
+
+impl<'a> Iterator for HeaderIter<'a> {
+    type Item = (&'a str, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let h = self.headers;
+        let &(name_end, value_end) = h.ends.get(self.next)?;
+        let start = match self.next {
+            0 => 0,
+            i => h.ends[i - 1].1,
+        };
+        self.next += 1;
+        // Names were pushed as `&str`: always UTF-8.
+        let name = core::str::from_utf8(&h.bytes[start..name_end]).unwrap_or_default();
+        Some((name, &h.bytes[name_end..value_end]))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.headers.ends.len() - self.next;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for HeaderIter<'_> {}
+
 impl<'a> IntoIterator for &'a Headers {
     type Item = (&'a str, &'a [u8]);
-    type IntoIter = core::iter::Map<
-        core::slice::Iter<'a, (String, Vec<u8>)>,
-        fn(&'a (String, Vec<u8>)) -> (&'a str, &'a [u8]),
-    >;
+    type IntoIter = HeaderIter<'a>;
 
-    fn into_iter(self) -> Self::IntoIter {
-        fn pair(e: &(String, Vec<u8>)) -> (&str, &[u8]) {
-            (e.0.as_str(), e.1.as_slice())
-        }
-        self.entries.iter().map(pair)
+    fn into_iter(self) -> HeaderIter<'a> {
+        self.iter()
     }
 }
 

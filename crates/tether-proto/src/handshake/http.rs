@@ -8,7 +8,7 @@ use super::{Accept, ClientHandshake, HandshakeError, Headers, Request, Response}
 fn headers_of(map: &http::HeaderMap) -> Headers {
     let mut headers = Headers::new();
     for (name, value) in map {
-        headers.push(name.as_str(), value.as_bytes());
+        headers.push_field(name.as_str(), value.as_bytes());
     }
     headers
 }

@@ -11,7 +11,8 @@
 //! - `pongs`: a pong for every ping, in order, coalesced only over the high-water mark;
 //! - `output`: owned payloads on the way out (large `Bytes` written from where they are,
 //!   partial writes, order, masking in the client role, recycling);
-//! - `take_message`: moving a received message out.
+//! - `take_message`: moving a received message out;
+//! - `idle`: the buffers an idle connection gives back.
 
 use alloc::vec::Vec;
 
@@ -21,6 +22,7 @@ pub(super) use crate::{FixedEntropy, ProtocolError, ReceiveMode, SendOptions};
 
 mod closing;
 mod framing;
+mod idle;
 mod output;
 mod pongs;
 mod receive;

@@ -322,6 +322,60 @@ fn large_frame_read_read_by_read_arrives_whole_and_is_taken() {
     assert_eq!(taken.as_bytes().as_ptr(), at, "moved out, not copied");
 }
 
+/// Reads `wire` as an adapter does, each read filling what it is offered; returns the offers.
+fn offers_reading(conn: &mut Connection, wire: &[u8]) -> Vec<usize> {
+    let mut offers = Vec::new();
+    let mut fed = 0;
+    while fed < wire.len() {
+        let space = conn.input_buffer();
+        let n = space.len().min(wire.len() - fed);
+        space[..n].copy_from_slice(&wire[fed..fed + n]);
+        offers.push(space.len());
+        conn.commit_input(T0, n);
+        fed += n;
+        while conn.poll_event().is_some() {}
+    }
+    offers
+}
+
+#[test]
+fn large_frames_are_read_whole_from_the_second_on() {
+    let mut s = server();
+    let read_size = s.config().read_size;
+    let frame = masked(0x82, &pattern(1 << 20));
+    // The first: the header and a little payload, then reads that at most double what
+    // arrived (from 64 KiB), never past the frame's end.
+    let first = offers_reading(&mut s, &frame);
+    assert_eq!(first[0], read_size);
+    let mut arrived = (read_size - 14) as u64;
+    for &offer in &first[1..] {
+        assert!(offer as u64 <= arrived.max(64 << 10), "{first:?}");
+        arrived += offer as u64;
+    }
+    assert_eq!(arrived, 1 << 20, "{first:?}");
+    // Once the connection has received a message that large: the header with a little
+    // payload, then all the rest in one read.
+    for _ in 0..3 {
+        let offers = offers_reading(&mut s, &frame);
+        assert_eq!(offers, [read_size, (1 << 20) + 14 - read_size]);
+    }
+}
+
+#[test]
+fn a_declared_length_is_not_reserved_before_its_bytes_arrive() {
+    let mut s = open(Role::Server, config().max_frame_size(64 << 20));
+    // 16 MiB declared, 10 bytes sent.
+    let head = [0x82, 0xff, 0, 0, 0, 0, 1, 0, 0, 0, 1, 2, 3, 4];
+    read_in(&mut s, &[&head[..], &[0; 10]].concat(), usize::MAX);
+    let offer = s.input_buffer().len();
+    assert!(offer <= 64 << 10, "offered {offer}");
+    assert!(
+        s.input.assembly.capacity() <= (64 << 10) + 10,
+        "reserved {}",
+        s.input.assembly.capacity()
+    );
+}
+
 #[test]
 fn rfc6455_8_1_invalid_utf8_in_a_direct_read_fails_with_1007() {
     let mut s = server();
