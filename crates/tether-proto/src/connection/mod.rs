@@ -614,8 +614,9 @@ impl Connection {
     }
 
     /// The settings, to change while the connection runs. Every setting is read where it is
-    /// used, so a change applies from the next frame, message, read or timer; a message being
-    /// received finishes in the [`ReceiveMode`](crate::ReceiveMode) it began with.
+    /// used, so a change applies from the next frame, message, read or timer. A switch from
+    /// whole messages to [`ReceiveMode::Chunks`](crate::ReceiveMode::Chunks) also applies to
+    /// an uncompressed message being gathered: what was gathered comes out as its first chunk.
     ///
     /// ```
     /// # use tether_proto::{Config, Connection, FixedEntropy, Instant, ReceiveMode, Role};
