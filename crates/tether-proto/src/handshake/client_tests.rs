@@ -151,9 +151,7 @@ fn debug_output_hides_passwords() {
 fn extensions_and_extra_headers_follow_the_handshake_fields() {
     let options = ClientOptions::default()
         .protocol("v1")
-        .extension(
-            ExtensionOffer::new("permessage-deflate").with_param("client_max_window_bits"),
-        )
+        .extension(ExtensionOffer::new("permessage-deflate").with_param("client_max_window_bits"))
         .extension(ExtensionOffer::new("permessage-deflate"))
         .header("User-Agent", "tether")
         .header("Cookie", "a=1");
@@ -283,17 +281,15 @@ fn rfc6455_4_1_response_checks_one_by_one() {
     );
     let twice = format!("Sec-WebSocket-Accept: {ACCEPT}\r\n");
     assert_eq!(refused(&twice, &none), HandshakeError::InvalidAccept);
-    let no_upgrade = format!(
-        "HTTP/1.1 101 OK\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {ACCEPT}\r\n\r\n"
-    );
+    let no_upgrade =
+        format!("HTTP/1.1 101 OK\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {ACCEPT}\r\n\r\n");
     let (mut hs, _) = request("ws://h/", &none).unwrap();
     assert_eq!(
         poll(&mut hs, no_upgrade.as_bytes(), false).unwrap_err(),
         HandshakeError::MissingUpgrade
     );
-    let no_conn = format!(
-        "HTTP/1.1 101 OK\r\nUpgrade: WebSocket\r\nSec-WebSocket-Accept: {ACCEPT}\r\n\r\n"
-    );
+    let no_conn =
+        format!("HTTP/1.1 101 OK\r\nUpgrade: WebSocket\r\nSec-WebSocket-Accept: {ACCEPT}\r\n\r\n");
     let (mut hs, _) = request("ws://h/", &none).unwrap();
     assert_eq!(
         poll(&mut hs, no_conn.as_bytes(), false).unwrap_err(),
@@ -338,8 +334,8 @@ fn offered_extension_and_mixed_case_tokens_are_accepted() {
          Sec-WebSocket-Accept:  {ACCEPT} \r\nSec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=\"10\"\r\n\r\n"
     );
     let (r, _) = poll(&mut hs, resp.as_bytes(), false).unwrap().unwrap();
-    let want = ExtensionOffer::new("permessage-deflate")
-        .with_param_value("server_max_window_bits", "10");
+    let want =
+        ExtensionOffer::new("permessage-deflate").with_param_value("server_max_window_bits", "10");
     assert_eq!(r.extensions(), [want]);
     assert_eq!(r.protocol(), None);
 }

@@ -368,8 +368,8 @@ fn write_accept_refuses_what_was_not_offered() {
     assert!(matches!(e, HandshakeError::InvalidOption(_)), "{e:?}");
     assert!(out.is_empty());
 
-    let pmd = ExtensionOffer::new("permessage-deflate")
-        .with_param_value("server_max_window_bits", "10");
+    let pmd =
+        ExtensionOffer::new("permessage-deflate").with_param_value("server_max_window_bits", "10");
     let accept = Accept::default()
         .protocol("superchat")
         .extension(pmd.clone())
