@@ -122,6 +122,9 @@ impl Core {
             // stream reader taking over): what was gathered goes out as the first chunk, the
             // rest as it arrives — never gathered whole past the limit the switch lifted.
             message.mode = ReceiveMode::Chunks;
+            // A read offered into the assembly buffer before the switch goes to the input
+            // buffer instead.
+            input.cancel_direct();
             if !input.assembly.is_empty() {
                 input.scratch = input.assembly.take();
                 return Some(Step::Chunk {

@@ -278,6 +278,40 @@ fn switching_to_chunks_mid_message_hands_out_what_was_gathered_then_the_rest() {
     assert_eq!(rest, second);
 }
 
+/// The same switch while a read into the assembly buffer was offered but not yet made: that
+/// read goes to the input buffer, and nothing is lost or reordered.
+#[test]
+fn switching_to_chunks_with_a_direct_read_offered_loses_nothing() {
+    let mut s = server();
+    let payload: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let wire = masked(0x82, &payload);
+    let head = 50_000;
+    s.handle_input(T0, &wire[..head]);
+    assert_eq!(events(&mut s), []);
+    // Offered (into the assembly buffer, as the frame is large), then not used.
+    assert!(!s.input_buffer().is_empty());
+    s.config_mut().receive_mode = ReceiveMode::Chunks;
+    let mut got = events(&mut s);
+    let mut fed = head;
+    while fed < wire.len() {
+        let space = s.input_buffer();
+        let n = space.len().min(wire.len() - fed);
+        space[..n].copy_from_slice(&wire[fed..fed + n]);
+        s.commit_input(T0, n);
+        fed += n;
+        got.extend(events(&mut s));
+    }
+    let mut all = Vec::new();
+    for (i, ev) in got.iter().enumerate() {
+        let Ev::Chunk(MessageKind::Binary, data, fin) = ev else {
+            panic!("{ev:?}");
+        };
+        assert_eq!(*fin, i + 1 == got.len());
+        all.extend_from_slice(data);
+    }
+    assert_eq!(all, payload);
+}
+
 // ---- reads into the input buffer ----
 
 #[test]
