@@ -6,8 +6,8 @@
 //! ```
 //!
 //! hyper parses the request; `Request::from_http` checks it exactly as tether's own parser
-//! would, `accept_http` builds the 101 response, and once hyper hands over the connection
-//! (`hyper::upgrade::on`) `tether_tokio::take_over` runs WebSocket over it.
+//! would, `answer` settles the 101 response (compression included), and once hyper hands over
+//! the connection (`hyper::upgrade::on`) `tether_tokio::take_over` runs WebSocket over it.
 
 use std::convert::Infallible;
 use std::error::Error;
@@ -20,7 +20,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tether_proto::handshake;
-use tether_tokio::{Accept, Negotiated, ServerConfig};
+use tether_tokio::{Accept, ServerConfig};
 use tokio::net::TcpListener;
 
 #[tokio::main(flavor = "current_thread")]
@@ -74,19 +74,21 @@ async fn route(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallib
         Some(p) => Accept::default().protocol(p.clone()),
         None => Accept::default(),
     };
-    let Ok(switching) = ws_request.accept_http(&accept) else {
+    // The answer: the subprotocol chosen, and compression negotiated as the config says.
+    let config = ServerConfig::default();
+    let Ok(answer) = ws_request.answer(accept, &config.config) else {
         return Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, "cannot accept\n"));
     };
-    let negotiated = Negotiated::new(
-        accept.chosen_protocol().map(str::to_string),
-        accept.chosen_extensions().to_vec(),
-    );
+    let Ok(switching) = answer.to_http() else {
+        return Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, "cannot accept\n"));
+    };
+    let negotiated = answer.into_negotiated();
     // Once hyper has sent the 101, the connection is ours.
     tokio::spawn(async move {
         match hyper::upgrade::on(req).await {
             Ok(upgraded) => {
                 let io = TokioIo::new(upgraded);
-                let mut ws = tether_tokio::take_over(io, negotiated, &ServerConfig::default());
+                let mut ws = tether_tokio::take_over(io, negotiated, &config);
                 while let Ok(Some(message)) = ws.recv().await {
                     if ws.feed(message).await.is_err() {
                         break;

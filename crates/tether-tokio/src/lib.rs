@@ -81,10 +81,10 @@ pub use stream::{StreamReadHalf, StreamSocket, StreamWriteHalf};
 pub use tether_proto::connection::Negotiated;
 pub use tether_proto::{ConnectionError, ProtocolError, SendError};
 pub use tether_socket::{
-    Accept, Bytes, Chunk, ClientConfig, CloseCode, CloseFrame, Config, ConnectionInfo, Credentials,
-    Error, FanoutLimits, Message, MessageKind, Offer, PreparedMessage, Proxy, ProxySetting,
-    ReceiveMode, Reject, Request, RootCerts, SendOptions, ServerConfig, SlowPolicy, TimeoutKind,
-    TlsOptions, TrySendError, rustls, tls,
+    Accept, Answer, Bytes, Chunk, ClientConfig, CloseCode, CloseFrame, Config, ConnectionInfo,
+    Credentials, Error, FanoutLimits, Http2Reset, HttpMode, HttpVersion, Message, MessageKind,
+    Offer, PreparedMessage, Proxy, ProxySetting, ReceiveMode, Reject, Request, RootCerts,
+    SendOptions, ServerConfig, SlowPolicy, TimeoutKind, TlsOptions, TrySendError, rustls, tls,
 };
 pub use transport::Transport;
 pub use writer::MessageWriter;

@@ -11,7 +11,7 @@ use hyper::service::service_fn;
 use hyper::{Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tether_tokio::{
-    Accept, ClientConfig, CloseCode, Error, Message, Negotiated, Request, ServerConfig,
+    Accept, ClientConfig, CloseCode, Config, Error, Message, Request, ServerConfig,
 };
 use tokio::net::TcpListener;
 
@@ -34,14 +34,17 @@ async fn route(req: hyper::Request<Incoming>) -> Result<Response<Full<Bytes>>, I
     } else {
         Accept::default()
     };
-    let Ok(switching) = ws_request.accept_http(&accept) else {
+    let no_deflate = ServerConfig::default().config(Config::default().deflate(None));
+    let Ok(answer) = ws_request.answer(accept, &no_deflate.config) else {
         return plain(StatusCode::INTERNAL_SERVER_ERROR);
     };
-    let negotiated = Negotiated::new(accept.chosen_protocol().map(str::to_owned), Vec::new());
+    let Ok(switching) = answer.to_http() else {
+        return plain(StatusCode::INTERNAL_SERVER_ERROR);
+    };
+    let negotiated = answer.into_negotiated();
     tokio::spawn(async move {
         let upgraded = hyper::upgrade::on(req).await.expect("the upgrade");
-        let mut ws =
-            tether_tokio::take_over(TokioIo::new(upgraded), negotiated, &ServerConfig::default());
+        let mut ws = tether_tokio::take_over(TokioIo::new(upgraded), negotiated, &no_deflate);
         while let Ok(Some(message)) = ws.recv().await {
             if ws.feed(message).await.is_err() {
                 break;
