@@ -71,6 +71,8 @@ mod socket;
 mod stream;
 mod timer;
 mod transport;
+#[cfg(feature = "hyper")]
+mod web;
 mod writer;
 
 pub use accept::{accept, take_over};
@@ -87,4 +89,8 @@ pub use tether_socket::{
     SendOptions, ServerConfig, SlowPolicy, TimeoutKind, TlsOptions, TrySendError, rustls, tls,
 };
 pub use transport::Transport;
+#[cfg(feature = "hyper")]
+pub use web::client::Http2Connection;
+#[cfg(feature = "hyper")]
+pub use web::server::{Body, Upgrading, http_server, is_upgrade_request, upgrade};
 pub use writer::MessageWriter;

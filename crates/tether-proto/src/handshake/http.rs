@@ -10,11 +10,18 @@ use super::{
 };
 
 fn headers_of(map: &http::HeaderMap) -> Headers {
-    let mut headers = Headers::new();
-    for (name, value) in map {
-        headers.push(name.as_str(), value.as_bytes());
+    Headers::from(map)
+}
+
+/// The fields of an `http` header map, in its order.
+impl From<&http::HeaderMap> for Headers {
+    fn from(map: &http::HeaderMap) -> Self {
+        let mut headers = Self::new();
+        for (name, value) in map {
+            headers.push(name.as_str(), value.as_bytes());
+        }
+        headers
     }
-    headers
 }
 
 /// `headers` as an `http` header map; a field `http` cannot hold (checked before it gets here)
