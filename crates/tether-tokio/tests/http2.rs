@@ -5,3 +5,9 @@
 
 #[path = "http2/echo.rs"]
 mod echo;
+#[path = "http2/malformed.rs"]
+mod malformed;
+#[path = "http2/multiplex.rs"]
+mod multiplex;
+#[path = "http2/resets.rs"]
+mod resets;

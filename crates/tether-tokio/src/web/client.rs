@@ -7,7 +7,9 @@
 //! Flow control: hyper hands each stream's writes to HTTP/2 within the stream's window, so a
 //! stream whose reader is slow stops taking bytes; its socket's output then grows to
 //! `Config::outbound_high_water`, where sends wait (and `try_send` fails fast), while the
-//! other streams of the connection go on.
+//! other streams of the connection go on. The connection's own window is 16 streams' worth
+//! ([`CONNECTION_WINDOW`](super::CONNECTION_WINDOW)), so one stalled stream cannot hold it
+//! all.
 
 use std::net::SocketAddr;
 
@@ -19,7 +21,8 @@ use tether_proto::handshake::{Headers, Target};
 use tether_socket::{Bytes, ClientConfig, Dial, Error, HttpMode, Session};
 use tokio::time::Instant as TokioInstant;
 
-use super::io::{Preface, SettingsWatch, Upgraded, http2_reset};
+use super::frames::{Preface, ServerFrames};
+use super::io::{GoAwaySeen, Upgraded, http2_reset};
 use crate::connect::{connect_http1, dial_tcp, tunnel_and_tls, upgrade_http1, within};
 use crate::driver::Driver;
 use crate::handle::Handle;
@@ -44,6 +47,8 @@ use crate::{MessageSocket, Transport};
 #[derive(Clone)]
 pub struct Http2Connection {
     sender: SendRequest<Empty<Bytes>>,
+    /// The server's GOAWAY, once it sent one.
+    goaway: GoAwaySeen,
     /// The server as the URL named it (its credentials are used by the first socket only).
     origin: Target,
     local: Option<SocketAddr>,
@@ -139,8 +144,10 @@ impl Http2Connection {
                 "the proxy's tunnel carried bytes before the HTTP/2 preface".into(),
             ));
         }
-        let (watch, preface) = SettingsWatch::new(io);
+        let (watch, preface, goaway) = ServerFrames::new(io);
         let (sender, connection) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+            .initial_stream_window_size(super::STREAM_WINDOW)
+            .initial_connection_window_size(super::CONNECTION_WINDOW)
             .handshake::<_, Empty<Bytes>>(TokioIo::new(watch))
             .await
             .map_err(|e| unsupported(format!("the HTTP/2 handshake failed: {e}")))?;
@@ -152,6 +159,7 @@ impl Http2Connection {
         match preface.await {
             Ok(Preface::ExtendedConnect) => Ok(Self {
                 sender,
+                goaway,
                 origin: dial.target.clone(),
                 local,
                 peer,
@@ -241,11 +249,14 @@ impl Http2Connection {
             .extensions_mut()
             .insert(hyper::ext::Protocol::from_static("websocket"));
         let mut sender = self.sender.clone();
-        sender.ready().await.map_err(|e| stream_error(e, &url))?;
+        sender
+            .ready()
+            .await
+            .map_err(|e| stream_error(e, &url, &self.goaway))?;
         let response = sender
             .send_request(request)
             .await
-            .map_err(|e| stream_error(e, &url))?;
+            .map_err(|e| stream_error(e, &url, &self.goaway))?;
         let status = response.status();
         let headers = Headers::from(response.headers());
         if status != http::StatusCode::OK {
@@ -271,8 +282,9 @@ impl Http2Connection {
         }
         let upgraded = hyper::upgrade::on(response)
             .await
-            .map_err(|e| stream_error(e, &url))?;
-        let mut driver = Driver::new(session, Box::new(Upgraded::new(upgraded)), origin);
+            .map_err(|e| stream_error(e, &url, &self.goaway))?;
+        let io = Upgraded::with_goaway(upgraded, self.goaway.clone());
+        let mut driver = Driver::new(session, Box::new(io), origin);
         driver.read_timeout = config.read_timeout;
         driver.write_timeout = config.write_timeout;
         Ok(MessageSocket::new(Handle::spawn(driver)))
@@ -280,9 +292,9 @@ impl Http2Connection {
 }
 
 /// A failed request on the connection: an HTTP/2 reset or GOAWAY as such, else I/O.
-fn stream_error(e: hyper::Error, url: &str) -> Error {
+fn stream_error(e: hyper::Error, url: &str, goaway: &GoAwaySeen) -> Error {
     let e = std::io::Error::other(e);
-    match http2_reset(&e) {
+    match http2_reset(&e).or_else(|| goaway.get().copied()) {
         Some(reset) => Error::Http2(reset),
         None => Error::Io(std::io::Error::new(
             e.kind(),

@@ -5,5 +5,14 @@
 //! on any transport.
 
 pub(crate) mod client;
+pub(crate) mod frames;
 pub(crate) mod io;
 pub(crate) mod server;
+
+/// The HTTP/2 flow-control window of each stream (what a peer may send on it before this side
+/// reads): 1 MiB, like the socket's own read-ahead (`Config::inbound_high_water`).
+pub(crate) const STREAM_WINDOW: u32 = 1 << 20;
+/// The window of a whole connection: 16 streams' worth. A stream whose application does not
+/// read holds at most its stream window of it, so up to 15 stalled streams leave room for
+/// the others to flow (with hyper's defaults, one stalled stream could hold it all).
+pub(crate) const CONNECTION_WINDOW: u32 = 16 * STREAM_WINDOW;

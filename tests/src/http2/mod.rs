@@ -45,9 +45,9 @@ pub fn echo_handler() -> Handler {
     })
 }
 
-/// A hyper server on 127.0.0.1 serving HTTP/1.1 and HTTP/2 on one port: WebSocket requests
-/// are answered by `tether_tokio::upgrade`, anything else gets 200 `page`. Dropping it stops
-/// accepting.
+/// A hyper server on 127.0.0.1 serving HTTP/1.1 and HTTP/2 on one port: a plain `GET /page`
+/// gets 200 `page`; every other request is answered by `tether_tokio::upgrade` (as a
+/// WebSocket route would). Dropping it stops accepting.
 #[derive(Debug)]
 pub struct Http2Server {
     /// Its address.
@@ -150,7 +150,7 @@ async fn route(
     peer: SocketAddr,
     tls: bool,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
-    if !tether_tokio::is_upgrade_request(&req) {
+    if req.uri().path() == "/page" && !tether_tokio::is_upgrade_request(&req) {
         return Ok(hyper::Response::new(Full::new(Bytes::from_static(b"page"))));
     }
     Ok(match tether_tokio::upgrade(&mut req, &config) {
@@ -181,3 +181,7 @@ pub fn client_config(pki: Option<&TestPki>) -> ClientConfig {
         None => config,
     }
 }
+
+mod raw;
+
+pub use raw::{RawFrame, RawH2Client, RawH2Server, RawStream, hpack_literal};
