@@ -62,6 +62,8 @@
 //! out with the next write.
 
 mod accept;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod connect;
 mod driver;
 mod handle;

@@ -18,6 +18,8 @@ pub(crate) struct Upgraded {
     /// Client: the GOAWAY the server sent on the stream's connection, once it has. hyper
     /// reports a stream cut by it as a bare broken pipe; this says why.
     goaway: Option<GoAwaySeen>,
+    /// The peer asked to stop sending (RST_STREAM with NO_ERROR): writes are dropped.
+    discard: bool,
 }
 
 impl Upgraded {
@@ -25,6 +27,7 @@ impl Upgraded {
         Self {
             inner: TokioIo::new(upgraded),
             goaway: None,
+            discard: false,
         }
     }
 
@@ -33,6 +36,7 @@ impl Upgraded {
         Self {
             inner: TokioIo::new(upgraded),
             goaway: Some(goaway),
+            discard: false,
         }
     }
 
@@ -52,22 +56,28 @@ impl Upgraded {
 
     /// A flush or shutdown: the peer's "stop sending" is no failure of what was written
     /// before it (the peer answered it), so the transport is done.
-    fn finished(&self, poll: Poll<io::Result<()>>) -> Poll<io::Result<()>> {
+    /// (hyper reports it once; what is written after it is dropped, see
+    /// [`written`](Self::written).)
+    fn finished(&mut self, poll: Poll<io::Result<()>>) -> Poll<io::Result<()>> {
         match poll {
-            Poll::Ready(Err(e)) if stop_sending(&e) => Poll::Ready(Ok(())),
+            Poll::Ready(Err(e)) if stop_sending(&e) => {
+                self.discard = true;
+                Poll::Ready(Ok(()))
+            }
             other => self.mapped(other),
         }
     }
 
-    /// A write after the peer's "stop sending" cannot be delivered: the end of the transport,
-    /// as a write to a closed connection.
-    fn written(&self, poll: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+    /// A write after the peer's "stop sending": RFC 9113 §8.1 has the peer send it once it
+    /// sent everything (for a WebSocket, its close frame and `END_STREAM`), asking this side
+    /// to abort what it still sends "without error". So the bytes are dropped, and the read
+    /// side, still readable to its end, tells the socket how the peer closed.
+    fn written(&mut self, len: usize, poll: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
         match poll {
-            Poll::Ready(Err(e)) if stop_sending(&e) => Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "the peer ended the HTTP/2 stream and asked to stop sending (RST_STREAM with \
-                 NO_ERROR)",
-            ))),
+            Poll::Ready(Err(e)) if stop_sending(&e) => {
+                self.discard = true;
+                Poll::Ready(Ok(len))
+            }
             other => self.mapped(other),
         }
     }
@@ -118,8 +128,11 @@ impl AsyncWrite for Upgraded {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if self.discard {
+            return Poll::Ready(Ok(buf.len()));
+        }
         let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
-        self.written(poll)
+        self.written(buf.len(), poll)
     }
 
     fn poll_write_vectored(
@@ -127,8 +140,12 @@ impl AsyncWrite for Upgraded {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        let len = bufs.iter().map(|b| b.len()).sum();
+        if self.discard {
+            return Poll::Ready(Ok(len));
+        }
         let poll = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        self.written(poll)
+        self.written(len, poll)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -136,6 +153,9 @@ impl AsyncWrite for Upgraded {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.discard {
+            return Poll::Ready(Ok(()));
+        }
         let poll = Pin::new(&mut self.inner).poll_flush(cx);
         self.finished(poll)
     }

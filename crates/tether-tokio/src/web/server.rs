@@ -115,8 +115,7 @@ pub fn upgrade<B>(
     req: &mut http::Request<B>,
     config: &ServerConfig,
 ) -> Result<(http::Response<Body>, Upgrading), http::Response<Body>> {
-    let http2 = req.version() >= http::Version::HTTP_2;
-    let checked = if http2 {
+    let checked = if req.version() >= http::Version::HTTP_2 {
         Request::from_http2(req, protocol_of(req))
     } else {
         Request::from_http(req)
@@ -133,24 +132,18 @@ pub fn upgrade<B>(
         .to_http()
         .map_err(|_| refusal(&Reject::new(500)))?
         .map(|()| Body::default());
-    let upgrading = Upgrading {
-        on_upgrade: hyper::upgrade::on(req),
+    let version = request.version();
+    let upgrading = Upgrading::new(
+        hyper::upgrade::on(req),
         request,
-        negotiated: Some(answer.into_negotiated()),
-        config: config.clone(),
-        carrier: Carrier {
-            http_version: if http2 {
-                HttpVersion::Http2
-            } else {
-                HttpVersion::Http11
-            },
-            ..Carrier::default()
-        },
-    };
+        answer.into_negotiated(),
+        config.clone(),
+        version,
+    );
     Ok((response, upgrading))
 }
 
-fn refusal(reject: &Reject) -> http::Response<Body> {
+pub(crate) fn refusal(reject: &Reject) -> http::Response<Body> {
     reject.to_http().map(|body| Body::new(Bytes::from(body)))
 }
 
@@ -166,6 +159,26 @@ pub struct Upgrading {
 }
 
 impl Upgrading {
+    /// The socket to come on `on_upgrade` once hyper hands it over.
+    pub(crate) fn new(
+        on_upgrade: OnUpgrade,
+        request: Request,
+        negotiated: Negotiated,
+        config: ServerConfig,
+        http_version: HttpVersion,
+    ) -> Self {
+        Self {
+            on_upgrade,
+            request,
+            negotiated: Some(negotiated),
+            config,
+            carrier: Carrier {
+                http_version,
+                ..Carrier::default()
+            },
+        }
+    }
+
     /// The request as checked: path, query, origin, headers, the subprotocols offered.
     pub fn request(&self) -> &Request {
         &self.request

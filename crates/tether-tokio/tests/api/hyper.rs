@@ -1,6 +1,7 @@
 //! `take_over`: hyper parses the request and sends the 101, then a tether socket runs over the
-//! upgraded connection. (The `hyper_upgrade` example shows the same for users; this test has
-//! its own route so it does not depend on the example.)
+//! upgraded connection — the manual path, by the core's `Request::from_http` and
+//! `Request::answer`. (`tether_tokio::upgrade`, with the `hyper` feature, does all of it; the
+//! `hyper_upgrade` example and `tests/http2.rs` use that.)
 
 use std::convert::Infallible;
 
