@@ -173,8 +173,8 @@ pub enum Error {
     /// ([`HttpMode::Http2`](crate::HttpMode)): it did not pick `h2` by ALPN, did not speak
     /// HTTP/2, or its SETTINGS do not enable the extended CONNECT (RFC 8441 §3).
     #[error(
-        "{url} does not take WebSockets over HTTP/2: {why}; connect over HTTP/1.1 (or let the \
-         client fall back to it: HttpMode::Auto)"
+        "{url} does not take WebSockets over HTTP/2: {why}; use HTTP/1.1 (HttpMode::Http1, or \
+         Auto to fall back)"
     )]
     Http2Unsupported {
         /// The URL asked for (without credentials).
