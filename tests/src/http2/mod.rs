@@ -182,6 +182,8 @@ pub fn client_config(pki: Option<&TestPki>) -> ClientConfig {
     }
 }
 
+mod bridge;
 mod raw;
 
+pub use bridge::{H2Io, against};
 pub use raw::{RawFrame, RawH2Client, RawH2Server, RawStream, hpack_literal};

@@ -177,6 +177,23 @@ impl RawH2Client {
         protocol: Option<&'static str>,
         headers: &[(&str, &str)],
     ) -> (http::response::Parts, RawStream) {
+        self.connect_request_with(path, protocol, headers, Bytes::new())
+            .await
+    }
+
+    /// [`connect_request`](Self::connect_request), with `early` sent on the stream right
+    /// after the request's HEADERS, before the answer.
+    ///
+    /// # Panics
+    ///
+    /// As [`connect_request`](Self::connect_request).
+    pub async fn connect_request_with(
+        &mut self,
+        path: &str,
+        protocol: Option<&'static str>,
+        headers: &[(&str, &str)],
+        early: Bytes,
+    ) -> (http::response::Parts, RawStream) {
         let mut request = http::Request::builder()
             .method(http::Method::CONNECT)
             .uri(format!("http://localhost{path}"));
@@ -190,9 +207,12 @@ impl RawH2Client {
                 .insert(h2::ext::Protocol::from_static(p));
         }
         let mut send_request = self.send.clone().ready().await.expect("ready");
-        let (response, send) = send_request
+        let (response, mut send) = send_request
             .send_request(request, false)
             .expect("the request is sent");
+        if !early.is_empty() {
+            send.send_data(early, false).expect("early data is sent");
+        }
         let (parts, recv) = response.await.expect("a response").into_parts();
         (parts, RawStream { send, recv })
     }

@@ -7,14 +7,27 @@ use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
 use tether_socket::Http2Reset;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+
+/// How long a stream dropped before the peer ended its side is kept reading (and what is
+/// read dropped), so what was written last — a close frame, `END_STREAM` — goes out.
+const LINGER: Duration = Duration::from_secs(5);
 
 /// The connection or stream hyper handed over, for a socket's driver.
+///
+/// Dropped while the peer's side is still open, it lingers: over HTTP/2, dropping a stream
+/// whose peer has not ended it resets it (RST_STREAM), and the reset discards what hyper still
+/// had queued for it — typically this side's close frame. So the stream is read to its end
+/// on a task of its own, for at most [`LINGER`], as a TCP connection's close lets the kernel
+/// deliver what was written.
 pub(crate) struct Upgraded {
-    inner: TokioIo<hyper::upgrade::Upgraded>,
+    inner: Option<TokioIo<hyper::upgrade::Upgraded>>,
+    /// The read side ended (EOF or an error): dropping is clean.
+    read_ended: bool,
     /// Client: the GOAWAY the server sent on the stream's connection, once it has. hyper
     /// reports a stream cut by it as a bare broken pipe; this says why.
     goaway: Option<GoAwaySeen>,
@@ -25,7 +38,8 @@ pub(crate) struct Upgraded {
 impl Upgraded {
     pub(crate) fn new(upgraded: hyper::upgrade::Upgraded) -> Self {
         Self {
-            inner: TokioIo::new(upgraded),
+            inner: Some(TokioIo::new(upgraded)),
+            read_ended: false,
             goaway: None,
             discard: false,
         }
@@ -34,9 +48,18 @@ impl Upgraded {
     /// A client stream on a connection whose GOAWAY (if any) `goaway` records.
     pub(crate) fn with_goaway(upgraded: hyper::upgrade::Upgraded, goaway: GoAwaySeen) -> Self {
         Self {
-            inner: TokioIo::new(upgraded),
+            inner: Some(TokioIo::new(upgraded)),
+            read_ended: false,
             goaway: Some(goaway),
             discard: false,
+        }
+    }
+
+    fn io(&mut self) -> Pin<&mut TokioIo<hyper::upgrade::Upgraded>> {
+        match &mut self.inner {
+            Some(io) => Pin::new(io),
+            // Only `drop` takes it.
+            None => unreachable!("the transport is used after it was dropped"),
         }
     }
 
@@ -117,7 +140,13 @@ impl AsyncRead for Upgraded {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
+        let before = buf.filled().len();
+        let poll = self.io().poll_read(cx, buf);
+        match &poll {
+            Poll::Ready(Ok(())) if buf.filled().len() == before => self.read_ended = true,
+            Poll::Ready(Err(_)) => self.read_ended = true,
+            _ => {}
+        }
         self.mapped(poll)
     }
 }
@@ -131,7 +160,7 @@ impl AsyncWrite for Upgraded {
         if self.discard {
             return Poll::Ready(Ok(buf.len()));
         }
-        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        let poll = self.io().poll_write(cx, buf);
         self.written(buf.len(), poll)
     }
 
@@ -144,24 +173,49 @@ impl AsyncWrite for Upgraded {
         if self.discard {
             return Poll::Ready(Ok(len));
         }
-        let poll = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        let poll = self.io().poll_write_vectored(cx, bufs);
         self.written(len, poll)
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
+        self.inner.as_ref().is_some_and(TokioIo::is_write_vectored)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if self.discard {
             return Poll::Ready(Ok(()));
         }
-        let poll = Pin::new(&mut self.inner).poll_flush(cx);
+        let poll = self.io().poll_flush(cx);
         self.finished(poll)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let poll = Pin::new(&mut self.inner).poll_shutdown(cx);
+        let poll = self.io().poll_shutdown(cx);
         self.finished(poll)
+    }
+}
+
+impl Drop for Upgraded {
+    fn drop(&mut self) {
+        let Some(mut io) = self.inner.take() else {
+            return;
+        };
+        if self.read_ended {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            let mut buf = [0u8; 4096];
+            let drain = async {
+                while let Ok(n) = io.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(LINGER, drain).await;
+        });
     }
 }
