@@ -73,6 +73,16 @@ impl Endpoint {
         Self::over_http2(Role::Client),
     ];
 
+    /// Every endpoint, in report order: those over TCP, then those over HTTP/2.
+    pub const REPORTED: [Self; 6] = [
+        Self::ALL[0],
+        Self::ALL[1],
+        Self::ALL[2],
+        Self::ALL[3],
+        Self::HTTP2[0],
+        Self::HTTP2[1],
+    ];
+
     /// `adapter` in `role`, over TCP.
     pub const fn new(adapter: Impl, role: Role) -> Self {
         Self {

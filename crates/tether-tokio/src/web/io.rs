@@ -33,6 +33,8 @@ pub(crate) struct Upgraded {
     goaway: Option<GoAwaySeen>,
     /// The peer asked to stop sending (RST_STREAM with NO_ERROR): writes are dropped.
     discard: bool,
+    /// The runtime to linger on: the last handle on a socket may be dropped outside it.
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Upgraded {
@@ -42,6 +44,7 @@ impl Upgraded {
             read_ended: false,
             goaway: None,
             discard: false,
+            runtime: tokio::runtime::Handle::try_current().ok(),
         }
     }
 
@@ -52,6 +55,7 @@ impl Upgraded {
             read_ended: false,
             goaway: Some(goaway),
             discard: false,
+            runtime: tokio::runtime::Handle::try_current().ok(),
         }
     }
 
@@ -203,7 +207,7 @@ impl Drop for Upgraded {
         if self.read_ended {
             return;
         }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        let Some(runtime) = self.runtime.take() else {
             return;
         };
         runtime.spawn(async move {
