@@ -54,6 +54,18 @@
 //! silence, and a connection whose peer stays silent 30 s more fails with 1011
 //! ([`TimeoutKind::Keepalive`]).
 //!
+//! # Features
+//!
+//! - `hyper`: WebSocket over HTTP/2 (RFC 8441) and hyper on the server. [`connect`] follows
+//!   [`ClientConfig::http`] ([`HttpMode::Http2`], or [`HttpMode::Auto`]: HTTP/2 when the
+//!   server offers it); `Http2Connection` opens several WebSockets on one HTTP/2 connection.
+//!   `upgrade` answers a request hyper parsed (an HTTP/1.1 upgrade or an HTTP/2 extended
+//!   CONNECT) exactly as [`accept`] would, and `http_server()` is hyper-util's builder serving
+//!   both versions on one listener. [`ConnectionInfo::http_version`] says which carries a
+//!   socket.
+//! - `axum` (implies `hyper`): `axum::WebSocketUpgrade`, a drop-in for axum's extractor
+//!   (`docs/axum.md`).
+//!
 //! # Cancel safety
 //!
 //! Receives (`recv`, `recv_chunk`, `Stream::poll_next`, `AsyncRead::poll_read`) are cancel
