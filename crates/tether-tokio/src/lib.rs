@@ -106,5 +106,5 @@ pub use transport::Transport;
 #[cfg(feature = "hyper")]
 pub use web::client::Http2Connection;
 #[cfg(feature = "hyper")]
-pub use web::server::{Body, Upgrading, http_server, is_upgrade_request, upgrade};
+pub use web::server::{ResponseBody, Upgrading, http_server, is_upgrade_request, upgrade};
 pub use writer::MessageWriter;

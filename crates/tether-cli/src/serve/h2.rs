@@ -11,7 +11,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tether_tokio::{Body, Bytes, Transport, Upgrading};
+use tether_tokio::{Bytes, ResponseBody, Transport, Upgrading};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tracing::{debug, info};
@@ -76,7 +76,7 @@ async fn route(
     sockets: mpsc::UnboundedSender<(Upgrading, String)>,
     peer: SocketAddr,
     tls: bool,
-) -> Result<hyper::Response<Body>, Infallible> {
+) -> Result<hyper::Response<ResponseBody>, Infallible> {
     let upgrade = tether_tokio::is_upgrade_request(&req);
     let path = req.uri().path().to_owned();
     if let Some(expected) = &server.auth {
@@ -120,7 +120,7 @@ fn page(
     req: &hyper::Request<Incoming>,
     server: &Server,
     peer: SocketAddr,
-) -> hyper::Response<Body> {
+) -> hyper::Response<ResponseBody> {
     let path = req.uri().path();
     let response = match (req.method(), path) {
         (&hyper::Method::GET, "/" | "/index.html") => {
@@ -152,7 +152,7 @@ fn page(
     response
 }
 
-fn plain(status: u16, body: &'static str) -> hyper::Response<Body> {
+fn plain(status: u16, body: &'static str) -> hyper::Response<ResponseBody> {
     let mut response = hyper::Response::new(Full::new(Bytes::from_static(body.as_bytes())));
     *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or_default();
     response.headers_mut().insert(

@@ -19,7 +19,7 @@ use crate::MessageSocket;
 use crate::accept::{Carrier, take_over_with};
 
 /// The body of the responses [`upgrade`] gives.
-pub type Body = Full<Bytes>;
+pub type ResponseBody = Full<Bytes>;
 
 /// hyper-util's server builder, set up for WebSockets over both HTTP versions: each connection
 /// speaks HTTP/1.1 or HTTP/2 as the client does (HTTP/2 with prior knowledge — h2c — on plain
@@ -114,7 +114,7 @@ fn protocol_of<B>(req: &http::Request<B>) -> Option<&str> {
 pub fn upgrade<B>(
     req: &mut http::Request<B>,
     config: &ServerConfig,
-) -> Result<(http::Response<Body>, Upgrading), http::Response<Body>> {
+) -> Result<(http::Response<ResponseBody>, Upgrading), http::Response<ResponseBody>> {
     let checked = if req.version() >= http::Version::HTTP_2 {
         Request::from_http2(req, protocol_of(req))
     } else {
@@ -131,7 +131,7 @@ pub fn upgrade<B>(
     let response = answer
         .to_http()
         .map_err(|_| refusal(&Reject::new(500)))?
-        .map(|()| Body::default());
+        .map(|()| ResponseBody::default());
     let version = request.version();
     let upgrading = Upgrading::new(
         hyper::upgrade::on(req),
@@ -143,8 +143,10 @@ pub fn upgrade<B>(
     Ok((response, upgrading))
 }
 
-pub(crate) fn refusal(reject: &Reject) -> http::Response<Body> {
-    reject.to_http().map(|body| Body::new(Bytes::from(body)))
+pub(crate) fn refusal(reject: &Reject) -> http::Response<ResponseBody> {
+    reject
+        .to_http()
+        .map(|body| ResponseBody::new(Bytes::from(body)))
 }
 
 /// A WebSocket [`upgrade`] accepted, until hyper hands its connection (HTTP/1.1) or stream
