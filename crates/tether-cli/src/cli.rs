@@ -65,7 +65,9 @@ impl Mode {
     }
 }
 
-/// `tether serve`.
+/// `tether serve`. It speaks HTTP/1.1 and HTTP/2 on one port: h2 by ALPN with TLS, HTTP/2 with
+/// prior knowledge (h2c) without; WebSockets come as HTTP/1.1 upgrades or HTTP/2 extended
+/// CONNECTs (RFC 8441).
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address and port to listen on (port 0 picks a free one; the URL is printed).
@@ -137,6 +139,10 @@ pub struct ConnectArgs {
     /// Send stdin lines as binary messages instead of text.
     #[arg(long, short)]
     pub binary: bool,
+    /// Open the WebSocket over HTTP/2 (RFC 8441): h2 by ALPN for wss://, HTTP/2 with prior
+    /// knowledge for ws://. Fails if the server does not take WebSockets over HTTP/2.
+    #[arg(long)]
+    pub http2: bool,
     /// Ping the server after this much silence (0: off).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s")]
     pub ping_interval: Duration,

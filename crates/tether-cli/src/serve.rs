@@ -1,5 +1,9 @@
 //! `tether serve`: accept connections (TLS optional), answer plain HTTP requests with the web
-//! page, hand upgrade requests to `tether-tokio`, then echo or broadcast.
+//! page, hand upgrade requests to `tether-tokio`, then echo or broadcast. A connection that
+//! speaks HTTP/2 (ALPN `h2`, or the h2c preface) is served by hyper instead ([`h2`]), its
+//! WebSockets (RFC 8441) handled the same way.
+
+mod h2;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -9,8 +13,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tether_tokio::{
-    Accept, CloseCode, CloseFrame, Config, Error, Message, MessageReadHalf, MessageWriteHalf,
-    PreparedMessage, ServerConfig, TimeoutKind, Transport, TrySendError, tls,
+    Accept, CloseCode, CloseFrame, Config, Error, HttpVersion, Message, MessageReadHalf,
+    MessageSocket, MessageWriteHalf, PreparedMessage, ServerConfig, TimeoutKind, Transport,
+    TrySendError, tls,
 };
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -217,13 +222,19 @@ fn load_tls(cert: &Path, key: &Path) -> Result<TlsAcceptor, CliError> {
                 key.display()
             ))
         })?;
-    Ok(TlsAcceptor::from(config))
+    // HTTP/2 first, then HTTP/1.1: browsers and `tether connect --http2` get HTTP/2.
+    let mut config = (*config).clone();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
 async fn handle(tcp: TcpStream, peer: SocketAddr, server: Arc<Server>) {
     let _ = tcp.set_nodelay(true);
     match &server.tls {
         Some(acceptor) => match timeout(HANDSHAKE, acceptor.accept(tcp)).await {
+            Ok(Ok(stream)) if stream.get_ref().1.alpn_protocol() == Some(b"h2") => {
+                h2::serve(stream, peer, server.clone(), true).await;
+            }
             Ok(Ok(stream)) => connection(stream, peer, &server).await,
             Ok(Err(e)) => info!(%peer, error = %e, "TLS handshake failed"),
             Err(_) => info!(%peer, "TLS handshake timed out"),
@@ -232,11 +243,17 @@ async fn handle(tcp: TcpStream, peer: SocketAddr, server: Arc<Server>) {
     }
 }
 
-/// One connection: read the request head, check credentials, then the page or WebSocket.
-async fn connection<S: Transport + 'static>(mut io: S, peer: SocketAddr, server: &Server) {
+/// One connection: read the request head, check credentials, then the page or WebSocket (or,
+/// for the HTTP/2 preface, hand the connection to hyper).
+async fn connection<S: Transport + 'static>(mut io: S, peer: SocketAddr, server: &Arc<Server>) {
     let mut buf = Vec::with_capacity(1024);
     let head = match timeout(HANDSHAKE, http::read_head(&mut io, &mut buf)).await {
         Ok(Ok(head)) => head,
+        Ok(Err(HeadError::Malformed)) if h2::is_preface(&buf) => {
+            let tls = server.tls.is_some();
+            h2::serve(Replay::new(buf, io), peer, server.clone(), tls).await;
+            return;
+        }
         Ok(Err(HeadError::TooLarge)) => {
             let _ = http::respond(
                 &mut io,
@@ -289,8 +306,18 @@ async fn connection<S: Transport + 'static>(mut io: S, peer: SocketAddr, server:
             return;
         }
     };
-    let protocol = ws.info().negotiated.protocol;
-    info!(%peer, %path, protocol = protocol.as_deref().unwrap_or("-"), "open");
+    run_socket(ws, peer, &path, server).await;
+}
+
+/// A WebSocket, whichever HTTP brought it: logs it, echoes or broadcasts until it ends.
+async fn run_socket(ws: MessageSocket, peer: SocketAddr, path: &str, server: &Server) {
+    let info = ws.info();
+    let protocol = info.negotiated.protocol;
+    let http = match info.http_version {
+        HttpVersion::Http2 => "HTTP/2",
+        _ => "HTTP/1.1",
+    };
+    info!(%peer, %path, protocol = protocol.as_deref().unwrap_or("-"), http, "open");
     let stopping = server.stopping.subscribe();
     let (reader, writer) = ws.into_split();
     let ended = match server.mode {

@@ -59,8 +59,8 @@ use crate::error::{ConnectionError, SendError};
 use crate::extension::Extension;
 use crate::frame::{OpCode, Rsv};
 use crate::handshake::{
-    Accept, ClientHandshake, ClientOptions, ExtensionOffer, HandshakeError, Reject, Request,
-    Response, ServerHandshake, Target,
+    Accept, ClientHandshake, ClientOptions, ConnectRequest, ExtensionOffer, HandshakeError,
+    Headers, Reject, Request, Response, ServerHandshake, Target,
 };
 use crate::{CloseCode, CloseFrame, Config, Entropy, Event, Instant, Message, MessageKind, Role};
 
@@ -241,6 +241,45 @@ impl Connection {
         Ok(conn)
     }
 
+    /// A client connection over HTTP/2 (RFC 8441): the extended CONNECT for `target` is
+    /// returned for the HTTP/2 layer to send (only once the server's SETTINGS enabled the
+    /// extended CONNECT), with the same options and permessage-deflate offer as
+    /// [`client`](Self::client). The connection waits for
+    /// [`handle_response`](Self::handle_response); the stream's bytes then flow through
+    /// [`handle_input`](Self::handle_input) and [`poll_transmit`](Self::poll_transmit) as over
+    /// HTTP/1.1. The handshake timeout runs from now.
+    ///
+    /// # Errors
+    ///
+    /// The options cannot form a valid request.
+    pub fn client_extended_connect(
+        now: Instant,
+        target: &Target,
+        options: &ClientOptions,
+        config: Config,
+        entropy: impl Entropy + 'static,
+    ) -> Result<(Self, ConnectRequest), HandshakeError> {
+        #[cfg(feature = "deflate")]
+        let (options, offered) = Core::offer_deflate(&config, options);
+        #[cfg(feature = "deflate")]
+        let options = &options;
+        let (handshake, request) = ClientHandshake::extended_connect(target, options)?;
+        #[allow(unused_mut)]
+        let mut conn = Self::new(
+            now,
+            Role::Client,
+            HandshakeState::ClientHeaders(Box::new(handshake)),
+            Output::new(true),
+            config,
+            Box::new(entropy),
+        );
+        #[cfg(feature = "deflate")]
+        {
+            conn.core.deflate_offered = offered;
+        }
+        Ok((conn, request))
+    }
+
     /// A server connection: waits for the client's upgrade request, reports it as
     /// [`Event::Request`], and proceeds once [`accept`](Self::accept) or
     /// [`reject`](Self::reject) is called.
@@ -385,6 +424,18 @@ impl Connection {
     }
 
     // ---- commands ----
+
+    /// Client over HTTP/2: the response head to the extended CONNECT from
+    /// [`client_extended_connect`](Self::client_extended_connect), as the HTTP/2 layer decoded
+    /// it, and the start of its body when it refuses (at most
+    /// [`Limits::max_body_bytes`](crate::handshake::Limits) are kept). It is checked with the
+    /// same code as a 101 ([`ClientHandshake::check_response`]): a 2xx that answers our offers
+    /// opens the connection ([`Event::Open`]); anything else fails it
+    /// ([`Event::Closed`] with [`ConnectionError::Handshake`], e.g.
+    /// [`HandshakeError::Rejected`]). Does nothing in any other state.
+    pub fn handle_response(&mut self, _now: Instant, status: u16, headers: Headers, body: &[u8]) {
+        self.core.handle_response(status, headers, body);
+    }
 
     /// Server side: accepts the request reported by [`Event::Request`], with the chosen
     /// subprotocol, extensions and extra headers. The connection opens ([`Event::Open`]).
@@ -641,7 +692,7 @@ impl Connection {
         self.core.request.as_ref()
     }
 
-    /// Client side: the server's 101 response, once received.
+    /// Client side: the server's accepting response (101, or 200 over HTTP/2), once received.
     pub fn response(&self) -> Option<&Response> {
         self.core.response.as_ref()
     }

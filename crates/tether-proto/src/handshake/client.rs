@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::head::{BodyReader, Framing, HeadScanner, collect_headers, parse_error};
 use super::headers::{check_extra, is_field_value, is_token, write_field};
-use super::{ExtensionOffer, HandshakeError, Headers, Limits, Target, accept_key};
+use super::{ExtensionOffer, HandshakeError, Headers, HttpVersion, Limits, Target, accept_key};
 
 /// What a client asks for in its upgrade request, beyond the URL.
 ///
@@ -123,7 +123,7 @@ impl fmt::Debug for ClientHandshake {
 
 /// Where the response is.
 #[derive(Clone, Debug)]
-enum State {
+pub(super) enum State {
     Head,
     Body {
         status: u16,
@@ -133,21 +133,24 @@ enum State {
     Done,
 }
 
-/// A client's handshake in progress: knows its key and what it offered.
+/// A client's handshake in progress: knows its key (HTTP/1.1) and what it offered.
 #[derive(Clone)]
 pub struct ClientHandshake {
-    target: Target,
-    key: String,
-    accept: String,
-    protocols: Vec<String>,
-    extensions: Vec<ExtensionOffer>,
-    scanner: HeadScanner,
-    state: State,
+    pub(super) version: HttpVersion,
+    pub(super) target: Target,
+    /// `Sec-WebSocket-Key` and the accept value it implies; empty over HTTP/2.
+    pub(super) key: String,
+    pub(super) accept: String,
+    pub(super) protocols: Vec<String>,
+    pub(super) extensions: Vec<ExtensionOffer>,
+    pub(super) scanner: HeadScanner,
+    pub(super) state: State,
 }
 
 impl ClientHandshake {
-    /// Builds the upgrade request for `target` and appends it to `out`. `key` is 16 random
-    /// bytes for `Sec-WebSocket-Key`.
+    /// Builds the HTTP/1.1 upgrade request for `target` and appends it to `out`. `key` is 16
+    /// random bytes for `Sec-WebSocket-Key`. ([`extended_connect`](Self::extended_connect)
+    /// builds the HTTP/2 request.)
     ///
     /// Nothing is appended on error.
     pub fn new(
@@ -156,29 +159,7 @@ impl ClientHandshake {
         key: [u8; 16],
         out: &mut Vec<u8>,
     ) -> Result<Self, HandshakeError> {
-        check_options(options)?;
-        let credentials = match &options.basic_auth {
-            Some((user, password)) => {
-                Some((user.as_bytes().to_vec(), password.as_bytes().to_vec()))
-            }
-            None => target
-                .credentials()
-                .map(|(user, password)| (user.as_bytes().to_vec(), password.as_bytes().to_vec())),
-        };
-        if let Some((user, _)) = &credentials {
-            // RFC 7617 §2: "a user-id containing a colon character is invalid".
-            if user.contains(&b':') {
-                return Err(HandshakeError::InvalidOption(
-                    "a Basic auth user name cannot contain `:`".into(),
-                ));
-            }
-            if options.headers.contains("authorization") {
-                return Err(HandshakeError::InvalidOption(
-                    "both credentials and an Authorization header were given; use one".into(),
-                ));
-            }
-        }
-
+        let fields = request_fields(target, options)?;
         let key = STANDARD.encode(key);
         let accept = accept_key(key.as_bytes());
 
@@ -199,42 +180,13 @@ impl ClientHandshake {
         // The value of this header field MUST be a nonce consisting of a randomly selected
         // 16-byte value that has been base64-encoded".
         write_field(out, "Sec-WebSocket-Key", key.as_bytes());
-        // Item 9: "The request MUST include a header field with the name
-        // |Sec-WebSocket-Version|. The value of this header field MUST be 13."
-        write_field(out, "Sec-WebSocket-Version", b"13");
-        if let Some(origin) = &options.origin {
-            write_field(out, "Origin", origin.as_bytes());
-        }
-        if !options.protocols.is_empty() {
-            write_field(
-                out,
-                "Sec-WebSocket-Protocol",
-                options.protocols.join(", ").as_bytes(),
-            );
-        }
-        if !options.extensions.is_empty() {
-            write_field(
-                out,
-                "Sec-WebSocket-Extensions",
-                ExtensionOffer::format_list(&options.extensions).as_bytes(),
-            );
-        }
-        if let Some((user, password)) = credentials {
-            let mut pair = user;
-            pair.push(b':');
-            pair.extend_from_slice(&password);
-            write_field(
-                out,
-                "Authorization",
-                format!("Basic {}", STANDARD.encode(pair)).as_bytes(),
-            );
-        }
-        for (name, value) in options.headers.iter() {
+        for (name, value) in fields.iter() {
             write_field(out, name, value);
         }
         out.extend_from_slice(b"\r\n");
 
         Ok(Self {
+            version: HttpVersion::Http11,
             target: target.clone(),
             key,
             accept,
@@ -281,7 +233,9 @@ impl ClientHandshake {
             let (status, headers) = self.parse_head(buf, head_len, limits)?;
             if status == 101 {
                 self.state = State::Done;
-                return self.check(status, headers).map(|r| Some((r, head_len)));
+                return self
+                    .check_response(status, headers)
+                    .map(|r| Some((r, head_len)));
             }
             let reader = BodyReader::new(Framing::of_response(status, &headers), head_len);
             self.state = State::Body {
@@ -337,15 +291,50 @@ impl ClientHandshake {
         Ok((status, collect_headers(response.headers)))
     }
 
-    /// Checks a complete response head: the status must be 101 and the fields must answer
-    /// our request (RFC 6455 §4.1, the client's checks 1–6).
-    pub(crate) fn check(&self, status: u16, headers: Headers) -> Result<Response, HandshakeError> {
+    /// Checks a complete response head, whoever parsed it: over HTTP/1.1 the status must be
+    /// 101 with `Upgrade`, `Connection` and the `Sec-WebSocket-Accept` of our key (RFC 6455
+    /// §4.1, the client's checks 1–4); over HTTP/2 a 2xx (RFC 8441 §5: the server "MUST
+    /// respond with a 200"; RFC 9110 §9.3.6 makes any 2xx to a CONNECT a success) without
+    /// them. Then, for both, the subprotocol and extensions must be among those offered
+    /// (checks 5 and 6).
+    ///
+    /// # Errors
+    ///
+    /// Another status gives [`HandshakeError::Rejected`] with an empty body (the body is the
+    /// caller's to read); the other variants say which check failed.
+    pub fn check_response(
+        &self,
+        status: u16,
+        headers: Headers,
+    ) -> Result<Response, HandshakeError> {
+        match self.version {
+            HttpVersion::Http11 => self.check_switching(status, &headers)?,
+            HttpVersion::Http2 if (200..300).contains(&status) => {}
+            HttpVersion::Http2 => {
+                return Err(HandshakeError::Rejected {
+                    status,
+                    headers,
+                    body: Vec::new(),
+                });
+            }
+        }
+        let (protocol, extensions) = self.check_agreement(&headers)?;
+        Ok(Response {
+            status,
+            protocol,
+            extensions,
+            headers,
+        })
+    }
+
+    /// RFC 6455 §4.1, the client's checks 1–4: a 101 that answers our key.
+    fn check_switching(&self, status: u16, headers: &Headers) -> Result<(), HandshakeError> {
         // Item 1: "If the status code received from the server is not 101, the client handles
         // the response per HTTP [RFC2616] procedures."
         if status != 101 {
             return Err(HandshakeError::Rejected {
                 status,
-                headers,
+                headers: headers.clone(),
                 body: Vec::new(),
             });
         }
@@ -367,10 +356,19 @@ impl ClientHandshake {
         // string "258EAFA5-E914-47DA-95CA-C5AB0DC85B11" but ignoring any leading and trailing
         // whitespace, the client MUST _Fail the WebSocket Connection_."
         match headers.first_trimmed("sec-websocket-accept") {
-            (None, _) => return Err(HandshakeError::MissingAccept),
-            (Some(v), false) if v == self.accept.as_bytes() => {}
-            _ => return Err(HandshakeError::InvalidAccept),
+            (None, _) => Err(HandshakeError::MissingAccept),
+            (Some(v), false) if v == self.accept.as_bytes() => Ok(()),
+            _ => Err(HandshakeError::InvalidAccept),
         }
+    }
+
+    /// RFC 6455 §4.1, the client's checks 5 and 6, over either HTTP version: the extensions
+    /// and the subprotocol the server chose must be among those offered.
+    #[allow(clippy::type_complexity)]
+    fn check_agreement(
+        &self,
+        headers: &Headers,
+    ) -> Result<(Option<String>, Vec<ExtensionOffer>), HandshakeError> {
         // Item 5: "If the response includes a |Sec-WebSocket-Extensions| header field and this
         // header field indicates the use of an extension that was not present in the client's
         // handshake (the server has indicated an extension not requested by the client), the
@@ -417,13 +415,63 @@ impl ClientHandshake {
                 )));
             }
         };
-        Ok(Response {
-            status,
-            protocol,
-            extensions,
-            headers,
-        })
+        Ok((protocol, extensions))
     }
+}
+
+/// The fields both HTTP versions send after their own (RFC 6455 §4.1 items 8–12; RFC 8441 §5
+/// keeps them): `Sec-WebSocket-Version`, `Origin`, the offers, `Authorization`, the
+/// application's headers. The options are checked first.
+pub(super) fn request_fields(
+    target: &Target,
+    options: &ClientOptions,
+) -> Result<Headers, HandshakeError> {
+    check_options(options)?;
+    let credentials = match &options.basic_auth {
+        Some((user, password)) => Some((user.as_bytes().to_vec(), password.as_bytes().to_vec())),
+        None => target
+            .credentials()
+            .map(|(user, password)| (user.as_bytes().to_vec(), password.as_bytes().to_vec())),
+    };
+    if let Some((user, _)) = &credentials {
+        // RFC 7617 §2: "a user-id containing a colon character is invalid".
+        if user.contains(&b':') {
+            return Err(HandshakeError::InvalidOption(
+                "a Basic auth user name cannot contain `:`".into(),
+            ));
+        }
+        if options.headers.contains("authorization") {
+            return Err(HandshakeError::InvalidOption(
+                "both credentials and an Authorization header were given; use one".into(),
+            ));
+        }
+    }
+    let mut h = Headers::new();
+    // Item 9: "The request MUST include a header field with the name |Sec-WebSocket-Version|.
+    // The value of this header field MUST be 13."
+    h.push("Sec-WebSocket-Version", "13");
+    if let Some(origin) = &options.origin {
+        h.push("Origin", origin.as_str());
+    }
+    if !options.protocols.is_empty() {
+        h.push("Sec-WebSocket-Protocol", options.protocols.join(", "));
+    }
+    if !options.extensions.is_empty() {
+        h.push(
+            "Sec-WebSocket-Extensions",
+            ExtensionOffer::format_list(&options.extensions),
+        );
+    }
+    if let Some((user, password)) = credentials {
+        let mut pair = user;
+        pair.push(b':');
+        pair.extend_from_slice(&password);
+        h.push("Authorization", format!("Basic {}", STANDARD.encode(pair)));
+    }
+    for (name, value) in options.headers.iter() {
+        h.push(name, value);
+    }
+    Ok(h)
 }
 
 /// Checks the options before anything is written.
@@ -464,7 +512,7 @@ fn check_options(options: &ClientOptions) -> Result<(), HandshakeError> {
     Ok(())
 }
 
-/// A server's accepted (101) response.
+/// A server's accepted response: a 101 (HTTP/1.1) or a 2xx (HTTP/2).
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Response {
     status: u16,
@@ -474,7 +522,7 @@ pub struct Response {
 }
 
 impl Response {
-    /// The status code: always 101.
+    /// The status code: 101 over HTTP/1.1, 200 (any 2xx) over HTTP/2.
     pub fn status(&self) -> u16 {
         self.status
     }

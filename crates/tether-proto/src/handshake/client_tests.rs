@@ -1,4 +1,5 @@
-//! Tests of the client side of the opening handshake.
+//! Tests of the client side of the HTTP/1.1 handshake.
+
 use super::*;
 
 /// RFC 6455 §1.3's nonce: base64 "dGhlIHNhbXBsZSBub25jZQ==".

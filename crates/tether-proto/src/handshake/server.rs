@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::head::{HeadScanner, collect_headers, parse_error};
 use super::headers::{check_extra, is_field_value, is_token, write_field};
-use super::{ExtensionOffer, HandshakeError, Headers, Limits, accept_key};
+use super::{ExtensionOffer, HandshakeError, Headers, HttpVersion, Limits, accept_key};
 
 /// A server's handshake in progress.
 #[derive(Debug, Default)]
@@ -63,26 +63,30 @@ impl ServerHandshake {
         };
         let headers = collect_headers(request.headers);
         // httparse reads HTTP/1.0 as 0 and HTTP/1.1 as 1, and rejects anything else.
-        Request::check(method, version >= 1, target, headers).map(|r| Some((r, head_len)))
+        Request::check_upgrade(method, version >= 1, target, headers).map(|r| Some((r, head_len)))
     }
 }
 
-/// A client's checked upgrade request.
+/// A client's checked opening request: an HTTP/1.1 upgrade (RFC 6455 §4.2.1) or an HTTP/2
+/// extended CONNECT (RFC 8441 §5), see [`version`](Self::version).
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Request {
-    method: String,
-    target: String,
-    host: String,
-    key: String,
-    protocols: Vec<String>,
-    extensions: Vec<ExtensionOffer>,
-    headers: Headers,
+    pub(super) version: HttpVersion,
+    pub(super) method: String,
+    pub(super) target: String,
+    pub(super) host: String,
+    /// `Sec-WebSocket-Key`: HTTP/1.1 only (RFC 8441 §5 has none).
+    pub(super) key: Option<String>,
+    pub(super) protocols: Vec<String>,
+    pub(super) extensions: Vec<ExtensionOffer>,
+    pub(super) headers: Headers,
 }
 
 impl Request {
-    /// Checks a request (parsed from bytes, or by another HTTP server) against RFC 6455 §4.2.1.
-    /// The one place both paths validate.
-    pub(crate) fn check(
+    /// Checks an HTTP/1.1 upgrade request (parsed from bytes, or by another HTTP server)
+    /// against RFC 6455 §4.2.1. The one place both paths validate; what HTTP/2 shares with it
+    /// is [`check_offers`](Self::check_offers).
+    pub(crate) fn check_upgrade(
         method: &str,
         http11: bool,
         target: &str,
@@ -123,18 +127,9 @@ impl Request {
         if !headers.has_token("connection", "upgrade") {
             return Err(HandshakeError::MissingConnectionUpgrade);
         }
-        // Item 6: "A |Sec-WebSocket-Version| header field, with a value of 13." Checked before
-        // the key: another version may use another key format, and deserves the 426 that
-        // names the version we speak (§4.4).
-        match headers.first_trimmed("sec-websocket-version") {
-            (Some(b"13"), false) => {}
-            (None, _) => return Err(HandshakeError::UnsupportedVersion(None)),
-            (Some(v), _) => {
-                return Err(HandshakeError::UnsupportedVersion(Some(
-                    String::from_utf8_lossy(v).into_owned(),
-                )));
-            }
-        }
+        // Item 6 (version) first, then item 5 (key): another version may use another key
+        // format, and deserves the 426 that names the version we speak (§4.4).
+        Self::check_version(&headers)?;
         // Item 5: "A |Sec-WebSocket-Key| header field with a base64-encoded (see Section 4 of
         // [RFC4648]) value that, when decoded, is 16 bytes in length."
         let key = match headers.first_trimmed("sec-websocket-key") {
@@ -143,6 +138,38 @@ impl Request {
             }
             _ => return Err(HandshakeError::InvalidKey),
         };
+        let (protocols, extensions) = Self::check_offers(&headers)?;
+        Ok(Self {
+            version: HttpVersion::Http11,
+            method: method.to_string(),
+            target: target.to_string(),
+            host,
+            key: Some(key),
+            protocols,
+            extensions,
+            headers,
+        })
+    }
+
+    /// §4.2.1 item 6, over either HTTP version (RFC 8441 §5 keeps the header): "A
+    /// |Sec-WebSocket-Version| header field, with a value of 13."
+    pub(super) fn check_version(headers: &Headers) -> Result<(), HandshakeError> {
+        match headers.first_trimmed("sec-websocket-version") {
+            (Some(b"13"), false) => Ok(()),
+            (None, _) => Err(HandshakeError::UnsupportedVersion(None)),
+            (Some(v), _) => Err(HandshakeError::UnsupportedVersion(Some(
+                String::from_utf8_lossy(v).into_owned(),
+            ))),
+        }
+    }
+
+    /// The offers, read the same way over either HTTP version (RFC 8441 §5: "The Origin,
+    /// Sec-WebSocket-Version, Sec-WebSocket-Protocol, and Sec-WebSocket-Extensions header
+    /// fields are used in the CONNECT request and response header fields as defined in
+    /// [RFC6455]").
+    pub(super) fn check_offers(
+        headers: &Headers,
+    ) -> Result<(Vec<String>, Vec<ExtensionOffer>), HandshakeError> {
         // Item 8: "Optionally, a |Sec-WebSocket-Protocol| header field, with a list of values
         // indicating which protocols the client would like to speak, ordered by preference."
         // §4.1: "The elements that comprise this value MUST be non-empty strings with
@@ -175,20 +202,20 @@ impl Request {
                 }
             }
         }
-        Ok(Self {
-            method: method.to_string(),
-            target: target.to_string(),
-            host,
-            key,
-            protocols,
-            extensions,
-            headers,
-        })
+        Ok((protocols, extensions))
     }
 
-    /// Appends the 101 response that accepts this request to `out`. Fails if `accept` chooses
-    /// a subprotocol or an extension the client did not offer; nothing is appended then.
+    /// Appends the 101 response that accepts this HTTP/1.1 request to `out`, exactly as
+    /// `accept` says (no extension is negotiated here: [`answer`](Self::answer) does that).
+    /// Fails if `accept` chooses a subprotocol or an extension the client did not offer, or if
+    /// the request came over HTTP/2 (its answer is a `200` HEADERS frame: see
+    /// [`Answer`](super::Answer)); nothing is appended then.
     pub fn write_accept(&self, accept: &Accept, out: &mut Vec<u8>) -> Result<(), HandshakeError> {
+        if self.version != HttpVersion::Http11 {
+            return Err(HandshakeError::InvalidOption(
+                "an HTTP/2 request is answered with a 200 HEADERS frame, not written bytes".into(),
+            ));
+        }
         let headers = self.accept_headers(accept)?;
         out.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\n");
         for (name, value) in headers.iter() {
@@ -198,7 +225,9 @@ impl Request {
         Ok(())
     }
 
-    /// The headers of the 101 response (RFC 6455 §4.2.2 item 5).
+    /// The header fields of the response that accepts this request as `accept` says: over
+    /// HTTP/1.1 those of the 101 (RFC 6455 §4.2.2 item 5), over HTTP/2 those of the 200 (RFC
+    /// 8441 §5: no `Upgrade`, `Connection` or `Sec-WebSocket-Accept`).
     pub(crate) fn accept_headers(&self, accept: &Accept) -> Result<Headers, HandshakeError> {
         let mut h = Headers::new();
         // "1. The Status-Line ... 2. An |Upgrade| header field with value "websocket" ...
@@ -207,9 +236,11 @@ impl Request {
         // defined above in step 4 in Section 4.2.2, with the string "258EAFA5-E914-47DA-95CA-
         // C5AB0DC85B11", taking the SHA-1 hash of this concatenated value to obtain a 20-byte
         // value and base64-encoding".
-        h.push("Upgrade", "websocket");
-        h.push("Connection", "Upgrade");
-        h.push("Sec-WebSocket-Accept", accept_key(self.key.as_bytes()));
+        if let Some(key) = &self.key {
+            h.push("Upgrade", "websocket");
+            h.push("Connection", "Upgrade");
+            h.push("Sec-WebSocket-Accept", accept_key(key.as_bytes()));
+        }
         // §4.2.2 /subprotocol/: "The value chosen MUST be derived from the client's handshake,
         // specifically by selecting one of the values from the |Sec-WebSocket-Protocol| field".
         if let Some(p) = &accept.protocol {
@@ -241,13 +272,18 @@ impl Request {
         Ok(h)
     }
 
-    /// The request method: always `GET`.
+    /// Which HTTP the request came over: an HTTP/1.1 upgrade, or an HTTP/2 extended CONNECT.
+    pub fn version(&self) -> HttpVersion {
+        self.version
+    }
+
+    /// The request method: `GET` (HTTP/1.1) or `CONNECT` (HTTP/2).
     pub fn method(&self) -> &str {
         &self.method
     }
 
     /// The request-target as sent: usually a path with an optional query, possibly an absolute
-    /// URI.
+    /// URI (HTTP/2: the `:path` pseudo-header).
     pub fn target(&self) -> &str {
         &self.target
     }
@@ -262,7 +298,8 @@ impl Request {
         split_target(&self.target).1
     }
 
-    /// The `Host` header's value.
+    /// The server's authority as the client named it: the `Host` header (HTTP/1.1) or the
+    /// `:authority` pseudo-header (HTTP/2).
     pub fn host(&self) -> &str {
         &self.host
     }
@@ -273,9 +310,9 @@ impl Request {
         self.headers.get("origin")
     }
 
-    /// The `Sec-WebSocket-Key` value.
-    pub fn key(&self) -> &str {
-        &self.key
+    /// The `Sec-WebSocket-Key` value; `None` over HTTP/2, where RFC 8441 has no key.
+    pub fn key(&self) -> Option<&str> {
+        self.key.as_deref()
     }
 
     /// The first header called `name` (any case), if it is UTF-8.
