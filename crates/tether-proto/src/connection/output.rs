@@ -62,7 +62,7 @@ impl Output {
         self.buf.len() - self.written + self.parts_len
     }
 
-    /// Appends raw bytes (the handshake's HTTP head).
+    /// Appends raw bytes (the handshake's HTTP head, a small prepared frame).
     pub(crate) fn raw(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
     }
