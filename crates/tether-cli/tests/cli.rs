@@ -8,4 +8,5 @@ mod cli {
     mod errors;
     mod load;
     mod roundtrip;
+    mod slow;
 }
