@@ -181,12 +181,14 @@ mod shared {
     use crate::frame::{MAX_HEADER_LEN, Rsv};
 
     /// What a parameter set sends: the compressed frame, or `None` for the plain one.
-    type Slot = Arc<OnceLock<Result<Option<Frame>, ExtensionError>>>;
+    pub(super) type Outcome = Result<Option<Frame>, ExtensionError>;
 
     #[derive(Default)]
     pub(super) struct Compressed {
-        /// A handful at most (one per parameter set in use), so a list.
-        slots: Mutex<Vec<(SendKey, Slot)>>,
+        /// The first parameter set asked for (most servers have one): read without a lock.
+        first: OnceLock<(SendKey, Outcome)>,
+        /// Any others (a handful at most, so a list), each compressed by its first asker.
+        others: Mutex<Vec<(SendKey, Arc<OnceLock<Outcome>>)>>,
         passes: AtomicUsize,
     }
 
@@ -195,37 +197,44 @@ mod shared {
             self.passes.load(Ordering::Relaxed)
         }
 
-        /// The frame every connection with `key` sends for `message`, compressed by the first
-        /// to ask (the others wait for it, outside the list's lock).
-        pub(super) fn get(
+        /// Runs `f` with what every connection with `key` sends for `message`, compressed by
+        /// the first to ask (the others of its set wait for it, outside the list's lock).
+        pub(super) fn with<R>(
             &self,
             key: SendKey,
             message: &Message,
-        ) -> Result<Option<Frame>, ExtensionError> {
+            f: impl FnOnce(&Outcome) -> R,
+        ) -> R {
+            let (first, outcome) = self
+                .first
+                .get_or_init(|| (key, self.compress(key, message)));
+            if *first == key {
+                return f(outcome);
+            }
             let slot = {
                 // A poisoned lock only means another thread panicked holding it: the list is
                 // still a valid list.
-                let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-                match slots.iter().find(|(k, _)| *k == key) {
+                let mut others = self.others.lock().unwrap_or_else(PoisonError::into_inner);
+                match others.iter().find(|(k, _)| *k == key) {
                     Some((_, slot)) => slot.clone(),
                     None => {
-                        let slot = Slot::default();
-                        slots.push((key, slot.clone()));
+                        let slot = Arc::<OnceLock<Outcome>>::default();
+                        others.push((key, slot.clone()));
                         slot
                     }
                 }
             };
-            slot.get_or_init(|| {
-                let mut buf = Vec::with_capacity(MAX_HEADER_LEN + message.len() / 2 + 64);
-                buf.resize(MAX_HEADER_LEN, 0);
-                let fresh = key.compress_fresh(message.as_bytes(), &mut buf)?;
-                if fresh != Fresh::Skipped {
-                    self.passes.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok((fresh == Fresh::Compressed)
-                    .then(|| Frame::encode(message.kind(), Rsv::RSV1, buf)))
-            })
-            .clone()
+            f(slot.get_or_init(|| self.compress(key, message)))
+        }
+
+        fn compress(&self, key: SendKey, message: &Message) -> Outcome {
+            let mut buf = Vec::with_capacity(MAX_HEADER_LEN + message.len() / 2 + 64);
+            buf.resize(MAX_HEADER_LEN, 0);
+            let fresh = key.compress_fresh(message.as_bytes(), &mut buf)?;
+            if fresh != Fresh::Skipped {
+                self.passes.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok((fresh == Fresh::Compressed).then(|| Frame::encode(message.kind(), Rsv::RSV1, buf)))
         }
     }
 }
@@ -244,16 +253,15 @@ impl Core {
         if self.role == Role::Server {
             #[cfg(feature = "deflate")]
             if let Some(key) = self.shared_deflate {
-                let compressed = prepared
-                    .inner
-                    .compressed
-                    .get(key, prepared.message())
-                    .map_err(|_| SendError::InvalidState("extension refused the payload"))?;
-                return match compressed {
-                    Some(frame) => self.send_shared(prepared.message().kind(), &frame),
-                    // Below the threshold, or it would not shrink: as `send` sends it.
-                    None => self.send_plain(prepared),
-                };
+                let message = prepared.message();
+                return prepared.inner.compressed.with(key, message, |outcome| {
+                    match outcome {
+                        Ok(Some(frame)) => self.send_shared(message.kind(), frame),
+                        // Below the threshold, or it would not shrink: as `send` sends it.
+                        Ok(None) => self.send_plain(prepared),
+                        Err(_) => Err(SendError::InvalidState("extension refused the payload")),
+                    }
+                });
             }
             if self.extension.is_none() {
                 return self.send_plain(prepared);
@@ -265,7 +273,7 @@ impl Core {
     /// Sends the shared uncompressed frame (server role).
     fn send_plain(&mut self, prepared: &PreparedMessage) -> Result<(), SendError> {
         if prepared.message().len() <= self.config.send_frame_size {
-            self.send_frames(prepared.inner.frame.clone())
+            self.send_frames(&prepared.inner.frame)
         } else {
             let plain = SendOptions::default().compress(false);
             self.send(prepared.message().clone(), plain)
@@ -278,7 +286,7 @@ impl Core {
         let size = self.config.send_frame_size.max(1);
         let payload = frame.payload();
         if payload.len() <= size {
-            return self.send_frames(frame.bytes.clone());
+            return self.send_frames(&frame.bytes);
         }
         let mut opcode = match kind {
             MessageKind::Text => OpCode::Text,
