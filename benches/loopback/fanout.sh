@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Loopback fan-out benchmark: tether-tokio's `hub_server` example (the Hub: each message
-# encoded once, queued on every subscriber) vs two tokio-tungstenite broadcast servers (a
+# encoded once, queued on every subscriber; with `publish_batch`, and with `publish` per
+# message) vs two tokio-tungstenite broadcast servers (a
 # `tokio::sync::broadcast` channel feeding each connection's write half: one `send` per message,
 # or `feed` + one `flush` when no more is queued), each on a current-thread runtime pinned to one
 # core, driven by the same raw-TCP load client (`fanout_load`) pinned to another core.
@@ -23,7 +24,9 @@
 #   PUBLISHERS=1
 #   ROWS="100x16x1 100x16x16 100x1kx1 100x1kx16 1000x16x1 ... 10000x1kx16" (the 12 of N x size x depth)
 #   DEFLATE_ROW="1000x1kx16"   SLOW_ROW="1000x1kx16"   SLOW=10   (empty: skip that row)
-#   SERVERS="tether tokio-tungstenite tokio-tungstenite-batched"
+#   SERVERS="tether tether-one-by-one tokio-tungstenite tokio-tungstenite-batched"
+#     (tether: each connection publishes what it received with `Hub::publish_batch`, a burst
+#     at a time; tether-one-by-one: `Hub::publish` per message)
 #   HUB_ARGS="" extra arguments for hub_server (e.g. "--queue-messages 256 --queue-bytes 1048576")
 #   SERVER_CPU=1 CLIENT_CPU=0   cores to pin to (taskset -c)
 #   CARGO_TARGET_DIR respected;  REPORT_ONLY=1: print the report of the last run again
@@ -44,7 +47,7 @@ ROWS=${ROWS:-"100x16x1 100x16x16 100x1kx1 100x1kx16 1000x16x1 1000x16x16 1000x1k
 DEFLATE_ROW=${DEFLATE_ROW-1000x1kx16}
 SLOW_ROW=${SLOW_ROW-1000x1kx16}
 SLOW=${SLOW:-10}
-SERVERS=${SERVERS:-"tether tokio-tungstenite tokio-tungstenite-batched"}
+SERVERS=${SERVERS:-"tether tether-one-by-one tokio-tungstenite tokio-tungstenite-batched"}
 HUB_ARGS=${HUB_ARGS:-}
 SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
@@ -83,6 +86,7 @@ fi
 server_cmd() {
     case "$1" in
         tether) echo "$BIN/examples/hub_server 127.0.0.1:0 $HUB_ARGS" ;;
+        tether-one-by-one) echo "$BIN/examples/hub_server 127.0.0.1:0 --one-by-one $HUB_ARGS" ;;
         tether-per-connection) echo "$BIN/examples/hub_server 127.0.0.1:0 --per-connection" ;;
         tokio-tungstenite) echo "$BIN/tungstenite_broadcast 127.0.0.1:0" ;;
         tokio-tungstenite-batched) echo "$BIN/tungstenite_batched_broadcast 127.0.0.1:0" ;;
