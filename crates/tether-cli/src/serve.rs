@@ -5,17 +5,16 @@
 
 mod h2;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use tether_socket::tether_proto::deflate::DeflateConfig;
 use tether_tokio::{
-    Accept, CloseCode, CloseFrame, Config, Error, HttpVersion, Message, MessageReadHalf,
-    MessageSocket, MessageWriteHalf, PreparedMessage, ServerConfig, TimeoutKind, Transport,
-    TrySendError, tls,
+    Accept, CloseCode, CloseFrame, Config, Error, FanoutLimits, HttpVersion, Hub, HubConfig,
+    Message, MessageReadHalf, MessageSocket, MessageWriteHalf, ServerConfig, SlowPolicy,
+    TimeoutKind, Transport, tls,
 };
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -24,7 +23,7 @@ use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
-use crate::cli::{Mode, ServeArgs};
+use crate::cli::{Mode, ServeArgs, Slow};
 use crate::errors::{self, CliError};
 use crate::http::{self, Head, HeadError, Replay};
 use crate::page;
@@ -50,48 +49,85 @@ struct Server {
     stopping: watch::Sender<bool>,
 }
 
-/// The broadcast room: the sending half of every client in it.
-///
-/// A message is encoded once ([`PreparedMessage`]) and queued on every client with
-/// `try_send_prepared`, which never waits: each client's socket writes it out on its own. A
-/// client whose socket has more than its outbound bound (1 MiB) waiting misses the message.
-#[derive(Default)]
+/// The reason of the close frame a slow client gets with `--slow close` (code 1013).
+const TOO_SLOW: &str = "too slow";
+
+/// The topic every client of the broadcast room joins.
+const TOPIC: &str = "room";
+
+/// The broadcast room, on a [`Hub`]: each message is encoded (and compressed) once and queued
+/// on every client without waiting; a client that cannot keep up has its own bounded queue,
+/// past which `--slow` applies (drop its oldest messages, or close it with 1013).
 struct Room {
-    clients: Mutex<HashMap<u64, MessageWriteHalf>>,
-    next_id: AtomicU64,
+    hub: Hub,
+    drops: Mutex<DropLog>,
+}
+
+/// Dropped messages not logged yet: drops are logged at most once a second.
+#[derive(Default)]
+struct DropLog {
+    pending: usize,
+    last: Option<Instant>,
 }
 
 impl Room {
-    /// Adds a client; returns its id in the room.
-    fn join(&self, client: MessageWriteHalf) -> u64 {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        self.lock().insert(id, client);
-        id
+    fn new(args: &ServeArgs) -> Self {
+        let policy = match args.slow {
+            Slow::Drop => SlowPolicy::DropOldest,
+            Slow::Close => SlowPolicy::Close {
+                code: CloseCode::TRY_AGAIN_LATER,
+                reason: TOO_SLOW.into(),
+            },
+        };
+        let limits = FanoutLimits::default()
+            .max_messages(usize::try_from(args.queue_messages).unwrap_or(usize::MAX))
+            .max_bytes(usize::try_from(args.queue_bytes).unwrap_or(usize::MAX))
+            .on_slow(policy);
+        Self {
+            hub: Hub::new(HubConfig::default().limits(limits)),
+            drops: Mutex::new(DropLog::default()),
+        }
     }
 
-    fn leave(&self, id: u64) {
-        self.lock().remove(&id);
-    }
-
-    /// Queues `message` on every client (the sender too).
+    /// Queues `message` on every client (the sender too), logging what the slow-client
+    /// policy did.
     fn publish(&self, message: Message) {
-        let prepared = PreparedMessage::new(message);
-        let mut missed = 0u64;
-        for client in self.lock().values() {
-            match client.try_send_prepared(&prepared) {
-                Ok(()) => {}
-                Err(TrySendError::Full(_)) => missed += 1,
-                // Closing or closed: its own task takes it out of the room.
-                Err(_) => {}
+        let published = self.hub.publish(TOPIC, message);
+        if published.closed_slow > 0 {
+            warn!(
+                clients = published.closed_slow,
+                code = 1013,
+                reason = TOO_SLOW,
+                "closed clients that could not keep up"
+            );
+        }
+        if published.dropped > 0 {
+            let mut log = self.drops.lock().unwrap_or_else(PoisonError::into_inner);
+            log.pending += published.dropped;
+            if log
+                .last
+                .is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
+            {
+                warn!(
+                    messages = log.pending,
+                    total = self.hub.stats().dropped,
+                    "slow clients missed messages (their oldest queued were dropped)"
+                );
+                log.pending = 0;
+                log.last = Some(Instant::now());
             }
         }
-        if missed > 0 {
-            warn!(clients = missed, "slow clients missed a message");
-        }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, MessageWriteHalf>> {
-        self.clients.lock().unwrap_or_else(PoisonError::into_inner)
+    fn log_totals(&self) {
+        let stats = self.hub.stats();
+        info!(
+            published = stats.published,
+            deliveries = stats.deliveries,
+            dropped = stats.dropped,
+            closed_slow = stats.closed_slow,
+            "broadcast totals"
+        );
     }
 }
 
@@ -135,10 +171,18 @@ pub async fn run(args: ServeArgs) -> Result<u8, CliError> {
     );
     info!(%addr, mode = args.mode.name(), tls = tls.is_some(), "listening");
 
-    let protocol = Config::default()
+    let mut protocol = Config::default()
         .max_message_size(args.max_message_size)
         .ping_interval((!args.ping_interval.is_zero()).then_some(args.ping_interval))
         .handshake_timeout(Some(HANDSHAKE));
+    if args.mode == Mode::Broadcast {
+        // Without context takeover every compressing client of the same window shares one
+        // compressed copy of each message (see `PreparedMessage`).
+        protocol = protocol.deflate(Some(
+            DeflateConfig::default().server_no_context_takeover(true),
+        ));
+    }
+    let room = Room::new(&args);
     // TLS and the request head are read here first (the page is served without WebSocket),
     // so the config has no TLS of its own. The subprotocol is chosen in our order of
     // preference (the library's default follows the client's).
@@ -154,7 +198,7 @@ pub async fn run(args: ServeArgs) -> Result<u8, CliError> {
             .basic_auth
             .map(|c| http::basic_value(&c.user, &c.password)),
         page: page::render(args.mode),
-        room: Room::default(),
+        room,
         tls,
         stopping: watch::channel(false).0,
     });
@@ -168,6 +212,9 @@ pub async fn run(args: ServeArgs) -> Result<u8, CliError> {
             Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             _ = &mut ctrl_c => {
                 info!(connections = connections.len(), "interrupted: closing connections with 1001");
+                if server.mode == Mode::Broadcast {
+                    server.room.log_totals();
+                }
                 server.stopping.send_replace(true);
                 let all_closed = async { while connections.join_next().await.is_some() {} };
                 if timeout(SHUTDOWN, all_closed).await.is_err() {
@@ -326,9 +373,9 @@ async fn run_socket(ws: MessageSocket, peer: SocketAddr, path: &str, server: &Se
             receive(reader, stopping, To::Sender(&mut writer)).await
         }
         Mode::Broadcast => {
-            let id = server.room.join(writer);
+            let member = server.room.hub.join(TOPIC, &writer);
             let ended = receive(reader, stopping, To::Room(&server.room)).await;
-            server.room.leave(id);
+            drop((member, writer));
             ended
         }
     };
@@ -436,6 +483,9 @@ async fn receive(
 
 fn log_end(peer: SocketAddr, ended: Ended) {
     match ended {
+        Ended::Peer(code, reason) if code == CloseCode::TRY_AGAIN_LATER && reason == TOO_SLOW => {
+            info!(%peer, code = code.as_u16(), reason = ?reason, "closed for being too slow");
+        }
         Ended::Peer(code, reason) => {
             info!(%peer, code = code.as_u16(), reason = ?reason, "closed by client");
         }

@@ -9,4 +9,5 @@ mod cli {
     mod http2;
     mod load;
     mod roundtrip;
+    mod slow;
 }

@@ -309,12 +309,24 @@ impl Session {
     /// The transport took `n` bytes. Fan-out messages waiting for room move into the output.
     pub fn advance_transmit(&mut self, n: usize) {
         self.conn.advance_transmit(n);
-        while !self.fanout.is_empty() && self.conn.is_writable() {
+        self.drain_fanout();
+    }
+
+    /// Moves fan-out messages into the output while it has room and no streamed message of the
+    /// application's is unfinished (a prepared message never goes in the middle of one).
+    fn drain_fanout(&mut self) {
+        while self.conn.is_writable() {
             let Some(prepared) = self.fanout.pop() else {
                 break;
             };
-            if self.conn.send_prepared(&prepared).is_err() {
-                self.fanout.clear();
+            match self.conn.send_prepared(&prepared) {
+                Ok(()) => {}
+                Err(SendError::MessageInProgress) => {
+                    self.fanout.push_front(prepared);
+                    break;
+                }
+                // Closing or closed: nothing more goes out.
+                Err(_) => self.fanout.clear(),
             }
         }
     }
@@ -561,10 +573,12 @@ impl Session {
             return Offer::Gone;
         }
         if self.fanout.is_empty() && self.conn.is_writable() {
-            return match self.conn.send_prepared(prepared) {
-                Ok(()) => Offer::Sent,
-                Err(_) => Offer::Gone,
-            };
+            match self.conn.send_prepared(prepared) {
+                Ok(()) => return Offer::Sent,
+                // The application's streamed message first: it waits in the queue.
+                Err(SendError::MessageInProgress) => {}
+                Err(_) => return Offer::Gone,
+            }
         }
         let len = prepared.frame().len();
         let mut dropped = 0;
@@ -606,6 +620,10 @@ impl Session {
     /// As [`send`](Self::send).
     pub fn send_chunk(&mut self, data: Bytes, fin: bool) -> Result<(), Error> {
         let result = self.conn.send_chunk(data, fin);
+        if fin && result.is_ok() {
+            // Fan-out messages that waited for the streamed message to end.
+            self.drain_fanout();
+        }
         result.map_err(|e| self.send_error(e))
     }
 

@@ -184,6 +184,10 @@ pub(crate) struct Core {
     message: Option<InMessage>,
     sending: Option<OutMessage>,
     extension: Option<Box<dyn Extension>>,
+    /// Server with permessage-deflate and no context takeover: what decides the compressed
+    /// bytes, for sharing them (see [`PreparedMessage`]).
+    #[cfg(feature = "deflate")]
+    shared_deflate: Option<crate::deflate::SendKey>,
     /// Encoder output for outgoing messages an extension transforms.
     send_scratch: Vec<u8>,
     /// Client: the core offered permessage-deflate itself (and so handles the answer).
@@ -356,6 +360,8 @@ impl Connection {
                 message: None,
                 sending: None,
                 extension: None,
+                #[cfg(feature = "deflate")]
+                shared_deflate: None,
                 send_scratch: Vec::new(),
                 #[cfg(feature = "deflate")]
                 deflate_offered: false,
@@ -474,6 +480,10 @@ impl Connection {
             return Err(SendError::MessageInProgress);
         }
         core.extension = Some(extension);
+        #[cfg(feature = "deflate")]
+        {
+            core.shared_deflate = None;
+        }
         Ok(())
     }
 
@@ -488,10 +498,12 @@ impl Connection {
         self.core.send(message, options)
     }
 
-    /// Sends a [`PreparedMessage`]: its frame, encoded once, is queued as it is — no copy, no
-    /// encoding — where this connection can share it (server role, no extension transforming
-    /// messages); otherwise the message is sent as by [`send`](Self::send). Frames of a
-    /// prepared message never go in the middle of another message.
+    /// Sends a [`PreparedMessage`]: the bytes [`send`](Self::send) would send, encoded once
+    /// for every connection that can share them — the frame as it is for a server without
+    /// extension, the frame compressed once per parameter set for servers with
+    /// permessage-deflate and no context takeover (see [`PreparedMessage`] for which
+    /// connection gets which); otherwise encoded by this connection from the shared payload.
+    /// Frames of a prepared message never go in the middle of another message.
     ///
     /// # Errors
     ///

@@ -54,6 +54,9 @@ impl Core {
 
     pub(super) fn install_deflate(&mut self, params: DeflateParams, config: &DeflateConfig) {
         let role: Role = self.role;
-        self.extension = Some(Box::new(Deflate::new(params, role, config)));
+        let deflate = Deflate::new(params, role, config);
+        // A client masks each frame: nothing to share.
+        self.shared_deflate = deflate.share_key().filter(|_| role == Role::Server);
+        self.extension = Some(Box::new(deflate));
     }
 }
