@@ -55,10 +55,6 @@ pub(crate) struct Input {
     /// The largest message this connection received: a frame that brings a message to at most
     /// this size gets room for all its declared length at once.
     largest: u64,
-    /// Bytes arrived since the last [`release_idle`](Self::release_idle).
-    active: bool,
-    /// Calls of [`release_idle`](Self::release_idle) in a row with nothing arrived between.
-    idle_checks: u8,
 }
 
 /// Where the whole message handed out by the last poll is.
@@ -99,13 +95,11 @@ const KEEP_PENDING: usize = 1 << 10;
 
 /// Input buffers up to this size are let go whenever a read would block (the adapter hands
 /// them to the next read, cheaply); a larger one, and an assembly buffer kept for reuse, only
-/// after [`IDLE_CHECKS`] such moments in a row with nothing arriving between them: a
-/// connection that is idle, not one between two reads of a busy stream or waiting for the
-/// next request of a sequence.
+/// once the connection is idle — a keepalive ping went out and nothing arrived since — not
+/// between two reads of a busy stream or while it waits for the next request of a sequence.
+/// (Counting would-block moments instead let a busy echo drop its buffers: each write
+/// progress is one.) Without keepalive, they are kept.
 const RELEASE_BUSY: usize = 64 << 10;
-
-/// See [`RELEASE_BUSY`]. An idle connection gets there by its first keepalive ping.
-const IDLE_CHECKS: u8 = 3;
 
 impl Input {
     /// Undecoded bytes.
@@ -153,7 +147,6 @@ impl Input {
 
     /// Adjusts the read hint to a read of `n` bytes.
     fn adapt(&mut self, n: usize) {
-        self.active |= n > 0;
         let offered = core::mem::take(&mut self.offered);
         if offered > 0 && n >= offered {
             self.read_hint = offered.saturating_mul(2).min(MAX_READ);
@@ -163,13 +156,12 @@ impl Input {
     }
 
     /// Forgets a direct read prepared but not made (input is arriving another way).
-    fn cancel_direct(&mut self) {
+    pub(crate) fn cancel_direct(&mut self) {
         self.direct = None;
     }
 
     /// Appends bytes (not a read: the read size is left alone).
     pub(crate) fn push(&mut self, data: &[u8]) {
-        self.active |= !data.is_empty();
         self.cancel_direct();
         self.make_room(data.len());
         self.buf[self.end..self.end + data.len()].copy_from_slice(data);
@@ -221,7 +213,6 @@ impl Input {
 
     /// Offers a buffer the output no longer needs for assembling the next large message.
     pub(crate) fn recycle(&mut self, buf: Vec<u8>) {
-        self.idle_checks = 0;
         if self.assembly.is_empty() && self.assembly.capacity() < buf.capacity() {
             self.assembly.reuse(buf);
         }
@@ -239,14 +230,9 @@ impl Input {
 
     /// Lets go of what an idle connection does not need: the input buffer, returned, when at
     /// most [`KEEP_PENDING`] undecoded bytes wait in it (they move to a buffer of their own
-    /// size); and, after [`IDLE_CHECKS`] calls with nothing arriving, also a large input buffer
-    /// and the scratch and assembly buffers when nothing is assembled (see [`RELEASE_BUSY`]).
-    pub(crate) fn release_idle(&mut self) -> Option<Vec<u8>> {
-        self.idle_checks = match core::mem::take(&mut self.active) {
-            true => 0,
-            false => self.idle_checks.saturating_add(1),
-        };
-        let idle = self.idle_checks >= IDLE_CHECKS;
+    /// size); and, when `idle`, also a large input buffer and the scratch and assembly buffers
+    /// when nothing is assembled (see [`RELEASE_BUSY`]).
+    pub(crate) fn release_idle(&mut self, idle: bool) -> Option<Vec<u8>> {
         self.release();
         if idle {
             self.scratch = Vec::new();

@@ -25,6 +25,12 @@ pub(crate) const SHARE_MIN: usize = 16 << 10;
 const FIRST_ALLOC: usize = 512;
 const MAX_FIRST_ALLOC: usize = 16 << 10;
 
+/// Prepared frames at least this large are queued as they are. Lower than [`SHARE_MIN`]: a
+/// prepared frame is shared by many connections, so it stays in cache while it is queued on
+/// each of them, where copying it would write it into each connection's buffer, most of them
+/// out of cache.
+pub(crate) const PREPARED_SHARE_MIN: usize = 512;
+
 /// Bytes waiting for the transport, plus at most one pong held back while the output is over
 /// its high-water mark.
 #[derive(Debug, Default)]
@@ -71,8 +77,9 @@ impl Output {
         self.buf.len() - self.written + self.parts_len
     }
 
-    /// Appends raw bytes (the handshake's HTTP head).
+    /// Appends raw bytes (the handshake's HTTP head, a small prepared frame).
     pub(crate) fn raw(&mut self, bytes: &[u8]) {
+        self.reserve(bytes.len());
         self.buf.extend_from_slice(bytes);
     }
 

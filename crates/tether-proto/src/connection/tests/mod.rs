@@ -12,7 +12,8 @@
 //! - `output`: owned payloads on the way out (large `Bytes` written from where they are,
 //!   partial writes, order, masking in the client role, recycling);
 //! - `take_message`: moving a received message out;
-//! - `idle`: the buffers an idle connection gives back.
+//! - `idle`: the buffers an idle connection gives back;
+//! - `extended_connect`: the HTTP/2 handshake (RFC 8441) of a client connection.
 
 use alloc::vec::Vec;
 
@@ -21,6 +22,8 @@ pub(super) use crate::testkit::{Ev, KEY, close_payload, drain, events, frames, m
 pub(super) use crate::{FixedEntropy, ProtocolError, ReceiveMode, SendOptions};
 
 mod closing;
+#[cfg(feature = "deflate")]
+mod extended_connect;
 mod framing;
 mod idle;
 mod output;
