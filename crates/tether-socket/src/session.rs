@@ -13,6 +13,8 @@ use tether_proto::{
     MessageKind, OsEntropy, PreparedMessage, Role, SendError, SendOptions,
 };
 
+mod receive;
+
 use crate::fanout::{Fanout, FanoutLimits, Offer, SlowPolicy};
 use crate::spare;
 use crate::{ClientConfig, Error, ServerConfig};
@@ -44,6 +46,9 @@ impl Received {
         }
     }
 }
+
+/// Room the inbound queue gets when it is allocated again after an idle moment let it go.
+const INBOUND_FIRST: usize = 16;
 
 /// The operating system's randomness, through a generator seeded on first use: a client draws
 /// from it for its handshake key and every frame's mask (RFC 6455 §5.3), a server never does
@@ -107,8 +112,13 @@ pub struct Session {
     refused: Option<Box<Error>>,
     opened: bool,
     inbound: VecDeque<Received>,
-    /// Bytes in `inbound`.
+    /// Bytes in `inbound`, and in messages lent to the receiver (see [`recv_batch`]) that it
+    /// has not yet said it took.
+    ///
+    /// [`recv_batch`]: Self::recv_batch
     queued: usize,
+    /// Bytes of the messages lent by the last [`recv_batch`](Self::recv_batch).
+    lent: usize,
     /// Chunks of a message gathered for a whole-message receive in chunk mode.
     assembly: Vec<u8>,
     /// What a stream read has not taken yet of the last chunk.
@@ -213,6 +223,7 @@ impl Session {
             opened: false,
             inbound: VecDeque::new(),
             queued: 0,
+            lent: 0,
             assembly: Vec::new(),
             stream_rest: Bytes::new(),
             io_error: None,
@@ -411,6 +422,10 @@ impl Session {
                 Some(_) => continue,
             };
             self.queued += received.len();
+            if self.inbound.capacity() == 0 {
+                // Released while idle: room for a burst at once, not grown 4, 8, 16.
+                self.inbound.reserve(INBOUND_FIRST);
+            }
             self.inbound.push_back(received);
         }
     }
@@ -464,115 +479,7 @@ impl Session {
         }
     }
 
-    // ---- the application's side ----
-
-    /// The next whole message: `None` when nothing is there yet (read more); `Some(Ok(None))`
-    /// once the peer closed normally (1000, 1001 or no code); `Some(Err(_))` when the
-    /// connection failed or the peer closed with another code.
-    pub fn recv(&mut self) -> Option<Result<Option<Message>, Error>> {
-        loop {
-            match self.pop()? {
-                Ok(Some(Received::Message(message))) => return Some(Ok(Some(message))),
-                Ok(Some(Received::Chunk(chunk))) => {
-                    // Chunk mode, but the application wants whole messages: gather them here.
-                    if !chunk.fin {
-                        self.assembly.extend_from_slice(&chunk.data);
-                        continue;
-                    }
-                    let data = if self.assembly.is_empty() {
-                        chunk.data
-                    } else {
-                        self.assembly.extend_from_slice(&chunk.data);
-                        Bytes::from(std::mem::take(&mut self.assembly))
-                    };
-                    // The core checked the text chunk by chunk; a `Message` made from bytes
-                    // checks it again here (once per message gathered in chunk mode only).
-                    let message = match chunk.kind {
-                        MessageKind::Binary => Message::binary(data),
-                        MessageKind::Text => match Message::text_from_bytes(data) {
-                            Ok(m) => m,
-                            Err(_) => {
-                                return Some(Err(Error::Failed(
-                                    tether_proto::ConnectionError::InvalidUtf8,
-                                )));
-                            }
-                        },
-                    };
-                    return Some(Ok(Some(message)));
-                }
-                Ok(None) => return Some(Ok(None)),
-                Err(e) => return Some(Err(e)),
-            }
-        }
-    }
-
-    /// The next chunk (a whole message is one chunk with `fin` set); as [`recv`](Self::recv)
-    /// otherwise.
-    pub fn recv_chunk(&mut self) -> Option<Result<Option<Chunk>, Error>> {
-        Some(match self.pop()? {
-            Ok(Some(Received::Chunk(chunk))) => Ok(Some(chunk)),
-            Ok(Some(Received::Message(message))) => Ok(Some(Chunk {
-                kind: message.kind(),
-                data: message.into_bytes(),
-                fin: true,
-            })),
-            Ok(None) => Ok(None),
-            Err(e) => Err(e),
-        })
-    }
-
-    /// Reads received payload bytes as a stream into `buf`: `None` when nothing is there yet;
-    /// `Some(Ok(0))` once the peer closed normally (or `buf` is empty).
-    pub fn read_stream(&mut self, buf: &mut [u8]) -> Option<Result<usize, Error>> {
-        if buf.is_empty() {
-            return Some(Ok(0));
-        }
-        while self.stream_rest.is_empty() {
-            match self.recv_chunk()? {
-                Ok(Some(chunk)) => self.stream_rest = chunk.data,
-                Ok(None) => return Some(Ok(0)),
-                Err(e) => return Some(Err(e)),
-            }
-        }
-        let n = self.stream_rest.len().min(buf.len());
-        buf[..n].copy_from_slice(&self.stream_rest.split_to(n));
-        Some(Ok(n))
-    }
-
-    /// The next thing received, or the end once everything received was taken.
-    fn pop(&mut self) -> Option<Result<Option<Received>, Error>> {
-        // Everything decodable was decoded when it arrived, unless the queue was full (then
-        // decoding waits for room).
-        let full = self.queued >= self.conn.config().inbound_high_water;
-        if self.inbound.is_empty() {
-            self.pump();
-        }
-        if let Some(received) = self.inbound.pop_front() {
-            self.queued -= received.len();
-            if full {
-                // Room again: decode what waited behind the bound.
-                self.pump();
-            }
-            return Some(Ok(Some(received)));
-        }
-        if let Some(e) = self.io_error.take() {
-            return Some(Err(*e));
-        }
-        match self.conn.close_result() {
-            Some(end) => Some(Error::from_end(end).map_or(Ok(None), Err)),
-            None if self.eof || self.shut_down => Some(Err(Error::abnormal())),
-            None => None,
-        }
-    }
-
-    /// Drops everything received and not yet taken (while closing).
-    pub fn discard_received(&mut self) {
-        self.inbound.clear();
-        self.queued = 0;
-        self.assembly.clear();
-        self.stream_rest = Bytes::new();
-        while self.conn.poll_event().is_some() {}
-    }
+    // ---- the application's side (receiving: session/receive.rs) ----
 
     /// Whether a new message can be queued now: the output is below
     /// [`Config::outbound_high_water`].

@@ -101,16 +101,20 @@ impl Driver {
             let mut buf = ReadBuf::new(self.session.read_buffer());
             let result = Pin::new(&mut self.io).poll_read(cx, &mut buf);
             let n = buf.filled().len();
-            let now = self.now();
             match result {
                 Poll::Pending => return true,
-                Poll::Ready(Ok(())) => self.session.commit_read(now, n),
+                Poll::Ready(Ok(())) => {
+                    let now = self.now();
+                    self.session.commit_read(now, n);
+                }
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
                 // A TLS peer that left without close_notify: an end like any other.
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    let now = self.now();
                     self.session.commit_read(now, 0);
                 }
                 Poll::Ready(Err(e)) => {
+                    let now = self.now();
                     self.session.transport_failed(now, e);
                 }
             }

@@ -1,6 +1,7 @@
 //! [`MessageSocket`] and its halves: whole messages (or their chunks), text and binary, with
 //! `async` methods and the `Stream` / `Sink` traits.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -46,6 +47,10 @@ pub struct MessageReadHalf {
     handle: Handle,
     /// The `Stream` reported the end.
     ended: bool,
+    /// Whole messages received in one burst and not handed out yet (see
+    /// [`Session::recv_batch`](tether_socket::Session::recv_batch)): a receive takes the next
+    /// one without the connection's lock.
+    batch: VecDeque<Message>,
 }
 
 /// The sending half of a split [`MessageSocket`]; also a `Sink` of messages.
@@ -60,6 +65,7 @@ impl MessageSocket {
             read: MessageReadHalf {
                 handle,
                 ended: false,
+                batch: VecDeque::new(),
             },
             write: MessageWriteHalf { handle: other },
         }
@@ -207,7 +213,7 @@ impl MessageSocket {
     /// [`Error::Send`] for a code that may not be sent or a reason over 123 bytes,
     /// [`Error::Timeout`] when the peer does not answer in time, or how the connection failed.
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<CloseFrame, Error> {
-        self.read.handle.close(code, reason).await
+        self.read.close(code, reason).await
     }
 
     /// The peer's close code and reason, once the close handshake completed.
@@ -235,7 +241,9 @@ impl MessageSocket {
     /// Turns this socket into a [`StreamSocket`]: received payloads are then read as a byte
     /// stream, chunk by chunk, with no message size limit (memory stays constant).
     pub fn into_stream(self) -> StreamSocket {
-        StreamSocket::from_halves(self.read.handle, self.write.handle)
+        let mut read = self.read;
+        read.give_back();
+        StreamSocket::from_halves(read.handle, self.write.handle)
     }
 
     /// Splits into owned receiving and sending halves for two tasks. Pings are answered, and
@@ -253,7 +261,20 @@ impl MessageReadHalf {
     ///
     /// As [`MessageSocket::recv`].
     pub async fn recv(&mut self) -> Result<Option<Message>, Error> {
-        self.handle.recv(|s| s.recv()).await
+        if let Some(message) = self.batch.pop_front() {
+            return Ok(Some(message));
+        }
+        let batch = &mut self.batch;
+        self.handle.recv(|s| s.recv_batch(batch)).await
+    }
+
+    /// Hands the messages received in a burst and not taken yet back to the session, before a
+    /// receive of another kind (chunks, a byte stream) or a close.
+    fn give_back(&mut self) {
+        if !self.batch.is_empty() {
+            let batch = &mut self.batch;
+            self.handle.with(|d| d.session.unrecv(batch));
+        }
     }
 
     /// See [`MessageSocket::recv_chunk`].
@@ -262,6 +283,7 @@ impl MessageReadHalf {
     ///
     /// As [`MessageSocket::recv`].
     pub async fn recv_chunk(&mut self) -> Result<Option<Chunk>, Error> {
+        self.give_back();
         self.handle.recv(|s| s.recv_chunk()).await
     }
 
@@ -271,6 +293,8 @@ impl MessageReadHalf {
     ///
     /// As [`MessageSocket::close`].
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<CloseFrame, Error> {
+        // Received data is dropped while closing.
+        self.give_back();
         self.handle.close(code, reason).await
     }
 
@@ -445,7 +469,14 @@ impl Stream for MessageReadHalf {
         if this.ended {
             return Poll::Ready(None);
         }
-        let item = std::task::ready!(this.handle.poll_recv(cx, &mut |s| s.recv())).transpose();
+        let item = match this.batch.pop_front() {
+            Some(message) => Some(Ok(message)),
+            None => {
+                let batch = &mut this.batch;
+                std::task::ready!(this.handle.poll_recv(cx, &mut |s| s.recv_batch(batch)))
+                    .transpose()
+            }
+        };
         // A read timeout leaves the stream going; anything else but a message ends it.
         if !matches!(
             item,
