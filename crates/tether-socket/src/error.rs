@@ -57,6 +57,11 @@ impl fmt::Display for TimeoutKind {
 /// ```
 #[non_exhaustive]
 #[derive(thiserror::Error)]
+// Every variant's data starts at byte 8: results holding an `Error` (112 bytes) move through
+// the receive path with aligned copies. Without it the data started at byte 1, and the copies
+// of `Result<Option<Message>, Error>` in a receive loop stalled store forwarding
+// (docs/performance-loopback.md, issue 12).
+#[repr(u64)]
 pub enum Error {
     /// The URL cannot be used.
     #[error("cannot use `{url}`: {source} (expected ws://host[:port]/path or wss://...)")]

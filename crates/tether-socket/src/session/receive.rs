@@ -63,6 +63,8 @@ impl Session {
         self.settle_lent();
         let first = self.recv();
         if matches!(first, Some(Ok(Some(_)))) {
+            // One allocation for the burst (most of it is whole messages).
+            batch.reserve(self.inbound.len());
             while matches!(self.inbound.front(), Some(Received::Message(_))) {
                 if let Some(Received::Message(message)) = self.inbound.pop_front() {
                     self.lent += message.len();
