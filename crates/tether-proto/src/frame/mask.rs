@@ -27,6 +27,11 @@
 /// ```
 #[inline]
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], phase: usize) {
+    if buf.len() < ALIGN_FROM {
+        // A small payload: a few unaligned words cost less than up to 15 single bytes first.
+        apply_mask_words(buf, key, phase);
+        return;
+    }
     // Bytes up to the next 16-byte boundary one at a time, so the word loop below reads and
     // writes aligned memory (measured 8-25% faster on payloads that start mid-line, as they
     // do behind a frame header).
@@ -37,6 +42,10 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], phase: usize) {
     }
     apply_mask_words(rest, key, phase + head);
 }
+
+/// Payloads shorter than this are unmasked word by word from wherever they start; longer ones
+/// first reach a 16-byte boundary byte by byte.
+const ALIGN_FROM: usize = 64;
 
 /// The word loop of [`apply_mask`], for any alignment.
 #[inline]
