@@ -39,7 +39,7 @@ use crate::{MessageSocket, MessageWriteHalf};
 /// ```
 #[derive(Clone, Debug)]
 pub struct Hub {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 /// How a [`Hub`] treats its subscribers.
@@ -68,7 +68,8 @@ pub struct HubStats {
     pub subscribers: usize,
     /// Topics with at least one subscriber.
     pub topics: usize,
-    /// Messages published.
+    /// Messages published on this hub (with a Redis backend, those that came from other
+    /// processes are counted in its `RedisStats::received`).
     pub published: u64,
     /// Messages handed to a subscriber (queued on its connection or in its fan-out queue).
     pub deliveries: u64,
@@ -113,7 +114,7 @@ impl Drop for Member {
 }
 
 #[derive(Debug, Default)]
-struct Inner {
+pub(crate) struct Inner {
     config: HubConfig,
     topics: Mutex<HashMap<Arc<str>, Vec<Entry>>>,
     next_id: AtomicU64,
@@ -121,6 +122,10 @@ struct Inner {
     deliveries: AtomicU64,
     dropped: AtomicU64,
     closed_slow: AtomicU64,
+    /// The Redis backend ([`Hub::with_redis`]): publishes cross to other processes, topic
+    /// interest follows this hub's topics.
+    #[cfg(feature = "redis")]
+    relay: Option<crate::redis::Relay>,
 }
 
 #[derive(Clone)]
@@ -136,8 +141,37 @@ impl std::fmt::Debug for Entry {
 }
 
 impl Inner {
+    /// A hub's insides with a Redis backend.
+    #[cfg(feature = "redis")]
+    pub(crate) fn with_relay(config: HubConfig, relay: crate::redis::Relay) -> Self {
+        Self {
+            config,
+            relay: Some(relay),
+            ..Self::default()
+        }
+    }
+
+    /// The Redis backend, if any.
+    #[cfg(feature = "redis")]
+    pub(crate) fn relay(&self) -> Option<&crate::redis::Relay> {
+        self.relay.as_ref()
+    }
+
     fn topics(&self) -> MutexGuard<'_, HashMap<Arc<str>, Vec<Entry>>> {
         self.topics.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The topics with a subscriber on this process now.
+    #[cfg(feature = "redis")]
+    pub(crate) fn topic_names(&self) -> Vec<Arc<str>> {
+        self.topics().keys().cloned().collect()
+    }
+
+    /// Which of `asked` have a subscriber on this process now.
+    #[cfg(feature = "redis")]
+    pub(crate) fn interested(&self, asked: &[Arc<str>]) -> Vec<bool> {
+        let topics = self.topics();
+        asked.iter().map(|t| topics.contains_key(t)).collect()
     }
 
     fn remove(&self, topic: &str, id: u64) {
@@ -146,7 +180,103 @@ impl Inner {
             entries.retain(|e| e.id != id);
             if entries.is_empty() {
                 topics.remove(topic);
+                self.interest_changed(topic);
             }
+        }
+    }
+
+    /// `topic` just got its first subscriber or lost its last (called under the topics lock).
+    #[cfg_attr(not(feature = "redis"), allow(clippy::unused_self, unused_variables))]
+    fn interest_changed(&self, topic: &str) {
+        #[cfg(feature = "redis")]
+        if let Some(relay) = &self.relay {
+            relay.interest_changed(topic);
+        }
+    }
+
+    /// Hands `prepared` to `topic`'s subscribers on this process (but `except`).
+    pub(crate) fn publish_local(
+        &self,
+        topic: &str,
+        prepared: &PreparedMessage,
+        except: Option<u64>,
+    ) -> Published {
+        let mut summary = Published::default();
+        let mut topics = self.topics();
+        if let Some(entries) = topics.get_mut(topic) {
+            entries.retain(|entry| {
+                Some(entry.id) == except || self.deliver(entry, prepared, &mut summary)
+            });
+            if entries.is_empty() {
+                topics.remove(topic);
+                self.interest_changed(topic);
+            }
+        }
+        summary
+    }
+
+    /// Hands `prepared` to every subscriber on this process, once per socket.
+    pub(crate) fn publish_all_local(&self, prepared: &PreparedMessage) -> Published {
+        let mut topics = self.topics();
+        let mut seen: Vec<*const ()> = Vec::new();
+        let mut summary = Published::default();
+        for entries in topics.values_mut() {
+            entries.retain(|entry| {
+                let key = entry.socket.key();
+                if seen.contains(&key) {
+                    return true;
+                }
+                seen.push(key);
+                self.deliver(entry, prepared, &mut summary)
+            });
+        }
+        topics.retain(|topic, entries| {
+            let keep = !entries.is_empty();
+            if !keep {
+                self.interest_changed(topic);
+            }
+            keep
+        });
+        summary
+    }
+
+    /// Offers `prepared` to one subscriber; `false` when it is gone (forget it).
+    fn deliver(&self, entry: &Entry, prepared: &PreparedMessage, summary: &mut Published) -> bool {
+        let limits = &self.config.limits;
+        let offer = entry.socket.offer(|d| {
+            let now = d.now();
+            d.session.offer(now, prepared, limits)
+        });
+        match offer {
+            None | Some(Offer::Gone) => return false,
+            Some(Offer::Sent) => summary.delivered += 1,
+            Some(Offer::Queued) => {
+                summary.delivered += 1;
+                summary.queued += 1;
+            }
+            Some(Offer::DroppedOldest(n)) => {
+                summary.delivered += 1;
+                summary.queued += 1;
+                summary.dropped += n;
+                self.dropped.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            Some(Offer::ClosedSlow) => {
+                summary.closed_slow += 1;
+                self.closed_slow.fetch_add(1, Ordering::Relaxed);
+                return false;
+            }
+            Some(_) => {}
+        }
+        self.deliveries.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    /// Passes a message published here on to the other processes (with a Redis backend).
+    #[cfg_attr(not(feature = "redis"), allow(clippy::unused_self, unused_variables))]
+    fn forward(&self, topic: Option<&str>, message: &Message) {
+        #[cfg(feature = "redis")]
+        if let Some(relay) = &self.relay {
+            relay.forward(topic, message);
         }
     }
 }
@@ -193,14 +323,16 @@ impl Hub {
     pub fn join(&self, topic: &str, socket: &impl Subscriber) -> Member {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let topic: Arc<str> = Arc::from(topic);
-        self.inner
-            .topics()
-            .entry(topic.clone())
-            .or_default()
-            .push(Entry {
-                id,
-                socket: sealed::Sealed::weak_handle(socket),
-            });
+        let mut topics = self.inner.topics();
+        let entries = topics.entry(topic.clone()).or_default();
+        entries.push(Entry {
+            id,
+            socket: sealed::Sealed::weak_handle(socket),
+        });
+        if entries.len() == 1 {
+            self.inner.interest_changed(&topic);
+        }
+        drop(topics);
         Member {
             hub: Arc::downgrade(&self.inner),
             topic,
@@ -215,7 +347,8 @@ impl Hub {
 
     /// Publishes `message` to every subscriber of `topic`: encoded once, delivered without a
     /// copy. Never waits: a subscriber whose output is full gets it queued (within the hub's
-    /// limits, then the slow-subscriber policy applies).
+    /// limits, then the slow-subscriber policy applies). With a Redis backend it also goes to
+    /// the topic's subscribers on the other processes.
     pub fn publish(&self, topic: &str, message: impl Into<Message>) -> Published {
         self.publish_to(topic, &PreparedMessage::new(message.into()), None)
     }
@@ -231,25 +364,13 @@ impl Hub {
         self.publish_to(topic, &prepared, Some(except.id))
     }
 
-    /// Publishes `message` to every subscriber of every topic, once per socket.
+    /// Publishes `message` to every subscriber of every topic, once per socket (with a Redis
+    /// backend: on every process).
     pub fn publish_all(&self, message: impl Into<Message>) -> Published {
         let prepared = PreparedMessage::new(message.into());
         self.inner.published.fetch_add(1, Ordering::Relaxed);
-        let mut topics = self.inner.topics();
-        let mut seen: Vec<*const ()> = Vec::new();
-        let mut summary = Published::default();
-        for entries in topics.values_mut() {
-            entries.retain(|entry| {
-                let key = entry.socket.key();
-                if seen.contains(&key) {
-                    return true;
-                }
-                seen.push(key);
-                self.deliver(entry, &prepared, &mut summary)
-            });
-        }
-        topics.retain(|_, entries| !entries.is_empty());
-        summary
+        self.inner.forward(None, prepared.message());
+        self.inner.publish_all_local(&prepared)
     }
 
     /// Publishes an already prepared message to `topic`.
@@ -264,49 +385,8 @@ impl Hub {
         except: Option<u64>,
     ) -> Published {
         self.inner.published.fetch_add(1, Ordering::Relaxed);
-        let mut summary = Published::default();
-        let mut topics = self.inner.topics();
-        if let Some(entries) = topics.get_mut(topic) {
-            entries.retain(|entry| {
-                Some(entry.id) == except || self.deliver(entry, prepared, &mut summary)
-            });
-            if entries.is_empty() {
-                topics.remove(topic);
-            }
-        }
-        summary
-    }
-
-    /// Offers `prepared` to one subscriber; `false` when it is gone (forget it).
-    fn deliver(&self, entry: &Entry, prepared: &PreparedMessage, summary: &mut Published) -> bool {
-        let limits = &self.inner.config.limits;
-        let offer = entry.socket.offer(|d| {
-            let now = d.now();
-            d.session.offer(now, prepared, limits)
-        });
-        let counters = &self.inner;
-        match offer {
-            None | Some(Offer::Gone) => return false,
-            Some(Offer::Sent) => summary.delivered += 1,
-            Some(Offer::Queued) => {
-                summary.delivered += 1;
-                summary.queued += 1;
-            }
-            Some(Offer::DroppedOldest(n)) => {
-                summary.delivered += 1;
-                summary.queued += 1;
-                summary.dropped += n;
-                counters.dropped.fetch_add(n as u64, Ordering::Relaxed);
-            }
-            Some(Offer::ClosedSlow) => {
-                summary.closed_slow += 1;
-                counters.closed_slow.fetch_add(1, Ordering::Relaxed);
-                return false;
-            }
-            Some(_) => {}
-        }
-        counters.deliveries.fetch_add(1, Ordering::Relaxed);
-        true
+        self.inner.forward(Some(topic), prepared.message());
+        self.inner.publish_local(topic, prepared, except)
     }
 
     /// The counters.

@@ -67,6 +67,8 @@ mod driver;
 mod handle;
 mod hub;
 mod ops;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod socket;
 mod stream;
 mod timer;
@@ -76,6 +78,8 @@ mod writer;
 pub use accept::{accept, take_over};
 pub use connect::connect;
 pub use hub::{Hub, HubConfig, HubStats, Member, Published, Subscriber};
+#[cfg(feature = "redis")]
+pub use redis::{RedisConfig, RedisError, RedisStats};
 pub use socket::{MessageReadHalf, MessageSocket, MessageWriteHalf};
 pub use stream::{StreamReadHalf, StreamSocket, StreamWriteHalf};
 pub use tether_proto::connection::Negotiated;
