@@ -1,16 +1,14 @@
 //! `tether serve`: accept connections (TLS optional), answer plain HTTP requests with the web
 //! page, hand upgrade requests to `tether-tokio`, then echo or broadcast.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tether_tokio::{
-    Accept, CloseCode, CloseFrame, Config, Error, Message, MessageReadHalf, MessageWriteHalf,
-    PreparedMessage, ServerConfig, TimeoutKind, Transport, TrySendError, tls,
+    Accept, CloseCode, CloseFrame, Config, Error, Hub, MessageReadHalf, MessageWriteHalf,
+    ServerConfig, TimeoutKind, Transport, tls,
 };
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -19,7 +17,8 @@ use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
-use crate::cli::{Mode, ServeArgs};
+use crate::cli::{Mode, Rooms, ServeArgs};
+use crate::cluster;
 use crate::errors::{self, CliError};
 use crate::http::{self, Head, HeadError, Replay};
 use crate::page;
@@ -39,55 +38,12 @@ struct Server {
     /// The `Authorization` value required, with `--basic-auth`.
     auth: Option<String>,
     page: String,
-    room: Room,
+    // redis (#15): the broadcast rooms, on this process or across servers on Redis.
+    hub: Hub,
+    rooms: Rooms,
     tls: Option<TlsAcceptor>,
     /// Turns true on Ctrl-C: every connection then closes with 1001.
     stopping: watch::Sender<bool>,
-}
-
-/// The broadcast room: the sending half of every client in it.
-///
-/// A message is encoded once ([`PreparedMessage`]) and queued on every client with
-/// `try_send_prepared`, which never waits: each client's socket writes it out on its own. A
-/// client whose socket has more than its outbound bound (1 MiB) waiting misses the message.
-#[derive(Default)]
-struct Room {
-    clients: Mutex<HashMap<u64, MessageWriteHalf>>,
-    next_id: AtomicU64,
-}
-
-impl Room {
-    /// Adds a client; returns its id in the room.
-    fn join(&self, client: MessageWriteHalf) -> u64 {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        self.lock().insert(id, client);
-        id
-    }
-
-    fn leave(&self, id: u64) {
-        self.lock().remove(&id);
-    }
-
-    /// Queues `message` on every client (the sender too).
-    fn publish(&self, message: Message) {
-        let prepared = PreparedMessage::new(message);
-        let mut missed = 0u64;
-        for client in self.lock().values() {
-            match client.try_send_prepared(&prepared) {
-                Ok(()) => {}
-                Err(TrySendError::Full(_)) => missed += 1,
-                // Closing or closed: its own task takes it out of the room.
-                Err(_) => {}
-            }
-        }
-        if missed > 0 {
-            warn!(clients = missed, "slow clients missed a message");
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, MessageWriteHalf>> {
-        self.clients.lock().unwrap_or_else(PoisonError::into_inner)
-    }
 }
 
 /// How a WebSocket connection ended.
@@ -112,6 +68,8 @@ pub async fn run(args: ServeArgs) -> Result<u8, CliError> {
         (Some(cert), Some(key)) => Some(load_tls(cert, key)?),
         _ => None,
     };
+    // redis (#15): connect to Redis (with --redis) before listening.
+    let hub = cluster::hub(&args).await?;
     let listener = TcpListener::bind(args.listen)
         .await
         .map_err(|e| listen_error(args.listen, &e))?;
@@ -149,7 +107,8 @@ pub async fn run(args: ServeArgs) -> Result<u8, CliError> {
             .basic_auth
             .map(|c| http::basic_value(&c.user, &c.password)),
         page: page::render(args.mode),
-        room: Room::default(),
+        hub,
+        rooms: args.rooms,
         tls,
         stopping: watch::channel(false).0,
     });
@@ -168,6 +127,7 @@ pub async fn run(args: ServeArgs) -> Result<u8, CliError> {
                 if timeout(SHUTDOWN, all_closed).await.is_err() {
                     warn!(left = connections.len(), "clients did not answer the close in time");
                 }
+                cluster::log_end(&server.hub); // redis (#15)
                 return Ok(errors::OK);
             }
         };
@@ -299,9 +259,11 @@ async fn connection<S: Transport + 'static>(mut io: S, peer: SocketAddr, server:
             receive(reader, stopping, To::Sender(&mut writer)).await
         }
         Mode::Broadcast => {
-            let id = server.room.join(writer);
-            let ended = receive(reader, stopping, To::Room(&server.room)).await;
-            server.room.leave(id);
+            // redis (#15): the room is a hub topic (`--rooms`: one, or the path).
+            let topic = cluster::room(server.rooms, &path);
+            let member = server.hub.join(topic, &writer);
+            let ended = receive(reader, stopping, To::Room(&server.hub, topic)).await;
+            drop((member, writer));
             ended
         }
     };
@@ -359,8 +321,8 @@ enum To<'a> {
     /// Echo: back to the sender. `feed` queues the answer; queued answers go out in one write
     /// when the next receive finds no more input ready.
     Sender(&'a mut MessageWriteHalf),
-    /// Broadcast: to everyone in the room.
-    Room(&'a Room),
+    /// Broadcast: to everyone in the room (a topic of the hub), the sender too.
+    Room(&'a Hub, &'a str),
 }
 
 /// Receives until the end, passing every message on; closes with 1001 on an idle timeout or a
@@ -386,7 +348,9 @@ async fn receive(
                         return Ended::Failed(e);
                     }
                 }
-                To::Room(room) => room.publish(message),
+                To::Room(hub, topic) => {
+                    hub.publish(topic, message);
+                }
             },
             Ok(None) => {
                 let (code, reason) = reader
