@@ -5,6 +5,9 @@
 //! Delivery needs no task per subscriber: a publish queues the prepared message on each
 //! subscriber's connection (or, while its output is full, in its fan-out queue) and wakes
 //! whoever drives that connection — its own receiving task, or its keeper.
+//!
+//! With the `redis` feature, `Hub::with_redis` makes a hub whose topics span every process
+//! on one Redis (`crate::redis`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -14,6 +14,8 @@
 //!   for two tasks.
 //! * [`StreamSocket`] ([`MessageSocket::into_stream`]): `AsyncRead + AsyncWrite` over binary
 //!   payloads, in constant memory for transfers of any size.
+//! * [`Hub`]: publish/subscribe over sockets (rooms), each message encoded once; with the
+//!   `redis` feature, `Hub::with_redis` spreads its rooms over every process on one Redis.
 //!
 //! ```
 //! use tether_tokio::{ClientConfig, CloseCode, Message, ServerConfig};
