@@ -188,3 +188,13 @@ fn a_redis_that_is_not_there_is_a_clear_error() {
         done.stderr
     );
 }
+
+#[test]
+fn redis_optional_starts_local_only() {
+    let url = format!("redis://127.0.0.1:{}/", free_port());
+    let server = serve(&["--mode", "broadcast", "--redis", &url, "--redis-optional"]);
+    expect_line(&server.log, "starting local-only", T);
+    let speaker = run(&["connect", &server.url], b"alone\n", T);
+    assert_eq!(speaker.code(), Some(0), "{speaker:?}");
+    assert_eq!(speaker.stdout, "alone\n");
+}

@@ -178,8 +178,7 @@ pub enum RedisError {
     },
     /// Redis did not answer in time.
     #[error(
-        "Redis at {addr} did not answer within {timeout:?}; is it a Redis server, and \
-         reachable? (the connect timeout is RedisConfig::connect_timeout)"
+        "Redis at {addr} did not answer within {timeout:?}; is it a Redis server, and reachable?"
     )]
     Timeout {
         /// `redis://HOST:PORT/DB` (without credentials).
