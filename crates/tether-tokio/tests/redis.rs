@@ -419,7 +419,11 @@ async fn a_redis_url_that_does_not_answer_fails_within_the_connect_timeout() {
     let text = e.to_string();
     assert!(text.contains(url.trim_end_matches('/')), "{text}");
     assert!(text.contains("did not answer within 300ms"), "{text}");
-    assert!(took >= timeout && took < timeout * 4, "took {took:?}");
+    // Within the timeout (plus scheduling slack on a busy machine), not the default 5 s.
+    assert!(
+        took >= timeout && took < timeout + Duration::from_secs(2),
+        "took {took:?}"
+    );
     drop(silent);
 }
 
