@@ -1,122 +1,236 @@
 #!/usr/bin/env bash
-# Fan-out benchmark of `tether serve --mode broadcast`: one process with all the subscribers,
-# against two processes joined through Redis (`--redis`) with half of them each. The load
-# client (`fanout`, raw TCP through mio) holds every subscriber and one publisher (on the first
-# server), and times each delivery from the publisher's write to the subscriber's read.
+# Loopback fan-out benchmark: tether-tokio's `hub_server` example (the Hub: each message
+# encoded once, queued on every subscriber; with `publish_batch`, and with `publish` per
+# message) vs two tokio-tungstenite broadcast servers (a
+# `tokio::sync::broadcast` channel feeding each connection's write half: one `send` per message,
+# or `feed` + one `flush` when no more is queued), each on a current-thread runtime pinned to one
+# core, driven by the same raw-TCP load client (`fanout_load`) pinned to another core.
 #
-#   bash benches/loopback/fanout.sh        # prints a Markdown table on stdout
+#   bash benches/loopback/fanout.sh          # everything, prints a Markdown report on stdout
 #
-# Rows: `rateR` publishes RATE messages/s (open loop: latency at a set load), `windowW` keeps
-# WINDOW messages not yet read by every subscriber (closed loop: the most the servers deliver).
-# Setups: one process on one runtime thread, one process on two, two processes (one thread
-# each) on Redis.
+# The load client opens N subscribers that only read and P publishers that each keep D messages
+# in flight (a message is done when its copy comes back to its publisher; every connection gets
+# every message). Rows are subscribers x size x depth:
+#
+#   plain rows (ROWS): the three servers;
+#   the deflate row (DEFLATE_ROW): every connection offers permessage-deflate with
+#     server_no_context_takeover, 1 KiB JSON text: tether's hub (compressed once per message)
+#     against tether without the hub (`--per-connection`: try_send to each connection, which
+#     compresses for itself); tokio-tungstenite has no permessage-deflate;
+#   the slow row (SLOW_ROW): SLOW of the subscribers never read; the three servers.
+#
 # Environment (all optional):
-#   SUBSCRIBERS=2000  in total (split evenly over the servers)   SIZE=64   payload bytes
-#   RATE=50   messages/s of the latency rows                     WINDOW=4
-#   DURATION=5  WARMUP=2  seconds                                REDIS_SERVER=redis-server
-# Nothing is pinned: Redis, the servers and the client share the machine's cores.
+#   DURATION=3 WARMUP=1 REPEAT=3 (median run by deliveries per server CPU-second reported)
+#   PUBLISHERS=1
+#   ROWS="100x16x1 100x16x16 100x1kx1 100x1kx16 1000x16x1 ... 10000x1kx16" (the 12 of N x size x depth)
+#   DEFLATE_ROW="1000x1kx16"   SLOW_ROW="1000x1kx16"   SLOW=10   (empty: skip that row)
+#   SERVERS="tether tether-one-by-one tokio-tungstenite tokio-tungstenite-batched"
+#     (tether: each connection publishes what it received with `Hub::publish_batch`, a burst
+#     at a time; tether-one-by-one: `Hub::publish` per message)
+#   HUB_ARGS="" extra arguments for hub_server (e.g. "--queue-messages 256 --queue-bytes 1048576")
+#   SERVER_CPU=1 CLIENT_CPU=0   cores to pin to (taskset -c)
+#   CARGO_TARGET_DIR respected;  REPORT_ONLY=1: print the report of the last run again
+#
+# Raw lines go to stderr and to $TARGET/loopback/fanout-results.txt. 10 000 subscribers need
+# 10 000 descriptors in the server and in the client: the script raises its open-file limit to
+# the hard limit (both inherit it; the client also raises its own).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
-SUBSCRIBERS=${SUBSCRIBERS:-2000}
-SIZE=${SIZE:-64}
-RATE=${RATE:-50}
-WINDOW=${WINDOW:-4}
-DURATION=${DURATION:-5}
-WARMUP=${WARMUP:-2}
-REDIS_SERVER=${REDIS_SERVER:-redis-server}
+
+DURATION=${DURATION:-3}
+WARMUP=${WARMUP:-1}
+REPEAT=${REPEAT:-3}
+PUBLISHERS=${PUBLISHERS:-1}
+ROWS=${ROWS:-"100x16x1 100x16x16 100x1kx1 100x1kx16 1000x16x1 1000x16x16 1000x1kx1 1000x1kx16 10000x16x1 10000x16x16 10000x1kx1 10000x1kx16"}
+DEFLATE_ROW=${DEFLATE_ROW-1000x1kx16}
+SLOW_ROW=${SLOW_ROW-1000x1kx16}
+SLOW=${SLOW:-10}
+SERVERS=${SERVERS:-"tether tether-one-by-one tokio-tungstenite tokio-tungstenite-batched"}
+HUB_ARGS=${HUB_ARGS:-}
+SERVER_CPU=${SERVER_CPU:-1}
+CLIENT_CPU=${CLIENT_CPU:-0}
 
 if [[ -n "${CARGO_TARGET_DIR:-}" ]]; then
     TARGET=$CARGO_TARGET_DIR
 else
     TARGET=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 fi
+OUT="$TARGET/loopback"
+mkdir -p "$OUT"
+RESULTS="$OUT/fanout-results.txt"
+META="$OUT/fanout-meta.env"
+if [[ -n "${REPORT_ONLY:-}" ]]; then
+    # shellcheck disable=SC1090
+    source "$META"
+else
+
+ulimit -n "$(ulimit -Hn)"
+: >"$RESULTS"
 echo "building (release) ..." >&2
-cargo build --release --quiet -p tether-cli -p tether-loopback --bin tether --bin fanout >&2
+cargo build --release --quiet -p tether-tokio --example hub_server >&2
+cargo build --release --quiet -p tether-loopback --bins >&2
 BIN="$TARGET/release"
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
+
+if command -v taskset >/dev/null && (($(nproc) > 1)); then
+    PIN_SERVER=(taskset -c "$SERVER_CPU")
+    PIN_CLIENT=(taskset -c "$CLIENT_CPU")
+    PINNING="server on core $SERVER_CPU, load client on core $CLIENT_CPU (taskset)"
+else
+    PIN_SERVER=()
+    PIN_CLIENT=()
+    PINNING="NOT pinned (taskset missing or a single CPU)"
+fi
+
+server_cmd() {
+    case "$1" in
+        tether) echo "$BIN/examples/hub_server 127.0.0.1:0 $HUB_ARGS" ;;
+        tether-one-by-one) echo "$BIN/examples/hub_server 127.0.0.1:0 --one-by-one $HUB_ARGS" ;;
+        tether-per-connection) echo "$BIN/examples/hub_server 127.0.0.1:0 --per-connection" ;;
+        tokio-tungstenite) echo "$BIN/tungstenite_broadcast 127.0.0.1:0" ;;
+        tokio-tungstenite-batched) echo "$BIN/tungstenite_batched_broadcast 127.0.0.1:0" ;;
+        *) echo "unknown server $1" >&2; exit 2 ;;
+    esac
 }
-trap cleanup EXIT
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+SERVER_PID=
+stop_server() {
+    if [[ -n "$SERVER_PID" ]]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=
+    fi
 }
+trap stop_server EXIT
 
-# Redis on a free port, no persistence.
-REDIS_PORT=$(free_port)
-"$REDIS_SERVER" --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
-    --dir "$WORK" --logfile "$WORK/redis.log" &
-REDIS_PID=$!
-PIDS+=("$REDIS_PID")
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT" && printf 'PING\r\n' >&3 && head -c 7 <&3 | grep -q PONG) 2>/dev/null && break
-    sleep 0.05
-done
-REDIS_URL="redis://127.0.0.1:$REDIS_PORT/"
-
-# Starts `tether serve --mode broadcast ARGS` on a free port; sets ADDR and SERVER_PID.
-serve() {
-    local out="$WORK/serve.$RANDOM"
-    RUST_LOG=warn "$BIN/tether" serve --listen 127.0.0.1:0 --mode broadcast "$@" >"$out" 2>"$out.err" &
+start_server() {
+    local log="$OUT/fanout-server-$1.out"
+    : >"$log"
+    # shellcheck disable=SC2046
+    "${PIN_SERVER[@]}" $(server_cmd "$1") >"$log" 2>>"$OUT/fanout-server-$1.err" &
     SERVER_PID=$!
-    PIDS+=("$SERVER_PID")
-    for _ in $(seq 200); do
-        ADDR=$(sed -n 's|.*listening on ws://\([^/]*\)/.*|\1|p' "$out")
-        [[ -n "$ADDR" ]] && return
-        sleep 0.05
+    SERVER_ADDR=
+    for _ in $(seq 100); do
+        SERVER_ADDR=$(grep -o '127\.0\.0\.1:[0-9]\+' "$log" | head -1 || true)
+        [[ -n "$SERVER_ADDR" ]] && return 0
+        sleep 0.1
     done
-    echo "tether serve did not start: $(cat "$out.err")" >&2
+    echo "server $1 did not start" >&2
     exit 1
 }
 
-stop() {
-    for pid in "$@"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+# One run: kind (plain|deflate|slow), server, row; prints the result line.
+run_one() {
+    local kind=$1 server=$2 row=$3 subs size depth line extra=()
+    IFS=x read -r subs size depth <<<"$row"
+    case "$kind" in
+        deflate) extra=(--deflate) ;;
+        slow) extra=(--slow "$SLOW") ;;
+    esac
+    start_server "$server"
+    line=$("${PIN_CLIENT[@]}" "$BIN/fanout_load" --addr "$SERVER_ADDR" --label "$server" \
+        --subscribers "$subs" --publishers "$PUBLISHERS" --depth "$depth" --size "$size" \
+        --duration "$DURATION" --warmup "$WARMUP" --server-pid "$SERVER_PID" "${extra[@]}" \
+        2>>"$OUT/fanout_load.err") || true
+    stop_server
+    [[ -n "$line" ]] || line="label=$server FAILED=1 errors=1"
+    echo "kind=$kind row=$row $line" | tee -a "$RESULTS" >&2
 }
 
-row() { # name processes threads mode-args...
-    local name=$1 processes=$2 threads=$3
-    shift 3
-    local addrs=() pids=()
-    for _ in $(seq "$processes"); do
-        if ((processes > 1)); then
-            serve --threads "$threads" --redis "$REDIS_URL"
-        else
-            serve --threads "$threads"
-        fi
-        addrs+=("$ADDR")
-        pids+=("$SERVER_PID")
+LOAD_BEFORE=$(uptime)
+START=$(date +%s)
+for ((r = 0; r < REPEAT; r++)); do
+    for row in $ROWS; do
+        for server in $SERVERS; do run_one plain "$server" "$row"; done
     done
-    local watched
-    watched=$(IFS=,; echo "${pids[*]}")
-    ((processes > 1)) && watched="$watched,$REDIS_PID"
-    local line
-    line=$("$BIN/fanout" --servers "$(IFS=,; echo "${addrs[*]}")" \
-        --subscribers $((SUBSCRIBERS / processes)) --size "$SIZE" \
-        --duration "$DURATION" --warmup "$WARMUP" --pids "$watched" --label "$name" "$@") || true
-    echo "$line" >&2
-    stop "${pids[@]}"
-    local get
-    get() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
-    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$(get mode)" "$(get msgs_per_s)" \
-        "$(get deliveries_per_s)" "$(get p50_us)" "$(get p99_us)" "$(get missing)" "$(get cpu_pct)"
-}
-
-echo "| setup | load | messages/s | deliveries/s | p50 µs | p99 µs | missing | CPU % (servers[, redis]) |"
-echo "|---|---|---:|---:|---:|---:|---:|---|"
-for load in "--rate $RATE" "--window $WINDOW"; do
-    # shellcheck disable=SC2086
-    {
-        row "1 process × $SUBSCRIBERS" 1 1 $load
-        row "1 process × $SUBSCRIBERS, 2 threads" 1 2 $load
-        row "2 processes × $((SUBSCRIBERS / 2)), Redis" 2 1 $load
-    }
+    if [[ -n "$DEFLATE_ROW" ]]; then
+        for server in tether tether-per-connection; do run_one deflate "$server" "$DEFLATE_ROW"; done
+    fi
+    if [[ -n "$SLOW_ROW" ]]; then
+        for server in $SERVERS; do run_one slow "$server" "$SLOW_ROW"; done
+    fi
 done
-echo
-echo "($SIZE-byte messages; ${DURATION} s measured after ${WARMUP} s; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores)"
+LOAD_AFTER=$(uptime)
+ELAPSED=$(($(date +%s) - START))
+declare -p DURATION WARMUP REPEAT PUBLISHERS ROWS DEFLATE_ROW SLOW_ROW SLOW SERVERS HUB_ARGS PINNING LOAD_BEFORE LOAD_AFTER ELAPSED >"$META"
+fi
+
+# ---- report -------------------------------------------------------------------------------
+CPU_MODEL=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+cat <<EOF
+## Loopback fan-out benchmark
+
+- Command: \`bash benches/loopback/fanout.sh\` (DURATION=$DURATION s measured after WARMUP=$WARMUP s, REPEAT=$REPEAT, PUBLISHERS=$PUBLISHERS${HUB_ARGS:+, HUB_ARGS="$HUB_ARGS"}; took ${ELAPSED} s)
+- Machine: $(nproc) CPUs, ${CPU_MODEL:-unknown CPU}; $(uname -sr)
+- Pinning: $PINNING; every server on a current-thread runtime
+- Load average before: \`${LOAD_BEFORE##*load average: }\`, after: \`${LOAD_AFTER##*load average: }\`
+- Rows: subscribers × message size × messages in flight per publisher. Deliveries: messages
+  read by every connection (subscribers and publishers). Latency: from sending to reading, at
+  every reader (deflate row: at the publishers, which inflate). Efficiency: deliveries per
+  second of server CPU (deliveries/s ÷ server CPU share), the figure the bars are about. Lost:
+  messages a reader never got (a sequence number skipped). RSS: the server's peak.
+
+EOF
+
+awk -v servers="$SERVERS" '
+function kv(line, key,   n, i, parts, f) {
+    n = split(line, parts, " ")
+    for (i = 1; i <= n; i++) { split(parts[i], f, "="); if (f[1] == key) return f[2] }
+    return ""
+}
+function eff(line,   c) {
+    c = kv(line, "server_cpu")
+    return (c ~ /^[0-9.]+$/ && c + 0 > 0) ? kv(line, "deliveries_per_s") / c : 0
+}
+function fmt_int(x,   s, out) {
+    s = sprintf("%.0f", x); out = ""
+    while (length(s) > 3) { out = "," substr(s, length(s) - 2) out; s = substr(s, 1, length(s) - 3) }
+    return s out
+}
+{
+    key = kv($0, "kind") SUBSEP kv($0, "row") SUBSEP kv($0, "label")
+    if (!(key in n)) { order[++keys] = key }
+    n[key]++; runs[key, n[key]] = $0
+}
+END {
+    # The median run of each (kind, row, server) by efficiency.
+    for (k = 1; k <= keys; k++) {
+        key = order[k]; m = n[key]
+        for (a = 1; a <= m; a++) { v[a] = eff(runs[key, a]); idx[a] = a }
+        for (a = 2; a <= m; a++) for (b = a; b > 1 && v[idx[b]] < v[idx[b-1]]; b--) { t = idx[b]; idx[b] = idx[b-1]; idx[b-1] = t }
+        med[key] = runs[key, idx[int((m + 1) / 2)]]
+    }
+    print "| Kind | Row | Server | deliveries/s | per subscriber/s | published/s | p50 ms | p99 ms | server CPU | client CPU | deliveries per server CPU-s | tether ÷ this | peak RSS MiB | lost | errors |"
+    print "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for (k = 1; k <= keys; k++) {
+        key = order[k]; split(key, K, SUBSEP)
+        if (K[3] != "tether") continue
+        # every server of this (kind, row), tether first
+        list = "tether"
+        for (j = 1; j <= keys; j++) { split(order[j], J, SUBSEP); if (J[1] == K[1] && J[2] == K[2] && J[3] != "tether") list = list " " J[3] }
+        ns = split(list, S, " ")
+        te = eff(med[key])
+        label = K[1] " | " K[2]
+        for (s = 1; s <= ns; s++) {
+            line = med[K[1] SUBSEP K[2] SUBSEP S[s]]
+            if (kv(line, "FAILED") != "") { printf "| %s | %s | FAILED | | | | | | | | | | | | |\n", label, S[s]; label = " | "; continue }
+            e = eff(line)
+            ratio = (S[s] == "tether") ? "–" : ((e > 0 && te > 0) ? sprintf("**%.2f×**", te / e) : "–")
+            printf "| %s | %s | %s | %s | %s | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s |\n", label, S[s],
+                fmt_int(kv(line, "deliveries_per_s")), fmt_int(kv(line, "per_subscriber")), fmt_int(kv(line, "published_per_s")),
+                kv(line, "p50_us") / 1000, kv(line, "p99_us") / 1000, kv(line, "server_cpu"), kv(line, "client_cpu"),
+                (e > 0 ? fmt_int(e) : "na"), ratio, kv(line, "server_peak_rss_mib"), kv(line, "lost"), kv(line, "errors")
+            label = " | "
+        }
+    }
+}' "$RESULTS"
+
+cat <<EOF
+
+Raw results: \`$RESULTS\`. The bars (issue 13), on deliveries per server CPU-second: at 1 000
+subscribers with 16 in flight, tether ≥ 2× tokio-tungstenite and ≥ 1.25× its batched variant;
+at depth 1 ≥ 1.0× the best peer; deflate row ≥ 5× per-connection compression; slow row: server
+peak RSS below 64 MiB plus the configured queue bounds, the other subscribers at their rate
+(compare "per subscriber/s" with the plain row of the same shape).
+EOF

@@ -9,6 +9,7 @@
 //! - [`raw`]: a raw TCP peer that speaks hand-built frames and reads back every frame tether
 //!   sends.
 //! - [`pki`]: certificates made for the run.
+//! - [`http2`]: WebSocket over HTTP/2: a hyper server for both HTTP versions, a raw `h2` peer.
 //! - [`conformance`]: the case table and its runner (every family, both adapters, both roles).
 //! - [`interop`]: finding Python `websockets` and Chromium, child processes.
 //! - [`child`]: measuring memory in a child process.
@@ -24,6 +25,7 @@ pub mod adapter;
 pub mod api;
 pub mod child;
 pub mod conformance;
+pub mod http2;
 pub mod interop;
 pub mod loopback;
 pub mod pki;

@@ -287,10 +287,34 @@ pub enum Got {
 /// The key the raw client sends.
 const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 
-/// A TCP connection to a tether endpoint after a hand-made opening handshake.
+/// The byte stream a raw peer speaks over: a TCP connection, or one HTTP/2 stream
+/// ([`crate::http2::H2Io`]).
+pub trait RawIo: Read + Write + Send + fmt::Debug {
+    /// Bounds each read: past it, a read fails with `WouldBlock` or `TimedOut`.
+    ///
+    /// # Errors
+    ///
+    /// When the transport refuses it.
+    fn set_read_timeout(&mut self, bound: Duration) -> io::Result<()>;
+    /// Ends the sending side (a TCP FIN, or HTTP/2's END_STREAM).
+    fn shutdown_write(&mut self);
+}
+
+impl RawIo for TcpStream {
+    fn set_read_timeout(&mut self, bound: Duration) -> io::Result<()> {
+        Self::set_read_timeout(self, Some(bound))
+    }
+
+    fn shutdown_write(&mut self) {
+        let _ = self.shutdown(Shutdown::Write);
+    }
+}
+
+/// A connection (TCP, or an HTTP/2 stream) to a tether endpoint after a hand-made opening
+/// handshake.
 #[derive(Debug)]
 pub struct RawPeer {
-    stream: TcpStream,
+    stream: Box<dyn RawIo>,
     buf: Vec<u8>,
     role: Role,
     /// How long a read waits.
@@ -325,12 +349,18 @@ impl RawPeer {
         {
             return Err(format!("wrong or missing accept key in {head:?}"));
         }
-        Ok(Self {
+        Ok(Self::over(Box::new(stream), leftover, Role::Server))
+    }
+
+    /// A raw peer over a stream whose opening handshake is done: `leftover` are bytes already
+    /// read after it; `role` is tether's.
+    pub fn over(stream: Box<dyn RawIo>, leftover: Vec<u8>, role: Role) -> Self {
+        Self {
             stream,
             buf: leftover,
-            role: Role::Server,
+            role,
             bound: READ_BOUND,
-        })
+        }
     }
 
     /// A raw server: accepts one connection on `listener` from a tether client and answers its
@@ -362,12 +392,7 @@ impl RawPeer {
         stream
             .write_all(&[response.as_bytes(), early].concat())
             .map_err(|e| e.to_string())?;
-        Ok(Self {
-            stream,
-            buf: leftover,
-            role: Role::Client,
-            bound: READ_BOUND,
-        })
+        Ok(Self::over(Box::new(stream), leftover, Role::Client))
     }
 
     /// The role tether plays.
@@ -394,9 +419,9 @@ impl RawPeer {
         self.write(&bytes)
     }
 
-    /// Ends the TCP connection's sending side (FIN).
-    pub fn shutdown_write(&self) {
-        let _ = self.stream.shutdown(Shutdown::Write);
+    /// Ends the sending side (TCP FIN, or HTTP/2 END_STREAM).
+    pub fn shutdown_write(&mut self) {
+        self.stream.shutdown_write();
     }
 
     /// Sets how long each read waits.
@@ -405,9 +430,7 @@ impl RawPeer {
     ///
     /// When the socket refuses it.
     pub fn set_read_bound(&mut self, bound: Duration) {
-        self.stream
-            .set_read_timeout(Some(bound))
-            .expect("a read timeout");
+        self.stream.set_read_timeout(bound).expect("a read timeout");
         self.bound = bound;
     }
 

@@ -1,11 +1,15 @@
 //! The conformance suite: every case of each family against tether-std and tether-tokio, each
 //! as an echo server and as an echo client, over loopback (cases in
-//! `tests/src/conformance/cases.rs`; the report is `docs/conformance.md`).
+//! `tests/src/conformance/cases.rs`; the report is `docs/conformance.md`) — and against
+//! tether-tokio over an HTTP/2 stream (RFC 8441, h2c), as server and client.
 
 use tether_tests::conformance::{Endpoint, Family, Impl, Role, run_family};
 
 fn check(family: Family, adapter: Impl, role: Role) {
-    let endpoint = Endpoint::new(adapter, role);
+    check_endpoint(family, Endpoint::new(adapter, role));
+}
+
+fn check_endpoint(family: Family, endpoint: Endpoint) {
     let (ran, failures) = run_family(family, endpoint);
     assert!(ran > 0, "no case of {family:?} ran against {endpoint}");
     let list: Vec<String> = failures
@@ -21,8 +25,8 @@ fn check(family: Family, adapter: Impl, role: Role) {
     println!("{ran} {family:?} cases passed against {endpoint}");
 }
 
-/// `name => Family` makes `std_server`, `std_client`, `tokio_server` and `tokio_client` tests
-/// in a module `name`.
+/// `name => Family` makes `std_server`, `std_client`, `tokio_server`, `tokio_client`,
+/// `tokio_server_http2` and `tokio_client_http2` tests in a module `name`.
 macro_rules! family_tests {
     ($($name:ident => $family:ident;)*) => {
         $(
@@ -47,6 +51,16 @@ macro_rules! family_tests {
                 #[test]
                 fn tokio_client() {
                     check(Family::$family, Impl::Tokio, Role::Client);
+                }
+
+                #[test]
+                fn tokio_server_http2() {
+                    check_endpoint(Family::$family, Endpoint::over_http2(Role::Server));
+                }
+
+                #[test]
+                fn tokio_client_http2() {
+                    check_endpoint(Family::$family, Endpoint::over_http2(Role::Client));
                 }
             }
         )*
@@ -109,7 +123,7 @@ fn conformance_runner_detects_wrong_expectations() {
             ],
         ),
     ];
-    for endpoint in Endpoint::ALL {
+    for endpoint in Endpoint::ALL.into_iter().chain(Endpoint::HTTP2) {
         for c in &wrong {
             let outcome = tether_tests::conformance::run_case(c, endpoint);
             assert!(!outcome.pass, "{} passed against {endpoint}", c.title);

@@ -1,11 +1,17 @@
-//! Helpers shared by the peer echo servers of the loopback benchmark (the load client,
-//! `loadgen`, uses none of this).
+//! Helpers shared by the peer echo and broadcast servers of the loopback benchmarks (the load
+//! clients, `loadgen` and `fanout_load`, use none of this).
 
 use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
 use std::task::Poll;
 
 use futures_util::{Stream, StreamExt};
+
+pub mod load;
+
+/// The capacity of the peer broadcast servers' `tokio::sync::broadcast` channel: as many
+/// messages as tether's hub queues per subscriber by default.
+pub const BROADCAST_CAPACITY: usize = 1024;
 
 /// The listen address from the first command-line argument (`NAME ADDR:PORT`).
 pub fn listen_addr(name: &str) -> Result<SocketAddr, Box<dyn std::error::Error>> {

@@ -76,7 +76,19 @@ pub enum Rooms {
     Path,
 }
 
-/// `tether serve`.
+/// What `tether serve --mode broadcast` does with a client whose queue is full.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq, ValueEnum)]
+pub enum Slow {
+    /// Drop the client's oldest queued messages (it misses them).
+    #[default]
+    Drop,
+    /// Close the client with 1013 ("try again later") and the reason "too slow".
+    Close,
+}
+
+/// `tether serve`. It speaks HTTP/1.1 and HTTP/2 on one port: h2 by ALPN with TLS, HTTP/2 with
+/// prior knowledge (h2c) without; WebSockets come as HTTP/1.1 upgrades or HTTP/2 extended
+/// CONNECTs (RFC 8441).
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address and port to listen on (port 0 picks a free one; the URL is printed).
@@ -120,6 +132,18 @@ pub struct ServeArgs {
     /// instead of failing.
     #[arg(long, requires = "redis")]
     pub redis_optional: bool,
+    /// Broadcast: what happens to a client whose queue (see --queue-messages, --queue-bytes)
+    /// is full because it reads slower than messages come.
+    #[arg(long, value_enum, default_value_t = Slow::Drop)]
+    pub slow: Slow,
+    /// Broadcast: most messages queued for a client while its connection is backed up
+    /// (beyond the 1 MiB of output its connection buffers).
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub queue_messages: u64,
+    /// Broadcast: most bytes of messages queued for a client while its connection is backed
+    /// up.
+    #[arg(long, value_name = "BYTES", default_value_t = 4 << 20)]
+    pub queue_bytes: u64,
 }
 
 /// Options a client needs to reach a server (shared by `connect` and `bench`).
@@ -159,6 +183,10 @@ pub struct ConnectArgs {
     /// Send stdin lines as binary messages instead of text.
     #[arg(long, short)]
     pub binary: bool,
+    /// Open the WebSocket over HTTP/2 (RFC 8441): h2 by ALPN for wss://, HTTP/2 with prior
+    /// knowledge for ws://. Fails if the server does not take WebSockets over HTTP/2.
+    #[arg(long)]
+    pub http2: bool,
     /// Ping the server after this much silence (0: off).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s")]
     pub ping_interval: Duration,

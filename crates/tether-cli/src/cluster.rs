@@ -16,26 +16,26 @@ const REDIS_CONNECT: Duration = Duration::from_secs(5);
 /// The room everyone is in with `--rooms one`.
 const THE_ROOM: &str = "chat";
 
-/// The hub of the server's rooms: on Redis with `--redis` (connected before this returns,
+/// The hub of the server's rooms, with `config`'s limits: on Redis with `--redis` (connected before this returns,
 /// unless `--redis-optional`), else on this process only.
 ///
 /// # Errors
 ///
 /// `--redis` without `--mode broadcast` or with a bad URL (exit code 2); Redis refusing or
 /// not answering within 5 s (3).
-pub async fn hub(args: &ServeArgs) -> Result<Hub, CliError> {
+pub async fn hub(args: &ServeArgs, config: HubConfig) -> Result<Hub, CliError> {
     let Some(url) = &args.redis else {
-        return Ok(Hub::new(HubConfig::default()));
+        return Ok(Hub::new(config));
     };
     if args.mode != Mode::Broadcast {
         return Err(CliError::usage(
             "--redis spreads broadcast rooms over several servers: add --mode broadcast",
         ));
     }
-    let config = RedisConfig::new(url)
+    let redis = RedisConfig::new(url)
         .connect_timeout(REDIS_CONNECT)
         .require_at_start(!args.redis_optional);
-    Hub::with_redis(HubConfig::default(), config)
+    Hub::with_redis(config, redis)
         .await
         .map_err(|e| redis_error(&e))
 }

@@ -6,7 +6,7 @@
 
 use std::io::IsTerminal;
 
-use tether_tokio::{CloseCode, Error, Message, MessageKind};
+use tether_tokio::{CloseCode, Error, HttpMode, HttpVersion, Message, MessageKind};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::time::{Instant, sleep_until};
 
@@ -28,16 +28,23 @@ enum Event {
 ///
 /// Connecting failed, or the connection failed (explained, with the exit code).
 pub async fn run(args: ConnectArgs) -> Result<u8, CliError> {
-    let config = client::config(&args.client, &args.url, args.ping_interval)?;
+    let mut config = client::config(&args.client, &args.url, args.ping_interval)?;
+    if args.http2 {
+        config = config.http(HttpMode::Http2);
+    }
     let mut ws = client::open(&args.url, &config, &args.client).await?;
-    let protocol = ws
-        .info()
+    let info = ws.info();
+    let protocol = info
         .negotiated
         .protocol
         .map(|p| format!(" (subprotocol {p})"))
         .unwrap_or_default();
+    let over = match info.http_version {
+        HttpVersion::Http2 => " over HTTP/2",
+        _ => "",
+    };
     eprintln!(
-        "tether: connected to {}{protocol}",
+        "tether: connected to {}{over}{protocol}",
         client::redact(&args.url)
     );
     if std::io::stdin().is_terminal() {

@@ -121,6 +121,7 @@ pub fn connect_error(e: &Error, url: &str, proxy: Option<&str>) -> CliError {
             (REFUSED, format!("{text}{more}"))
         }
         Error::Handshake { .. } | Error::Refused { .. } => (REFUSED, text),
+        Error::Http2Unsupported { .. } => (REFUSED, format!("{text}: drop --http2")),
         Error::Timeout(TimeoutKind::Handshake) => (
             TIMEOUT,
             format!(

@@ -1,14 +1,20 @@
 //! `tether serve`: accept connections (TLS optional), answer plain HTTP requests with the web
-//! page, hand upgrade requests to `tether-tokio`, then echo or broadcast.
+//! page, hand upgrade requests to `tether-tokio`, then echo or broadcast. A connection that
+//! speaks HTTP/2 (ALPN `h2`, or the h2c preface) is served by hyper instead ([`h2`]), its
+//! WebSockets (RFC 8441) handled the same way.
+
+mod h2;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
+use tether_socket::tether_proto::deflate::DeflateConfig;
 use tether_tokio::{
-    Accept, CloseCode, CloseFrame, Config, Error, Hub, MessageReadHalf, MessageWriteHalf,
-    ServerConfig, TimeoutKind, Transport, tls,
+    Accept, CloseCode, CloseFrame, Config, Error, FanoutLimits, HttpVersion, Hub, HubConfig,
+    Message, MessageReadHalf, MessageSocket, MessageWriteHalf, ServerConfig, SlowPolicy,
+    TimeoutKind, Transport, tls,
 };
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -17,7 +23,7 @@ use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
-use crate::cli::{Mode, Rooms, ServeArgs};
+use crate::cli::{Mode, Rooms, ServeArgs, Slow};
 use crate::cluster;
 use crate::errors::{self, CliError};
 use crate::http::{self, Head, HeadError, Replay};
@@ -38,12 +44,96 @@ struct Server {
     /// The `Authorization` value required, with `--basic-auth`.
     auth: Option<String>,
     page: String,
-    // redis (#15): the broadcast rooms, on this process or across servers on Redis.
-    hub: Hub,
+    /// The broadcast rooms, on this process or across servers on Redis.
+    room: Room,
     rooms: Rooms,
     tls: Option<TlsAcceptor>,
     /// Turns true on Ctrl-C: every connection then closes with 1001.
     stopping: watch::Sender<bool>,
+}
+
+/// The reason of the close frame a slow client gets with `--slow close` (code 1013).
+const TOO_SLOW: &str = "too slow";
+
+/// The broadcast rooms, on a [`Hub`] (of this process, or of every server on one Redis): each message is encoded (and compressed) once and queued
+/// on every client without waiting; a client that cannot keep up has its own bounded queue,
+/// past which `--slow` applies (drop its oldest messages, or close it with 1013).
+struct Room {
+    hub: Hub,
+    drops: Mutex<DropLog>,
+}
+
+/// Dropped messages not logged yet: drops are logged at most once a second.
+#[derive(Default)]
+struct DropLog {
+    pending: usize,
+    last: Option<Instant>,
+}
+
+/// The hub's limits and slow-client policy from `--slow`, `--queue-messages`, `--queue-bytes`.
+fn hub_config(args: &ServeArgs) -> HubConfig {
+    let policy = match args.slow {
+        Slow::Drop => SlowPolicy::DropOldest,
+        Slow::Close => SlowPolicy::Close {
+            code: CloseCode::TRY_AGAIN_LATER,
+            reason: TOO_SLOW.into(),
+        },
+    };
+    let limits = FanoutLimits::default()
+        .max_messages(usize::try_from(args.queue_messages).unwrap_or(usize::MAX))
+        .max_bytes(usize::try_from(args.queue_bytes).unwrap_or(usize::MAX))
+        .on_slow(policy);
+    HubConfig::default().limits(limits)
+}
+
+impl Room {
+    fn new(hub: Hub) -> Self {
+        Self {
+            hub,
+            drops: Mutex::new(DropLog::default()),
+        }
+    }
+
+    /// Queues `message` on every client of `topic` (the sender too), logging what the
+    /// slow-client policy did.
+    fn publish(&self, topic: &str, message: Message) {
+        let published = self.hub.publish(topic, message);
+        if published.closed_slow > 0 {
+            warn!(
+                clients = published.closed_slow,
+                code = 1013,
+                reason = TOO_SLOW,
+                "closed clients that could not keep up"
+            );
+        }
+        if published.dropped > 0 {
+            let mut log = self.drops.lock().unwrap_or_else(PoisonError::into_inner);
+            log.pending += published.dropped;
+            if log
+                .last
+                .is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
+            {
+                warn!(
+                    messages = log.pending,
+                    total = self.hub.stats().dropped,
+                    "slow clients missed messages (their oldest queued were dropped)"
+                );
+                log.pending = 0;
+                log.last = Some(Instant::now());
+            }
+        }
+    }
+
+    fn log_totals(&self) {
+        let stats = self.hub.stats();
+        info!(
+            published = stats.published,
+            deliveries = stats.deliveries,
+            dropped = stats.dropped,
+            closed_slow = stats.closed_slow,
+            "broadcast totals"
+        );
+    }
 }
 
 /// How a WebSocket connection ended.
@@ -68,8 +158,8 @@ pub async fn run(args: ServeArgs) -> Result<u8, CliError> {
         (Some(cert), Some(key)) => Some(load_tls(cert, key)?),
         _ => None,
     };
-    // redis (#15): connect to Redis (with --redis) before listening.
-    let hub = cluster::hub(&args).await?;
+    // Connect to Redis (with --redis) before listening.
+    let hub = cluster::hub(&args, hub_config(&args)).await?;
     let listener = TcpListener::bind(args.listen)
         .await
         .map_err(|e| listen_error(args.listen, &e))?;
@@ -88,10 +178,18 @@ pub async fn run(args: ServeArgs) -> Result<u8, CliError> {
     );
     info!(%addr, mode = args.mode.name(), tls = tls.is_some(), "listening");
 
-    let protocol = Config::default()
+    let mut protocol = Config::default()
         .max_message_size(args.max_message_size)
         .ping_interval((!args.ping_interval.is_zero()).then_some(args.ping_interval))
         .handshake_timeout(Some(HANDSHAKE));
+    if args.mode == Mode::Broadcast {
+        // Without context takeover every compressing client of the same window shares one
+        // compressed copy of each message (see `PreparedMessage`).
+        protocol = protocol.deflate(Some(
+            DeflateConfig::default().server_no_context_takeover(true),
+        ));
+    }
+    let room = Room::new(hub);
     // TLS and the request head are read here first (the page is served without WebSocket),
     // so the config has no TLS of its own. The subprotocol is chosen in our order of
     // preference (the library's default follows the client's).
@@ -107,7 +205,7 @@ pub async fn run(args: ServeArgs) -> Result<u8, CliError> {
             .basic_auth
             .map(|c| http::basic_value(&c.user, &c.password)),
         page: page::render(args.mode),
-        hub,
+        room,
         rooms: args.rooms,
         tls,
         stopping: watch::channel(false).0,
@@ -122,12 +220,15 @@ pub async fn run(args: ServeArgs) -> Result<u8, CliError> {
             Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             _ = &mut ctrl_c => {
                 info!(connections = connections.len(), "interrupted: closing connections with 1001");
+                if server.mode == Mode::Broadcast {
+                    server.room.log_totals();
+                }
                 server.stopping.send_replace(true);
                 let all_closed = async { while connections.join_next().await.is_some() {} };
                 if timeout(SHUTDOWN, all_closed).await.is_err() {
                     warn!(left = connections.len(), "clients did not answer the close in time");
                 }
-                cluster::log_end(&server.hub); // redis (#15)
+                cluster::log_end(&server.room.hub);
                 return Ok(errors::OK);
             }
         };
@@ -177,13 +278,19 @@ fn load_tls(cert: &Path, key: &Path) -> Result<TlsAcceptor, CliError> {
                 key.display()
             ))
         })?;
-    Ok(TlsAcceptor::from(config))
+    // HTTP/2 first, then HTTP/1.1: browsers and `tether connect --http2` get HTTP/2.
+    let mut config = (*config).clone();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
 async fn handle(tcp: TcpStream, peer: SocketAddr, server: Arc<Server>) {
     let _ = tcp.set_nodelay(true);
     match &server.tls {
         Some(acceptor) => match timeout(HANDSHAKE, acceptor.accept(tcp)).await {
+            Ok(Ok(stream)) if stream.get_ref().1.alpn_protocol() == Some(b"h2") => {
+                h2::serve(stream, peer, server.clone(), true).await;
+            }
             Ok(Ok(stream)) => connection(stream, peer, &server).await,
             Ok(Err(e)) => info!(%peer, error = %e, "TLS handshake failed"),
             Err(_) => info!(%peer, "TLS handshake timed out"),
@@ -192,11 +299,17 @@ async fn handle(tcp: TcpStream, peer: SocketAddr, server: Arc<Server>) {
     }
 }
 
-/// One connection: read the request head, check credentials, then the page or WebSocket.
-async fn connection<S: Transport + 'static>(mut io: S, peer: SocketAddr, server: &Server) {
+/// One connection: read the request head, check credentials, then the page or WebSocket (or,
+/// for the HTTP/2 preface, hand the connection to hyper).
+async fn connection<S: Transport + 'static>(mut io: S, peer: SocketAddr, server: &Arc<Server>) {
     let mut buf = Vec::with_capacity(1024);
     let head = match timeout(HANDSHAKE, http::read_head(&mut io, &mut buf)).await {
         Ok(Ok(head)) => head,
+        Ok(Err(HeadError::Malformed)) if h2::is_preface(&buf) => {
+            let tls = server.tls.is_some();
+            h2::serve(Replay::new(buf, io), peer, server.clone(), tls).await;
+            return;
+        }
         Ok(Err(HeadError::TooLarge)) => {
             let _ = http::respond(
                 &mut io,
@@ -249,8 +362,18 @@ async fn connection<S: Transport + 'static>(mut io: S, peer: SocketAddr, server:
             return;
         }
     };
-    let protocol = ws.info().negotiated.protocol;
-    info!(%peer, %path, protocol = protocol.as_deref().unwrap_or("-"), "open");
+    run_socket(ws, peer, &path, server).await;
+}
+
+/// A WebSocket, whichever HTTP brought it: logs it, echoes or broadcasts until it ends.
+async fn run_socket(ws: MessageSocket, peer: SocketAddr, path: &str, server: &Server) {
+    let info = ws.info();
+    let protocol = info.negotiated.protocol;
+    let http = match info.http_version {
+        HttpVersion::Http2 => "HTTP/2",
+        _ => "HTTP/1.1",
+    };
+    info!(%peer, %path, protocol = protocol.as_deref().unwrap_or("-"), http, "open");
     let stopping = server.stopping.subscribe();
     let (reader, writer) = ws.into_split();
     let ended = match server.mode {
@@ -259,10 +382,10 @@ async fn connection<S: Transport + 'static>(mut io: S, peer: SocketAddr, server:
             receive(reader, stopping, To::Sender(&mut writer)).await
         }
         Mode::Broadcast => {
-            // redis (#15): the room is a hub topic (`--rooms`: one, or the path).
-            let topic = cluster::room(server.rooms, &path);
-            let member = server.hub.join(topic, &writer);
-            let ended = receive(reader, stopping, To::Room(&server.hub, topic)).await;
+            // The room is a hub topic (`--rooms`: one, or the path).
+            let topic = cluster::room(server.rooms, path);
+            let member = server.room.hub.join(topic, &writer);
+            let ended = receive(reader, stopping, To::Room(&server.room, topic)).await;
             drop((member, writer));
             ended
         }
@@ -322,7 +445,7 @@ enum To<'a> {
     /// when the next receive finds no more input ready.
     Sender(&'a mut MessageWriteHalf),
     /// Broadcast: to everyone in the room (a topic of the hub), the sender too.
-    Room(&'a Hub, &'a str),
+    Room(&'a Room, &'a str),
 }
 
 /// Receives until the end, passing every message on; closes with 1001 on an idle timeout or a
@@ -348,9 +471,7 @@ async fn receive(
                         return Ended::Failed(e);
                     }
                 }
-                To::Room(hub, topic) => {
-                    hub.publish(topic, message);
-                }
+                To::Room(room, topic) => room.publish(topic, message),
             },
             Ok(None) => {
                 let (code, reason) = reader
@@ -373,6 +494,9 @@ async fn receive(
 
 fn log_end(peer: SocketAddr, ended: Ended) {
     match ended {
+        Ended::Peer(code, reason) if code == CloseCode::TRY_AGAIN_LATER && reason == TOO_SLOW => {
+            info!(%peer, code = code.as_u16(), reason = ?reason, "closed for being too slow");
+        }
         Ended::Peer(code, reason) => {
             info!(%peer, code = code.as_u16(), reason = ?reason, "closed by client");
         }

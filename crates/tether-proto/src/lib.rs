@@ -47,6 +47,7 @@ pub mod frame;
 pub mod handshake;
 mod message;
 #[cfg(any(test, feature = "__testkit"))]
+#[doc(hidden)]
 pub mod testkit;
 mod time;
 mod utf8;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tether_proto::Config;
-use tether_proto::handshake::{Accept, ClientOptions, Reject, Request};
+use tether_proto::handshake::{Accept, Answer, ClientOptions, Reject, Request};
 
 use crate::Error;
 use crate::proxy::Proxy;
@@ -68,6 +68,29 @@ pub enum ProxySetting {
     /// Use `HTTP_PROXY` (for `ws://`) or `HTTPS_PROXY` (for `wss://`), lower-case names too,
     /// minus the hosts listed in `NO_PROXY`. See [`proxy::from_env`](crate::proxy::from_env).
     FromEnv,
+}
+
+/// Which HTTP a client opens its WebSocket over.
+///
+/// Over HTTP/2 (RFC 8441) a WebSocket is one stream of a connection that can carry others
+/// (tether-tokio's `Http2Connection` opens several); the frames are the same. Only
+/// tether-tokio speaks HTTP/2 (with its `hyper` feature); tether-std refuses
+/// [`Http2`](Self::Http2) and treats [`Auto`](Self::Auto) as [`Http1`](Self::Http1).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, Eq, Hash, PartialEq)]
+pub enum HttpMode {
+    /// An HTTP/1.1 upgrade on a connection of its own. The default: a connection opened for one
+    /// WebSocket gains nothing from HTTP/2.
+    #[default]
+    Http1,
+    /// `wss://`: offer `h2` and `http/1.1` by ALPN; over HTTP/2 when the server picks `h2` and
+    /// its SETTINGS enable the extended CONNECT, else over HTTP/1.1 (on a new connection when
+    /// the server picked `h2` without it). `ws://`: HTTP/1.1.
+    Auto,
+    /// HTTP/2 only: `h2` by ALPN for `wss://`, HTTP/2 with prior knowledge (h2c) for `ws://`.
+    /// Fails ([`Error::Http2Unsupported`]) when the server does not take WebSockets over
+    /// HTTP/2.
+    Http2,
 }
 
 /// Where the trusted root certificates for `wss://` come from.
@@ -215,6 +238,9 @@ pub struct ClientConfig {
     pub read_timeout: Option<Duration>,
     /// Time each send or flush may wait for the transport. Default: `None`.
     pub write_timeout: Option<Duration>,
+    /// HTTP/1.1, HTTP/2 (RFC 8441), or HTTP/2 when the server offers it. Default:
+    /// [`HttpMode::Http1`].
+    pub http: HttpMode,
 }
 
 impl Default for ClientConfig {
@@ -232,6 +258,7 @@ impl Default for ClientConfig {
             no_delay: true,
             read_timeout: None,
             write_timeout: None,
+            http: HttpMode::Http1,
         }
     }
 }
@@ -322,6 +349,13 @@ impl ClientConfig {
     #[must_use]
     pub fn write_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.write_timeout = timeout;
+        self
+    }
+
+    /// Sets [`http`](Self#structfield.http).
+    #[must_use]
+    pub fn http(mut self, mode: HttpMode) -> Self {
+        self.http = mode;
         self
     }
 
@@ -465,6 +499,25 @@ impl ServerConfig {
     pub fn write_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.write_timeout = timeout;
         self
+    }
+
+    /// The answer to `request`, for an HTTP server that parsed it (hyper, axum; HTTP/1.1 or
+    /// HTTP/2): this config's decision ([`on_request`](Self#structfield.on_request), or the
+    /// first common subprotocol), then permessage-deflate negotiated from
+    /// [`config`](Self#structfield.config) — the same answer [`Session::server`] gives a
+    /// request it read itself. An accept that chooses what the client did not offer becomes a
+    /// 500.
+    ///
+    /// [`Session::server`]: crate::Session::server
+    ///
+    /// # Errors
+    ///
+    /// The refusal to send.
+    pub fn answer(&self, request: &Request) -> Result<Answer, Reject> {
+        let accept = self.decide(request)?;
+        request
+            .answer(accept, &self.config)
+            .map_err(|e| e.rejection().unwrap_or_else(|| Reject::new(500)))
     }
 
     /// The decision for `request`: `on_request`'s, else accept, choosing the first subprotocol

@@ -8,7 +8,12 @@ use rustls::pki_types::ServerName;
 use tether_proto::handshake::Target;
 
 use crate::proxy::{self, ConnectResponse, Proxy};
-use crate::{ClientConfig, Error, ProxySetting};
+use crate::{ClientConfig, Error, HttpMode, ProxySetting};
+
+/// The ALPN protocol id of HTTP/2 over TLS (RFC 9113 §3.2).
+pub const ALPN_H2: &[u8] = b"h2";
+/// The ALPN protocol id of HTTP/1.1 (RFC 7301 §6).
+pub const ALPN_HTTP11: &[u8] = b"http/1.1";
 
 /// Most resolved addresses a client tries, in the resolver's order.
 pub const MAX_ADDRESSES: usize = 5;
@@ -20,6 +25,8 @@ pub struct Dial {
     pub target: Target,
     /// The proxy to tunnel through, with the credentials to give it.
     pub proxy: Option<Proxy>,
+    /// Which HTTP to open the WebSocket over.
+    pub http: HttpMode,
 }
 
 impl Dial {
@@ -50,7 +57,11 @@ impl Dial {
         if let (Some(p), Some(c)) = (proxy.as_mut(), &config.proxy_credentials) {
             p.credentials = Some(c.clone());
         }
-        Ok(Self { target, proxy })
+        Ok(Self {
+            target,
+            proxy,
+            http: config.http,
+        })
     }
 
     /// Where the TCP connection goes: the proxy, or the server.
@@ -77,6 +88,45 @@ impl Dial {
     /// [`Error::InvalidInput`] when the host is neither a DNS name nor an IP address.
     pub fn server_name(&self) -> Result<ServerName<'static>, Error> {
         crate::tls::server_name(self.target.host())
+    }
+
+    /// The ALPN protocols to offer in the TLS handshake (`wss://`): none for HTTP/1.1 (as
+    /// before ALPN), `h2` for HTTP/2 only, both (HTTP/2 preferred) for
+    /// [`HttpMode::Auto`].
+    pub fn alpn(&self) -> Vec<Vec<u8>> {
+        match self.http {
+            HttpMode::Http1 => Vec::new(),
+            HttpMode::Auto => vec![ALPN_H2.to_vec(), ALPN_HTTP11.to_vec()],
+            HttpMode::Http2 => vec![ALPN_H2.to_vec()],
+        }
+    }
+
+    /// Whether to speak HTTP/2 on the connection once it is set up: `alpn` is the protocol
+    /// TLS agreed (`None` over plain TCP or when the server chose none). Over TLS, HTTP/2 when
+    /// the server picked `h2`; over plain TCP, HTTP/2 with prior knowledge only when asked
+    /// ([`HttpMode::Http2`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Http2Unsupported`]: HTTP/2 only was asked for and the server's TLS did not pick
+    /// `h2`.
+    pub fn over_http2(&self, alpn: Option<&[u8]>) -> Result<bool, Error> {
+        match (self.http, self.target.is_tls(), alpn) {
+            (HttpMode::Http1, _, _) => Ok(false),
+            (_, true, Some(ALPN_H2)) => Ok(true),
+            (HttpMode::Http2, true, other) => Err(Error::Http2Unsupported {
+                url: self.target.to_string(),
+                why: match other {
+                    Some(p) => format!(
+                        "its TLS picked ALPN protocol {:?}, not h2",
+                        String::from_utf8_lossy(p)
+                    ),
+                    None => "its TLS picked no ALPN protocol (h2 was offered)".into(),
+                },
+            }),
+            (HttpMode::Http2, false, _) => Ok(true),
+            (_, _, _) => Ok(false),
+        }
     }
 
     /// How long each address may take when `addresses` were resolved, within `total`: an even
@@ -123,6 +173,25 @@ mod tests {
                 .unwrap()
                 .contains("Proxy-Authorization: Basic dTpw")
         );
+    }
+
+    #[test]
+    fn http_mode_decides_alpn_and_http2() {
+        let dial = |url: &str, http| Dial::new(url, &ClientConfig::default().http(http)).unwrap();
+        let d = dial("wss://h/", HttpMode::Http1);
+        assert!(d.alpn().is_empty());
+        assert!(!d.over_http2(Some(ALPN_H2)).unwrap());
+        let d = dial("wss://h/", HttpMode::Auto);
+        assert_eq!(d.alpn(), [b"h2".to_vec(), b"http/1.1".to_vec()]);
+        assert!(d.over_http2(Some(ALPN_H2)).unwrap());
+        assert!(!d.over_http2(Some(ALPN_HTTP11)).unwrap());
+        assert!(!d.over_http2(None).unwrap());
+        assert!(!dial("ws://h/", HttpMode::Auto).over_http2(None).unwrap());
+        let d = dial("wss://h/", HttpMode::Http2);
+        assert_eq!(d.alpn(), [b"h2".to_vec()]);
+        let e = d.over_http2(None).unwrap_err();
+        assert!(e.to_string().contains("picked no ALPN protocol"), "{e}");
+        assert!(dial("ws://h/", HttpMode::Http2).over_http2(None).unwrap());
     }
 
     #[test]

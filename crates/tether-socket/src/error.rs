@@ -169,9 +169,88 @@ pub enum Error {
     /// over 123 bytes, an unsendable close code, a streamed message in progress, ...).
     #[error("cannot send: {0}")]
     Send(SendError),
+    /// The server does not take WebSockets over HTTP/2 and the config asked for HTTP/2 only
+    /// ([`HttpMode::Http2`](crate::HttpMode)): it did not pick `h2` by ALPN, did not speak
+    /// HTTP/2, or its SETTINGS do not enable the extended CONNECT (RFC 8441 §3).
+    #[error(
+        "{url} does not take WebSockets over HTTP/2: {why}; use HTTP/1.1 (HttpMode::Http1, or \
+         Auto to fall back)"
+    )]
+    Http2Unsupported {
+        /// The URL asked for (without credentials).
+        url: String,
+        /// What showed it.
+        why: String,
+    },
+    /// The HTTP/2 stream that carried the WebSocket was reset by the peer (`RST_STREAM`), or
+    /// its connection went away (`GOAWAY`, or an HTTP/2 connection error).
+    #[error("HTTP/2: {0}")]
+    Http2(Http2Reset),
     /// The transport failed.
     #[error("I/O: {0}")]
     Io(#[from] io::Error),
+}
+
+/// How the HTTP/2 layer ended a stream that carried a WebSocket (RFC 9113 §6.4, §6.8): an
+/// adapter puts it inside the `io::Error` its transport reports, and the socket reports it
+/// as [`Error::Http2`].
+///
+/// ```
+/// use tether_socket::Http2Reset;
+///
+/// let reset = Http2Reset::new(false, 0x8, true);
+/// assert_eq!(reset.to_string(), "the peer reset the stream (RST_STREAM with CANCEL, 0x8)");
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Eq, PartialEq, thiserror::Error)]
+#[error(
+    "{} {} ({} with {}, {:#x})",
+    if *.remote { "the peer" } else { "this side" },
+    if *.goaway { "closed the connection" } else { "reset the stream" },
+    if *.goaway { "GOAWAY" } else { "RST_STREAM" },
+    http2_code_name(*.code),
+    .code
+)]
+pub struct Http2Reset {
+    /// A `GOAWAY` (the whole connection), not an `RST_STREAM` (this stream).
+    pub goaway: bool,
+    /// The HTTP/2 error code (RFC 9113 §7): 0x0 `NO_ERROR`, 0x2 `INTERNAL_ERROR`, 0x8
+    /// `CANCEL`, ...
+    pub code: u32,
+    /// Whether the peer sent it (else this side's HTTP/2 layer did, on a protocol error).
+    pub remote: bool,
+}
+
+impl Http2Reset {
+    /// A reset or `GOAWAY` with this code.
+    pub fn new(goaway: bool, code: u32, remote: bool) -> Self {
+        Self {
+            goaway,
+            code,
+            remote,
+        }
+    }
+}
+
+/// The name of an HTTP/2 error code (RFC 9113 §7).
+fn http2_code_name(code: u32) -> &'static str {
+    match code {
+        0x0 => "NO_ERROR",
+        0x1 => "PROTOCOL_ERROR",
+        0x2 => "INTERNAL_ERROR",
+        0x3 => "FLOW_CONTROL_ERROR",
+        0x4 => "SETTINGS_TIMEOUT",
+        0x5 => "STREAM_CLOSED",
+        0x6 => "FRAME_SIZE_ERROR",
+        0x7 => "REFUSED_STREAM",
+        0x8 => "CANCEL",
+        0x9 => "COMPRESSION_ERROR",
+        0xa => "CONNECT_ERROR",
+        0xb => "ENHANCE_YOUR_CALM",
+        0xc => "INADEQUATE_SECURITY",
+        0xd => "HTTP_1_1_REQUIRED",
+        _ => "an unknown code",
+    }
 }
 
 impl fmt::Debug for Error {
@@ -320,8 +399,15 @@ impl Error {
     }
 
     /// An I/O error from the transport as a socket reports it: a TLS failure carried inside it
-    /// (as tokio-rustls does) becomes [`Error::Tls`] naming `peer`.
+    /// (as tokio-rustls does) becomes [`Error::Tls`] naming `peer`, an [`Http2Reset`]
+    /// [`Error::Http2`].
     pub fn from_io(e: io::Error, peer: &str) -> Self {
+        if let Some(reset) = e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<Http2Reset>())
+        {
+            return Self::Http2(*reset);
+        }
         if !e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
             return Self::Io(e);
         }
@@ -412,7 +498,9 @@ impl Error {
             Self::ServerRefused { .. }
             | Self::ProxyRefused { .. }
             | Self::Refused { .. }
-            | Self::Handshake { .. } => io::ErrorKind::ConnectionRefused,
+            | Self::Handshake { .. }
+            | Self::Http2Unsupported { .. } => io::ErrorKind::ConnectionRefused,
+            Self::Http2(_) => io::ErrorKind::ConnectionReset,
             Self::Failed(_) | Self::Tls { .. } => io::ErrorKind::InvalidData,
             Self::Closed { .. } => io::ErrorKind::ConnectionAborted,
         }
@@ -486,6 +574,25 @@ mod tests {
         assert!(
             e.to_string().contains("for a plain server use ws://"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn http2_resets_inside_io_errors_are_reported_as_such() {
+        let reset = Http2Reset::new(false, 0x2, true);
+        let e = Error::from_io(io::Error::other(reset), "the peer");
+        assert_eq!(
+            e.to_string(),
+            "HTTP/2: the peer reset the stream (RST_STREAM with INTERNAL_ERROR, 0x2)"
+        );
+        assert_eq!(e.io_kind(), io::ErrorKind::ConnectionReset);
+        let goaway = Error::from_io(
+            io::Error::other(Http2Reset::new(true, 0xb, true)),
+            "the peer",
+        );
+        assert_eq!(
+            goaway.to_string(),
+            "HTTP/2: the peer closed the connection (GOAWAY with ENHANCE_YOUR_CALM, 0xb)"
         );
     }
 

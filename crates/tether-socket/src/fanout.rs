@@ -113,6 +113,12 @@ impl Fanout {
         self.queue.push_back(prepared);
     }
 
+    /// Puts back a message just popped (it could not be sent yet).
+    pub(crate) fn push_front(&mut self, prepared: PreparedMessage) {
+        self.bytes += prepared.frame().len();
+        self.queue.push_front(prepared);
+    }
+
     pub(crate) fn pop(&mut self) -> Option<PreparedMessage> {
         let prepared = self.queue.pop_front()?;
         self.bytes -= prepared.frame().len();
@@ -128,5 +134,49 @@ impl Fanout {
     pub(crate) fn over(&self, limits: &FanoutLimits, len: usize) -> bool {
         !self.queue.is_empty()
             && (self.queue.len() >= limits.max_messages || self.bytes + len > limits.max_bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tether_proto::connection::{Negotiated, Transmit};
+    use tether_proto::{Bytes, Config, Instant, Message, MessageKind, Role, SendOptions};
+
+    use super::*;
+    use crate::Session;
+
+    fn written(session: &mut Session) -> Vec<u8> {
+        let mut out = Vec::new();
+        while let Transmit::Write(bufs) = session.poll_transmit() {
+            let before = out.len();
+            for buf in bufs {
+                out.extend_from_slice(buf);
+            }
+            let n = out.len() - before;
+            session.advance_transmit(n);
+        }
+        out
+    }
+
+    #[test]
+    fn an_offer_during_a_streamed_message_waits_for_its_end() {
+        let config = Config::default().deflate(None);
+        let mut session = Session::open(Instant::ZERO, Role::Server, Negotiated::default(), config);
+        let _ = written(&mut session);
+        session
+            .begin_message(MessageKind::Text, SendOptions::default())
+            .unwrap();
+        session
+            .send_chunk(Bytes::from_static(b"stre"), false)
+            .unwrap();
+        let news = PreparedMessage::new(Message::text("news"));
+        let limits = FanoutLimits::default();
+        assert_eq!(session.offer(Instant::ZERO, &news, &limits), Offer::Queued);
+        // Written meanwhile: the first chunk only.
+        assert_eq!(written(&mut session), b"\x01\x04stre");
+        session.send_chunk(Bytes::from_static(b"am"), true).unwrap();
+        // The end of the streamed message, then the fan-out message.
+        assert_eq!(written(&mut session), b"\x80\x02am\x81\x04news");
+        assert_eq!(session.offer(Instant::ZERO, &news, &limits), Offer::Sent);
     }
 }

@@ -42,10 +42,11 @@ mod session;
 pub mod tls;
 
 pub use config::{
-    ClientConfig, Credentials, OnRequest, ProxySetting, RootCerts, ServerConfig, TlsOptions,
+    ClientConfig, Credentials, HttpMode, OnRequest, ProxySetting, RootCerts, ServerConfig,
+    TlsOptions,
 };
-pub use dial::{Dial, MAX_ADDRESSES};
-pub use error::{Error, TimeoutKind, TrySendError};
+pub use dial::{ALPN_H2, ALPN_HTTP11, Dial, MAX_ADDRESSES};
+pub use error::{Error, Http2Reset, TimeoutKind, TrySendError};
 pub use fanout::{FanoutLimits, Offer, SlowPolicy};
 pub use proxy::Proxy;
 pub use session::{Chunk, ConnectionInfo, Session};
@@ -54,7 +55,7 @@ pub use session::{Chunk, ConnectionInfo, Session};
 pub use rustls;
 /// The core crate.
 pub use tether_proto;
-pub use tether_proto::handshake::{Accept, Reject, Request, Target};
+pub use tether_proto::handshake::{Accept, Answer, HttpVersion, Reject, Request, Target};
 pub use tether_proto::{
     Bytes, CloseCode, CloseFrame, Config, Message, MessageKind, PreparedMessage, ReceiveMode,
     SendOptions,

@@ -5,7 +5,9 @@ use std::io;
 use std::net::SocketAddr;
 
 use tether_proto::connection::{Negotiated, State, Stats, Transmit};
-use tether_proto::handshake::{Accept, Reject, Request, Target};
+use tether_proto::handshake::{
+    Accept, ConnectRequest, Headers, HttpVersion, Reject, Request, Target,
+};
 use tether_proto::{
     Bytes, CloseCode, CloseFrame, Config, Connection, Event, Instant, Message, MessageKind,
     OsEntropy, PreparedMessage, Role, SendError, SendOptions,
@@ -58,7 +60,11 @@ pub struct ConnectionInfo {
     pub negotiated: Negotiated,
     /// Whether the connection runs over TLS.
     pub tls: bool,
-    /// Bytes and messages sent and received, handshake included.
+    /// What carries the WebSocket: an HTTP/1.1 connection of its own, or one HTTP/2 stream
+    /// (RFC 8441).
+    pub http_version: HttpVersion,
+    /// Bytes and messages sent and received, handshake included (over HTTP/2: the stream's
+    /// bytes, without the HTTP/2 framing).
     pub stats: Stats,
 }
 
@@ -103,6 +109,7 @@ pub struct Session {
     local_addr: Option<SocketAddr>,
     peer_addr: Option<SocketAddr>,
     tls: bool,
+    http_version: HttpVersion,
 }
 
 impl Session {
@@ -123,6 +130,41 @@ impl Session {
         Ok(Self::new(conn, target.to_string(), None))
     }
 
+    /// A client session over HTTP/2 (RFC 8441): the extended CONNECT for `target` is returned
+    /// for the HTTP/2 layer to send (once the server's SETTINGS enabled it); its response goes
+    /// to [`handle_response`](Self::handle_response), then the stream's bytes flow as over
+    /// HTTP/1.1.
+    ///
+    /// # Errors
+    ///
+    /// The config's options cannot form a valid request ([`Error::InvalidInput`]).
+    pub fn client_extended_connect(
+        now: Instant,
+        target: &Target,
+        config: &ClientConfig,
+    ) -> Result<(Self, ConnectRequest), Error> {
+        let (conn, request) = Connection::client_extended_connect(
+            now,
+            target,
+            &config.client_options(),
+            config.config.clone(),
+            OsEntropy::new(),
+        )
+        .map_err(|e| Error::handshake(&target.to_string(), e))?;
+        let mut session = Self::new(conn, target.to_string(), None);
+        session.http_version = HttpVersion::Http2;
+        Ok((session, request))
+    }
+
+    /// Client over HTTP/2: the response head to the extended CONNECT, and the start of its
+    /// body when it refuses. A 2xx that answers the request opens the session; anything else
+    /// ends it, and [`handshake_result`](Self::handshake_result) says why
+    /// ([`Error::ServerRefused`] with the status, headers and body, ...).
+    pub fn handle_response(&mut self, now: Instant, status: u16, headers: Headers, body: &[u8]) {
+        self.conn.handle_response(now, status, headers, body);
+        self.pump();
+    }
+
     /// A server session: waits for the upgrade request and decides it as `config` says.
     pub fn server(now: Instant, config: &ServerConfig, peer_addr: Option<SocketAddr>) -> Self {
         let conn = Connection::server(now, config.config.clone(), OsEntropy::new());
@@ -134,8 +176,9 @@ impl Session {
         session
     }
 
-    /// A session over a connection whose upgrade another HTTP server did (hyper, axum): it
-    /// starts open, with what that handshake negotiated.
+    /// A session over a connection whose upgrade another HTTP server did (hyper, axum; over
+    /// HTTP/1.1 or HTTP/2): it starts open, with what that handshake negotiated
+    /// ([`ServerConfig::answer`] settles it for a server).
     pub fn open(now: Instant, role: Role, negotiated: Negotiated, config: Config) -> Self {
         let conn = Connection::open(now, role, negotiated, config, OsEntropy::new());
         let mut session = Self::new(conn, "the peer".to_owned(), None);
@@ -161,6 +204,7 @@ impl Session {
             local_addr: None,
             peer_addr: None,
             tls: false,
+            http_version: HttpVersion::Http11,
         }
     }
 
@@ -169,6 +213,11 @@ impl Session {
         self.local_addr = local;
         self.peer_addr = peer;
         self.tls = tls;
+    }
+
+    /// Records what carries the WebSocket, for [`info`](Self::info).
+    pub fn set_http_version(&mut self, version: HttpVersion) {
+        self.http_version = version;
     }
 
     // ---- driving: input, output, time ----
@@ -211,6 +260,7 @@ impl Session {
                 peer: peer.clone(),
                 source: source.clone(),
             },
+            Error::Http2(reset) => Error::Http2(*reset),
             other => Error::Io(io::Error::new(other.io_kind(), other.to_string())),
         };
         self.io_error.get_or_insert(reported);
@@ -259,12 +309,24 @@ impl Session {
     /// The transport took `n` bytes. Fan-out messages waiting for room move into the output.
     pub fn advance_transmit(&mut self, n: usize) {
         self.conn.advance_transmit(n);
-        while !self.fanout.is_empty() && self.conn.is_writable() {
+        self.drain_fanout();
+    }
+
+    /// Moves fan-out messages into the output while it has room and no streamed message of the
+    /// application's is unfinished (a prepared message never goes in the middle of one).
+    fn drain_fanout(&mut self) {
+        while self.conn.is_writable() {
             let Some(prepared) = self.fanout.pop() else {
                 break;
             };
-            if self.conn.send_prepared(&prepared).is_err() {
-                self.fanout.clear();
+            match self.conn.send_prepared(&prepared) {
+                Ok(()) => {}
+                Err(SendError::MessageInProgress) => {
+                    self.fanout.push_front(prepared);
+                    break;
+                }
+                // Closing or closed: nothing more goes out.
+                Err(_) => self.fanout.clear(),
             }
         }
     }
@@ -511,10 +573,12 @@ impl Session {
             return Offer::Gone;
         }
         if self.fanout.is_empty() && self.conn.is_writable() {
-            return match self.conn.send_prepared(prepared) {
-                Ok(()) => Offer::Sent,
-                Err(_) => Offer::Gone,
-            };
+            match self.conn.send_prepared(prepared) {
+                Ok(()) => return Offer::Sent,
+                // The application's streamed message first: it waits in the queue.
+                Err(SendError::MessageInProgress) => {}
+                Err(_) => return Offer::Gone,
+            }
         }
         let len = prepared.frame().len();
         let mut dropped = 0;
@@ -556,6 +620,10 @@ impl Session {
     /// As [`send`](Self::send).
     pub fn send_chunk(&mut self, data: Bytes, fin: bool) -> Result<(), Error> {
         let result = self.conn.send_chunk(data, fin);
+        if fin && result.is_ok() {
+            // Fan-out messages that waited for the streamed message to end.
+            self.drain_fanout();
+        }
         result.map_err(|e| self.send_error(e))
     }
 
@@ -631,6 +699,7 @@ impl Session {
             peer_addr: self.peer_addr,
             negotiated: self.conn.negotiated().clone(),
             tls: self.tls,
+            http_version: self.http_version,
             stats: self.conn.stats(),
         }
     }

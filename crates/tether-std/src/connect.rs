@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant as StdInstant};
 
 use tether_proto::Instant;
-use tether_socket::{ClientConfig, Dial, Error, MAX_ADDRESSES, Session, TimeoutKind, tls};
+use tether_socket::{
+    ClientConfig, Dial, Error, HttpMode, MAX_ADDRESSES, Session, TimeoutKind, tls,
+};
 
 use crate::MessageSocket;
 use crate::driver::Driver;
@@ -42,6 +44,14 @@ use crate::handle::Handle;
 /// [`Error::ServerRefused`] (401, 404, ... with the URL), [`Error::Handshake`].
 pub fn connect(url: &str, config: &ClientConfig) -> Result<MessageSocket, Error> {
     let dial = Dial::new(url, config)?;
+    // HTTP/2 is tether-tokio's; `HttpMode::Auto` falls back to HTTP/1.1 here (no ALPN).
+    if config.http == HttpMode::Http2 {
+        return Err(Error::InvalidInput(
+            "WebSocket over HTTP/2 (HttpMode::Http2) needs tether-tokio with its `hyper` \
+             feature; tether-std speaks HTTP/1.1"
+                .into(),
+        ));
+    }
     let (host, port) = dial.first_hop();
     let tcp = open_tcp(&host, port, config.connect_timeout)?;
     tcp.set_nodelay(config.no_delay)?;

@@ -63,9 +63,9 @@ pub use stream::{StreamReadHalf, StreamSocket, StreamWriteHalf};
 pub use tether_proto::{ConnectionError, ProtocolError, SendError};
 pub use tether_socket::{
     Accept, Bytes, Chunk, ClientConfig, CloseCode, CloseFrame, Config, ConnectionInfo, Credentials,
-    Error, Message, MessageKind, PreparedMessage, Proxy, ProxySetting, ReceiveMode, Reject,
-    Request, RootCerts, SendOptions, ServerConfig, TimeoutKind, TlsOptions, TrySendError, rustls,
-    tls,
+    Error, HttpMode, HttpVersion, Message, MessageKind, PreparedMessage, Proxy, ProxySetting,
+    ReceiveMode, Reject, Request, RootCerts, SendOptions, ServerConfig, TimeoutKind, TlsOptions,
+    TrySendError, rustls, tls,
 };
 pub use transport::Transport;
 pub use writer::MessageWriter;

@@ -1,13 +1,16 @@
-//! A hyper 1 HTTP server that upgrades one route, `/ws`, to a tether message socket (an echo).
-//! Every other path gets a plain HTTP answer.
+//! A hyper server (no axum) with one WebSocket route, `/ws` (an echo), over HTTP/1.1 and
+//! HTTP/2 on one port (h2c with prior knowledge on plain TCP). Every other path gets a plain
+//! HTTP answer.
 //!
 //! ```text
-//! cargo run -p tether-tokio --example hyper_upgrade -- 127.0.0.1:PORT
+//! cargo run -p tether-tokio --features hyper --example hyper_upgrade -- 127.0.0.1:PORT
 //! ```
 //!
-//! hyper parses the request; `Request::from_http` checks it exactly as tether's own parser
-//! would, `accept_http` builds the 101 response, and once hyper hands over the connection
-//! (`hyper::upgrade::on`) `tether_tokio::take_over` runs WebSocket over it.
+//! hyper parses the request; `tether_tokio::upgrade` checks it (an HTTP/1.1 upgrade or an
+//! HTTP/2 extended CONNECT), decides it as the `ServerConfig` says (subprotocol, compression)
+//! and gives the response; once hyper hands the connection or stream over, the `Upgrading`
+//! resolves to the socket. `tether_tokio::http_server()` is hyper-util's server builder set up
+//! for both versions.
 
 use std::convert::Infallible;
 use std::error::Error;
@@ -15,12 +18,10 @@ use std::net::SocketAddr;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tether_proto::handshake;
-use tether_tokio::{Accept, Negotiated, ServerConfig};
+use tether_tokio::ServerConfig;
 use tokio::net::TcpListener;
 
 #[tokio::main(flavor = "current_thread")]
@@ -31,22 +32,20 @@ async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         .parse()?;
     let listener = TcpListener::bind(addr).await?;
     println!(
-        "hyper + tether listening on http://{}/ws",
+        "hyper + tether listening on ws://{}/ws (HTTP/1.1 and HTTP/2)",
         listener.local_addr()?
     );
     serve(listener).await
 }
 
-/// Serves HTTP/1.1 connections from `listener`, upgrading `/ws`.
+/// Serves connections from `listener`, HTTP/1.1 or HTTP/2 as each client speaks.
 pub(crate) async fn serve(listener: TcpListener) -> Result<(), Box<dyn Error + Send + Sync>> {
     loop {
         let (tcp, _) = listener.accept().await?;
         tcp.set_nodelay(true)?;
         tokio::spawn(async move {
-            let service = service_fn(route);
-            if let Err(e) = http1::Builder::new()
-                .serve_connection(TokioIo::new(tcp), service)
-                .with_upgrades()
+            if let Err(e) = tether_tokio::http_server()
+                .serve_connection_with_upgrades(TokioIo::new(tcp), service_fn(route))
                 .await
             {
                 eprintln!("http: {e}");
@@ -55,53 +54,29 @@ pub(crate) async fn serve(listener: TcpListener) -> Result<(), Box<dyn Error + S
     }
 }
 
-async fn route(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn route(mut req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     if req.uri().path() != "/ws" {
-        return Ok(plain(StatusCode::NOT_FOUND, "try /ws\n"));
+        let mut response = Response::new(Full::new(Bytes::from_static(b"try /ws\n")));
+        *response.status_mut() = StatusCode::NOT_FOUND;
+        return Ok(response);
     }
-    // Check the upgrade request and choose a subprotocol, as `tether_tokio::accept` would.
-    let ws_request = match handshake::Request::from_http(&req) {
-        Ok(r) => r,
-        Err(e) => {
-            let status = e.rejection().map_or(400, |r| r.status());
-            return Ok(plain(
-                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-                "not a WebSocket upgrade\n",
-            ));
-        }
-    };
-    let accept = match ws_request.protocols().iter().find(|p| *p == "echo") {
-        Some(p) => Accept::default().protocol(p.clone()),
-        None => Accept::default(),
-    };
-    let Ok(switching) = ws_request.accept_http(&accept) else {
-        return Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, "cannot accept\n"));
-    };
-    let negotiated = Negotiated::new(
-        accept.chosen_protocol().map(str::to_string),
-        accept.chosen_extensions().to_vec(),
-    );
-    // Once hyper has sent the 101, the connection is ours.
-    tokio::spawn(async move {
-        match hyper::upgrade::on(req).await {
-            Ok(upgraded) => {
-                let io = TokioIo::new(upgraded);
-                let mut ws = tether_tokio::take_over(io, negotiated, &ServerConfig::default());
+    let config = ServerConfig::default().protocols(["echo"]);
+    Ok(match tether_tokio::upgrade(&mut req, &config) {
+        Ok((response, upgrading)) => {
+            tokio::spawn(async move {
+                let mut ws = match upgrading.await {
+                    Ok(ws) => ws,
+                    Err(e) => return eprintln!("upgrade: {e}"),
+                };
                 while let Ok(Some(message)) = ws.recv().await {
                     if ws.feed(message).await.is_err() {
                         break;
                     }
                 }
-            }
-            Err(e) => eprintln!("upgrade: {e}"),
+            });
+            response
         }
-    });
-    let (parts, ()) = switching.into_parts();
-    Ok(Response::from_parts(parts, Full::new(Bytes::new())))
-}
-
-fn plain(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
-    *response.status_mut() = status;
-    response
+        // 400, 405, 426, ... with the reason in the body.
+        Err(refusal) => refusal,
+    })
 }

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use tether_proto::connection::Negotiated;
 use tether_proto::{Instant, Role};
-use tether_socket::{Error, ServerConfig, Session};
+use tether_socket::{Error, HttpVersion, ServerConfig, Session};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::Instant as TokioInstant;
@@ -81,21 +81,47 @@ where
     Ok(MessageSocket::new(Handle::spawn(driver)))
 }
 
-/// A server socket over a connection whose upgrade another HTTP server already answered
-/// (hyper's `hyper::upgrade::on`, wrapped in `hyper_util::rt::TokioIo`): `negotiated` is what
-/// its 101 response settled. It starts open; compression is on when `negotiated` holds a
-/// permessage-deflate answer. Call it on a tokio runtime (the socket spawns its keeper).
+/// A server socket over a connection (or HTTP/2 stream) whose upgrade another HTTP server
+/// already answered (hyper's `hyper::upgrade::on`, wrapped in `hyper_util::rt::TokioIo`):
+/// `negotiated` is what its response settled ([`Answer::into_negotiated`]). It starts open;
+/// compression is on when `negotiated` holds a permessage-deflate answer. Call it on a tokio
+/// runtime (the socket spawns its keeper). With the `hyper` feature, `upgrade` does all of
+/// this, for HTTP/1.1 and HTTP/2 requests alike.
+///
+/// [`Answer::into_negotiated`]: crate::Answer::into_negotiated
 pub fn take_over<S>(io: S, negotiated: Negotiated, config: &ServerConfig) -> MessageSocket
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let session = Session::open(
+    take_over_with(Box::new(io), negotiated, config, Carrier::default())
+}
+
+/// What carries a socket whose handshake another HTTP server did, for its
+/// [`ConnectionInfo`](crate::ConnectionInfo).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Carrier {
+    pub(crate) local: Option<SocketAddr>,
+    pub(crate) peer: Option<SocketAddr>,
+    pub(crate) tls: bool,
+    pub(crate) http_version: HttpVersion,
+}
+
+/// [`take_over`], saying what carries the socket.
+pub(crate) fn take_over_with(
+    io: Box<dyn Transport>,
+    negotiated: Negotiated,
+    config: &ServerConfig,
+    carrier: Carrier,
+) -> MessageSocket {
+    let mut session = Session::open(
         Instant::ZERO,
         Role::Server,
         negotiated,
         config.config.clone(),
     );
-    let mut driver = Driver::new(session, Box::new(io), TokioInstant::now());
+    session.set_addrs(carrier.local, carrier.peer, carrier.tls);
+    session.set_http_version(carrier.http_version);
+    let mut driver = Driver::new(session, io, TokioInstant::now());
     driver.read_timeout = config.read_timeout;
     driver.write_timeout = config.write_timeout;
     MessageSocket::new(Handle::spawn(driver))

@@ -4,11 +4,14 @@
 use std::future::{Future, poll_fn};
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
 use tether_proto::Instant;
-use tether_socket::{ClientConfig, Dial, Error, MAX_ADDRESSES, Session, TimeoutKind, tls};
+use tether_socket::{
+    ClientConfig, Dial, Error, HttpMode, MAX_ADDRESSES, Session, TimeoutKind, tls,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant as TokioInstant, timeout, timeout_at};
@@ -45,29 +48,77 @@ use crate::{MessageSocket, Transport};
 /// [`Error::InvalidUrl`], [`Error::HostNotResolved`], [`Error::CannotConnect`] (with the
 /// address), [`Error::Timeout`], [`Error::ProxyAuthRequired`] / [`Error::ProxyRefused`],
 /// [`Error::Tls`] (with a hint for `wss://` to a plain server or an unknown CA),
-/// [`Error::ServerRefused`] (401, 404, ... with the URL), [`Error::Handshake`].
+/// [`Error::ServerRefused`] (401, 404, ... with the URL), [`Error::Handshake`]; over HTTP/2,
+/// [`Error::Http2Unsupported`].
+///
+/// # HTTP/2
+///
+/// [`ClientConfig::http`] says which HTTP carries the WebSocket: HTTP/1.1 (the default), HTTP/2
+/// (RFC 8441: an extended CONNECT on a new HTTP/2 connection — `h2` by ALPN for `wss://`,
+/// prior knowledge for `ws://`), or [`HttpMode::Auto`] (HTTP/2 when the server's TLS picks `h2`
+/// and its SETTINGS enable the extended CONNECT, else HTTP/1.1). HTTP/2 needs the `hyper`
+/// feature. To open several WebSockets on one HTTP/2 connection, use `Http2Connection`.
 pub async fn connect(url: &str, config: &ClientConfig) -> Result<MessageSocket, Error> {
     let dial = Dial::new(url, config)?;
+    match dial.http {
+        HttpMode::Http1 => connect_http1(&dial, config).await,
+        #[cfg(feature = "hyper")]
+        _ => crate::web::client::connect(dial, config).await,
+        #[cfg(not(feature = "hyper"))]
+        HttpMode::Http2 => Err(Error::InvalidInput(
+            "WebSocket over HTTP/2 (HttpMode::Http2) needs tether-tokio's `hyper` feature".into(),
+        )),
+        #[cfg(not(feature = "hyper"))]
+        _ => connect_http1(&dial, config).await,
+    }
+}
+
+/// [`connect`] over HTTP/1.1, whatever `dial.http` says.
+pub(crate) async fn connect_http1(
+    dial: &Dial,
+    config: &ClientConfig,
+) -> Result<MessageSocket, Error> {
+    let (tcp, local, peer) = dial_tcp(dial, config).await?;
+    let upgrade = async {
+        let (io, leftover, _) = tunnel_and_tls(tcp, dial, config, Vec::new()).await?;
+        upgrade_http1(io, leftover, dial, config, (local, peer)).await
+    };
+    let driver = within(config.config.handshake_timeout, upgrade).await?;
+    Ok(MessageSocket::new(Handle::spawn(driver)))
+}
+
+/// The TCP connection to the first hop (the proxy or the server), with its addresses.
+pub(crate) async fn dial_tcp(
+    dial: &Dial,
+    config: &ClientConfig,
+) -> Result<(TcpStream, Option<SocketAddr>, Option<SocketAddr>), Error> {
     let (host, port) = dial.first_hop();
     let tcp = open_tcp(&host, port, config.connect_timeout).await?;
     tcp.set_nodelay(config.no_delay)?;
     let (local, peer) = (tcp.local_addr().ok(), tcp.peer_addr().ok());
-    let upgrade = async {
-        let (io, leftover) = tunnel_and_tls(tcp, &dial, config).await?;
-        let origin = TokioInstant::now();
-        let mut session = Session::client(Instant::ZERO, &dial.target, config)?;
-        session.set_addrs(local, peer, dial.target.is_tls());
-        if !leftover.is_empty() {
-            session.feed(Instant::ZERO, &leftover);
-        }
-        let mut driver = Driver::new(session, io, origin);
-        driver.read_timeout = config.read_timeout;
-        driver.write_timeout = config.write_timeout;
-        handshake(&mut driver).await?;
-        Ok(driver)
-    };
-    let driver = within(config.config.handshake_timeout, upgrade).await?;
-    Ok(MessageSocket::new(Handle::spawn(driver)))
+    Ok((tcp, local, peer))
+}
+
+/// The HTTP/1.1 upgrade on a transport that is set up (tunnel and TLS done); `leftover` are
+/// bytes that followed the proxy's answer.
+pub(crate) async fn upgrade_http1(
+    io: Box<dyn Transport>,
+    leftover: Vec<u8>,
+    dial: &Dial,
+    config: &ClientConfig,
+    (local, peer): (Option<SocketAddr>, Option<SocketAddr>),
+) -> Result<Driver, Error> {
+    let origin = TokioInstant::now();
+    let mut session = Session::client(Instant::ZERO, &dial.target, config)?;
+    session.set_addrs(local, peer, dial.target.is_tls());
+    if !leftover.is_empty() {
+        session.feed(Instant::ZERO, &leftover);
+    }
+    let mut driver = Driver::new(session, io, origin);
+    driver.read_timeout = config.read_timeout;
+    driver.write_timeout = config.write_timeout;
+    handshake(&mut driver).await?;
+    Ok(driver)
 }
 
 /// Runs `f` within `limit`, a handshake timeout.
@@ -153,13 +204,15 @@ async fn open_tcp(host: &str, port: u16, limit: Option<Duration>) -> Result<TcpS
     }
 }
 
-/// The proxy tunnel (if any) and TLS (for `wss://`) over a fresh TCP connection; returns the
-/// transport and any bytes that followed the proxy's answer.
-async fn tunnel_and_tls(
+/// The proxy tunnel (if any) and TLS (for `wss://`, offering `alpn`) over a fresh TCP
+/// connection; returns the transport, any bytes that followed the proxy's answer, and the
+/// protocol TLS agreed by ALPN.
+pub(crate) async fn tunnel_and_tls(
     mut tcp: TcpStream,
     dial: &Dial,
     config: &ClientConfig,
-) -> Result<(Box<dyn Transport>, Vec<u8>), Error> {
+    alpn: Vec<Vec<u8>>,
+) -> Result<(Box<dyn Transport>, Vec<u8>, Option<Vec<u8>>), Error> {
     let mut leftover = Vec::new();
     if let Some((request, mut parser)) = dial.tunnel() {
         tcp.write_all(&request).await?;
@@ -180,7 +233,7 @@ async fn tunnel_and_tls(
         }
     }
     if !dial.target.is_tls() {
-        return Ok((Box::new(tcp), leftover));
+        return Ok((Box::new(tcp), leftover, None));
     }
     if !leftover.is_empty() {
         return Err(Error::Io(io::Error::new(
@@ -188,11 +241,16 @@ async fn tunnel_and_tls(
             "the proxy sent data before the TLS handshake",
         )));
     }
-    let connector = TlsConnector::from(tls::client_config(&config.tls)?);
+    let mut tls_config = tls::client_config(&config.tls)?;
+    if !alpn.is_empty() {
+        Arc::make_mut(&mut tls_config).alpn_protocols = alpn;
+    }
+    let connector = TlsConnector::from(tls_config);
     let peer = dial.target.to_string();
     let stream = connector
         .connect(dial.server_name()?, tcp)
         .await
         .map_err(|e| Error::from_io(e, &peer))?;
-    Ok((Box::new(stream), Vec::new()))
+    let agreed = stream.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
+    Ok((Box::new(stream), Vec::new(), agreed))
 }

@@ -64,6 +64,11 @@ impl Driver {
         Instant::from_elapsed(self.origin.elapsed())
     }
 
+    /// The session's instant for `now` read earlier (one clock read for many connections).
+    pub(crate) fn at(&self, now: TokioInstant) -> Instant {
+        Instant::from_elapsed(now.saturating_duration_since(self.origin))
+    }
+
     /// One step: reads until the transport has nothing more (or the session wants no more),
     /// writes everything queued, and runs the session's due timers — repeating while a timer
     /// made new output. Registers `cx` wherever it would wait. A write failure is returned (to

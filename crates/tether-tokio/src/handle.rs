@@ -90,12 +90,13 @@ pub struct WeakHandle {
 }
 
 impl WeakHandle {
-    /// Runs a queueing step on the connection and wakes whoever drives it; `None` when the
-    /// connection is gone.
+    /// Runs a queueing step on the connection and nudges its keeper to write what it
+    /// queued (a burst of offers nudges once, and wakes no task waiting to receive or send:
+    /// an offer brings them nothing); `None` when the connection is gone.
     pub(crate) fn offer<T>(&self, step: impl FnOnce(&mut Driver) -> T) -> Option<T> {
         let shared = self.shared.upgrade()?;
         let out = step(&mut shared.lock());
-        shared.waker.wake_by_ref();
+        shared.nudge();
         Some(out)
     }
 
@@ -165,7 +166,14 @@ impl Handle {
     /// Output was queued by the task that owns this handle, which will drive again: only the
     /// keeper needs to know, in case it does not.
     pub(crate) fn nudge(&self) {
-        let signal = &self.shared.signal;
+        self.shared.nudge();
+    }
+}
+
+impl Shared {
+    /// Output was queued: the keeper writes it unless someone drives first.
+    fn nudge(&self) {
+        let signal = &self.signal;
         if signal.nudged.load(Ordering::Relaxed) {
             return;
         }

@@ -9,11 +9,12 @@
 //! With the `redis` feature, `Hub::with_redis` makes a hub whose topics span every process
 //! on one Redis (`crate::redis`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use tether_socket::{FanoutLimits, Message, Offer, PreparedMessage};
+use tokio::time::Instant as TokioInstant;
 
 use crate::handle::WeakHandle;
 use crate::{MessageSocket, MessageWriteHalf};
@@ -90,9 +91,9 @@ pub struct HubStats {
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub struct Published {
-    /// Subscribers it was handed to.
+    /// Deliveries: subscribers it was handed to (for a batch, one per subscriber and message).
     pub delivered: usize,
-    /// Of those, how many had it queued behind earlier messages (their output was full).
+    /// Of those, how many were queued behind earlier messages (the output was full).
     pub queued: usize,
     /// Older messages dropped from slow subscribers to make room.
     pub dropped: usize,
@@ -197,18 +198,22 @@ impl Inner {
         }
     }
 
-    /// Hands `prepared` to `topic`'s subscribers on this process (but `except`).
+    /// Hands `prepared`, in order, to `topic`'s subscribers on this process (but `except`).
     pub(crate) fn publish_local(
         &self,
         topic: &str,
-        prepared: &PreparedMessage,
+        prepared: &[PreparedMessage],
         except: Option<u64>,
     ) -> Published {
         let mut summary = Published::default();
+        if prepared.is_empty() {
+            return summary;
+        }
+        let now = TokioInstant::now();
         let mut topics = self.topics();
         if let Some(entries) = topics.get_mut(topic) {
             entries.retain(|entry| {
-                Some(entry.id) == except || self.deliver(entry, prepared, &mut summary)
+                Some(entry.id) == except || self.deliver(entry, prepared, now, &mut summary)
             });
             if entries.is_empty() {
                 topics.remove(topic);
@@ -220,17 +225,14 @@ impl Inner {
 
     /// Hands `prepared` to every subscriber on this process, once per socket.
     pub(crate) fn publish_all_local(&self, prepared: &PreparedMessage) -> Published {
+        let now = TokioInstant::now();
         let mut topics = self.topics();
-        let mut seen: Vec<*const ()> = Vec::new();
+        let mut seen: HashSet<*const ()> = HashSet::new();
         let mut summary = Published::default();
         for entries in topics.values_mut() {
             entries.retain(|entry| {
-                let key = entry.socket.key();
-                if seen.contains(&key) {
-                    return true;
-                }
-                seen.push(key);
-                self.deliver(entry, prepared, &mut summary)
+                !seen.insert(entry.socket.key())
+                    || self.deliver(entry, std::slice::from_ref(prepared), now, &mut summary)
             });
         }
         topics.retain(|topic, entries| {
@@ -243,35 +245,48 @@ impl Inner {
         summary
     }
 
-    /// Offers `prepared` to one subscriber; `false` when it is gone (forget it).
-    fn deliver(&self, entry: &Entry, prepared: &PreparedMessage, summary: &mut Published) -> bool {
+    /// Offers `prepared`, in order, to one subscriber; `false` when it is gone (forget it).
+    fn deliver(
+        &self,
+        entry: &Entry,
+        prepared: &[PreparedMessage],
+        now: TokioInstant,
+        summary: &mut Published,
+    ) -> bool {
         let limits = &self.config.limits;
-        let offer = entry.socket.offer(|d| {
-            let now = d.now();
-            d.session.offer(now, prepared, limits)
+        let before = *summary;
+        let kept = entry.socket.offer(|d| {
+            let now = d.at(now);
+            for p in prepared {
+                match d.session.offer(now, p, limits) {
+                    Offer::Sent => summary.delivered += 1,
+                    Offer::Queued => {
+                        summary.delivered += 1;
+                        summary.queued += 1;
+                    }
+                    Offer::DroppedOldest(n) => {
+                        summary.delivered += 1;
+                        summary.queued += 1;
+                        summary.dropped += n;
+                    }
+                    Offer::ClosedSlow => {
+                        summary.closed_slow += 1;
+                        return false;
+                    }
+                    _ => return false,
+                }
+            }
+            true
         });
-        match offer {
-            None | Some(Offer::Gone) => return false,
-            Some(Offer::Sent) => summary.delivered += 1,
-            Some(Offer::Queued) => {
-                summary.delivered += 1;
-                summary.queued += 1;
+        let add = |counter: &AtomicU64, now: usize, before: usize| {
+            if now > before {
+                counter.fetch_add((now - before) as u64, Ordering::Relaxed);
             }
-            Some(Offer::DroppedOldest(n)) => {
-                summary.delivered += 1;
-                summary.queued += 1;
-                summary.dropped += n;
-                self.dropped.fetch_add(n as u64, Ordering::Relaxed);
-            }
-            Some(Offer::ClosedSlow) => {
-                summary.closed_slow += 1;
-                self.closed_slow.fetch_add(1, Ordering::Relaxed);
-                return false;
-            }
-            Some(_) => {}
-        }
-        self.deliveries.fetch_add(1, Ordering::Relaxed);
-        true
+        };
+        add(&self.deliveries, summary.delivered, before.delivered);
+        add(&self.dropped, summary.dropped, before.dropped);
+        add(&self.closed_slow, summary.closed_slow, before.closed_slow);
+        kept == Some(true)
     }
 
     /// Passes a message published here on to the other processes (with a Redis backend).
@@ -353,7 +368,8 @@ impl Hub {
     /// limits, then the slow-subscriber policy applies). With a Redis backend it also goes to
     /// the topic's subscribers on the other processes.
     pub fn publish(&self, topic: &str, message: impl Into<Message>) -> Published {
-        self.publish_to(topic, &PreparedMessage::new(message.into()), None)
+        let prepared = PreparedMessage::new(message.into());
+        self.publish_to(topic, std::slice::from_ref(&prepared), None)
     }
 
     /// As [`publish`](Self::publish), to everyone in `topic` but `except` (the sender).
@@ -364,7 +380,7 @@ impl Hub {
         except: &Member,
     ) -> Published {
         let prepared = PreparedMessage::new(message.into());
-        self.publish_to(topic, &prepared, Some(except.id))
+        self.publish_to(topic, std::slice::from_ref(&prepared), Some(except.id))
     }
 
     /// Publishes `message` to every subscriber of every topic, once per socket (with a Redis
@@ -378,17 +394,37 @@ impl Hub {
 
     /// Publishes an already prepared message to `topic`.
     pub fn publish_prepared(&self, topic: &str, prepared: &PreparedMessage) -> Published {
-        self.publish_to(topic, prepared, None)
+        self.publish_to(topic, std::slice::from_ref(prepared), None)
+    }
+
+    /// Publishes several messages to `topic`, in order: the same as publishing each in turn,
+    /// but each subscriber's connection is visited once for all of them (one lock, one
+    /// wake-up, its state in cache), which costs less per message. For a publisher with a
+    /// burst of messages at hand: a feed's ticks, or everything a socket has received.
+    pub fn publish_batch<M: Into<Message>>(
+        &self,
+        topic: &str,
+        messages: impl IntoIterator<Item = M>,
+    ) -> Published {
+        let prepared: Vec<PreparedMessage> = messages
+            .into_iter()
+            .map(|m| PreparedMessage::new(m.into()))
+            .collect();
+        self.publish_to(topic, &prepared, None)
     }
 
     fn publish_to(
         &self,
         topic: &str,
-        prepared: &PreparedMessage,
+        prepared: &[PreparedMessage],
         except: Option<u64>,
     ) -> Published {
-        self.inner.published.fetch_add(1, Ordering::Relaxed);
-        self.inner.forward(Some(topic), prepared.message());
+        self.inner
+            .published
+            .fetch_add(prepared.len() as u64, Ordering::Relaxed);
+        for p in prepared {
+            self.inner.forward(Some(topic), p.message());
+        }
         self.inner.publish_local(topic, prepared, except)
     }
 

@@ -56,6 +56,18 @@
 //! silence, and a connection whose peer stays silent 30 s more fails with 1011
 //! ([`TimeoutKind::Keepalive`]).
 //!
+//! # Features
+//!
+//! - `hyper`: WebSocket over HTTP/2 (RFC 8441) and hyper on the server. [`connect`] follows
+//!   [`ClientConfig::http`] ([`HttpMode::Http2`], or [`HttpMode::Auto`]: HTTP/2 when the
+//!   server offers it); `Http2Connection` opens several WebSockets on one HTTP/2 connection.
+//!   `upgrade` answers a request hyper parsed (an HTTP/1.1 upgrade or an HTTP/2 extended
+//!   CONNECT) exactly as [`accept`] would, and `http_server()` is hyper-util's builder serving
+//!   both versions on one listener. [`ConnectionInfo::http_version`] says which carries a
+//!   socket.
+//! - `axum` (implies `hyper`): `axum::WebSocketUpgrade`, a drop-in for axum's extractor
+//!   (`docs/axum.md`).
+//!
 //! # Cancel safety
 //!
 //! Receives (`recv`, `recv_chunk`, `Stream::poll_next`, `AsyncRead::poll_read`) are cancel
@@ -64,6 +76,8 @@
 //! out with the next write.
 
 mod accept;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod connect;
 mod driver;
 mod handle;
@@ -75,6 +89,8 @@ mod socket;
 mod stream;
 mod timer;
 mod transport;
+#[cfg(feature = "hyper")]
+mod web;
 mod writer;
 
 pub use accept::{accept, take_over};
@@ -87,10 +103,14 @@ pub use stream::{StreamReadHalf, StreamSocket, StreamWriteHalf};
 pub use tether_proto::connection::Negotiated;
 pub use tether_proto::{ConnectionError, ProtocolError, SendError};
 pub use tether_socket::{
-    Accept, Bytes, Chunk, ClientConfig, CloseCode, CloseFrame, Config, ConnectionInfo, Credentials,
-    Error, FanoutLimits, Message, MessageKind, Offer, PreparedMessage, Proxy, ProxySetting,
-    ReceiveMode, Reject, Request, RootCerts, SendOptions, ServerConfig, SlowPolicy, TimeoutKind,
-    TlsOptions, TrySendError, rustls, tls,
+    Accept, Answer, Bytes, Chunk, ClientConfig, CloseCode, CloseFrame, Config, ConnectionInfo,
+    Credentials, Error, FanoutLimits, Http2Reset, HttpMode, HttpVersion, Message, MessageKind,
+    Offer, PreparedMessage, Proxy, ProxySetting, ReceiveMode, Reject, Request, RootCerts,
+    SendOptions, ServerConfig, SlowPolicy, TimeoutKind, TlsOptions, TrySendError, rustls, tls,
 };
 pub use transport::Transport;
+#[cfg(feature = "hyper")]
+pub use web::client::Http2Connection;
+#[cfg(feature = "hyper")]
+pub use web::server::{ResponseBody, Upgrading, http_server, is_upgrade_request, upgrade};
 pub use writer::MessageWriter;

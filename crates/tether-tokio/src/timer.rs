@@ -10,7 +10,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use tokio::time::{Instant, Sleep};
 
@@ -19,6 +19,9 @@ pub(crate) struct Timer {
     sleep: Option<Pin<Box<Sleep>>>,
     /// When the sleep is set to fire, while it has not fired.
     armed: Option<Instant>,
+    /// The waker the armed sleep was last polled with: polling it again with the same one
+    /// changes nothing (a drive polls the timer every time; most find it armed).
+    waker: Option<Waker>,
 }
 
 impl Timer {
@@ -35,14 +38,21 @@ impl Timer {
                 .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
             match self.armed {
                 // Armed earlier than needed but still in the future: keep it; we look again
-                // when it fires.
-                Some(at) if at <= deadline && at > now => {}
+                // when it fires. Already registered with this waker: nothing to do.
+                Some(at) if at <= deadline && at > now => {
+                    if self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                        return Poll::Pending;
+                    }
+                }
                 _ => {
                     sleep.as_mut().reset(deadline);
                     self.armed = Some(deadline);
                 }
             }
             if sleep.as_mut().poll(cx).is_pending() {
+                if !self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    self.waker = Some(cx.waker().clone());
+                }
                 return Poll::Pending;
             }
             // It fired: trust the clock, not the sleep.

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tether_tokio::{
     ClientConfig, CloseCode, Config, Error, FanoutLimits, Hub, HubConfig, Message, MessageSocket,
-    ServerConfig, SlowPolicy,
+    Published, ServerConfig, SlowPolicy,
 };
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -233,4 +233,53 @@ async fn joins_and_leaves_racing_with_publishes_lose_and_duplicate_nothing() {
         "members overlapped the publishes: {delivered}"
     );
     drop(readers);
+}
+
+#[tokio::test]
+async fn publish_batch_delivers_each_message_in_order_once_to_every_subscriber() {
+    let hub = Hub::new(HubConfig::default());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let members = hub.clone();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let hub = members.clone();
+            tokio::spawn(async move {
+                let mut ws = tether_tokio::accept(tcp, &ServerConfig::default()).await?;
+                let _member = hub.join("room", &ws);
+                while ws.recv().await?.is_some() {}
+                Ok::<_, Error>(())
+            });
+        }
+    });
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        clients.push(
+            tether_tokio::connect(&url, &ClientConfig::default())
+                .await
+                .unwrap(),
+        );
+    }
+    wait_for_subscribers(&hub, 4).await;
+    let mut delivered = 0;
+    for round in 0..10 {
+        let batch = (0..25).map(|i| Message::text(format!("{}", round * 25 + i)));
+        let published = hub.publish_batch("room", batch);
+        assert_eq!(published.closed_slow, 0);
+        delivered += published.delivered;
+    }
+    assert_eq!(delivered, 4 * 250);
+    for c in &mut clients {
+        for i in 0..250 {
+            assert_eq!(c.recv().await.unwrap(), Some(Message::text(i.to_string())));
+        }
+    }
+    let stats = hub.stats();
+    assert_eq!((stats.published, stats.deliveries), (250, 1000));
+    // An empty batch publishes nothing.
+    assert_eq!(
+        hub.publish_batch("room", Vec::<Message>::new()),
+        Published::default()
+    );
 }

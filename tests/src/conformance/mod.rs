@@ -4,6 +4,9 @@
 //! (the raw peer is a server that answers the upgrade by hand) — and the Markdown report
 //! (`docs/conformance.md`).
 //!
+//! The same cases also run over an HTTP/2 stream (RFC 8441, [`Carrier::Http2`]): tether-tokio
+//! behind hyper as the server, or its HTTP/2 client, against a raw peer on the `h2` crate.
+//!
 //! A [`Case`] is data: a list of [`Step`]s — bytes to send (whole, frame by frame, chopped, or
 //! cut inside a frame) and what the tether endpoint must send back ([`Expect`]: an echoed
 //! message, a pong, a close frame with one of some codes, the end of TCP) — each expectation
@@ -33,17 +36,30 @@ pub enum Impl {
     Tokio,
 }
 
-/// One tether endpoint a case runs against: an adapter in a role.
+/// What carries the WebSocket between tether and the raw peer.
+#[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
+pub enum Carrier {
+    /// A TCP connection (an HTTP/1.1 upgrade).
+    Tcp,
+    /// One stream of an HTTP/2 connection (RFC 8441, h2c): tether-tokio behind hyper as the
+    /// server, or its HTTP/2 client; the raw peer on the `h2` crate.
+    Http2,
+}
+
+/// One tether endpoint a case runs against: an adapter in a role, over TCP or HTTP/2.
 #[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
 pub struct Endpoint {
     /// The adapter.
     pub adapter: Impl,
     /// The role tether plays.
     pub role: Role,
+    /// What carries the WebSocket.
+    pub carrier: Carrier,
 }
 
 impl Endpoint {
-    /// Every endpoint, in report order: std server, std client, tokio server, tokio client.
+    /// Every endpoint over TCP, in report order: std server, std client, tokio server, tokio
+    /// client.
     pub const ALL: [Self; 4] = [
         Self::new(Impl::Std, Role::Server),
         Self::new(Impl::Std, Role::Client),
@@ -51,9 +67,38 @@ impl Endpoint {
         Self::new(Impl::Tokio, Role::Client),
     ];
 
-    /// `adapter` in `role`.
+    /// The endpoints over HTTP/2: tokio server, tokio client.
+    pub const HTTP2: [Self; 2] = [
+        Self::over_http2(Role::Server),
+        Self::over_http2(Role::Client),
+    ];
+
+    /// Every endpoint, in report order: those over TCP, then those over HTTP/2.
+    pub const REPORTED: [Self; 6] = [
+        Self::ALL[0],
+        Self::ALL[1],
+        Self::ALL[2],
+        Self::ALL[3],
+        Self::HTTP2[0],
+        Self::HTTP2[1],
+    ];
+
+    /// `adapter` in `role`, over TCP.
     pub const fn new(adapter: Impl, role: Role) -> Self {
-        Self { adapter, role }
+        Self {
+            adapter,
+            role,
+            carrier: Carrier::Tcp,
+        }
+    }
+
+    /// tether-tokio in `role`, over an HTTP/2 stream.
+    pub const fn over_http2(role: Role) -> Self {
+        Self {
+            adapter: Impl::Tokio,
+            role,
+            carrier: Carrier::Http2,
+        }
     }
 }
 
@@ -63,7 +108,11 @@ impl fmt::Display for Endpoint {
             Impl::Std => "std",
             Impl::Tokio => "tokio",
         };
-        write!(f, "{adapter} {}", self.role)
+        write!(f, "{adapter} {}", self.role)?;
+        if self.carrier == Carrier::Http2 {
+            f.write_str(" over HTTP/2")?;
+        }
+        Ok(())
     }
 }
 

@@ -6,9 +6,11 @@ use std::time::{Duration, Instant};
 use tether_std::{ClientConfig, Config, Error, ServerConfig};
 
 use super::{
-    Case, Delivery, Endpoint, Expect, Family, Frame, Impl, Part, READ_BOUND, Role, Step, op,
+    Carrier, Case, Delivery, Endpoint, Expect, Family, Frame, Impl, Part, READ_BOUND, Role, Step,
+    op,
 };
 use crate::adapter::{Adapter, Std, Tokio};
+use crate::http2;
 use crate::loopback::echo;
 use crate::raw::{self, Got, RawPeer, RxFrame};
 
@@ -44,11 +46,29 @@ pub fn run_family(family: Family, endpoint: Endpoint) -> (usize, Vec<(String, St
 
 /// Runs one case against `endpoint`.
 pub fn run_case(case: &Case, endpoint: Endpoint) -> Outcome {
-    match endpoint.adapter {
-        Impl::Std => run::<Std>(case, endpoint.role),
-        Impl::Tokio => run::<Tokio>(case, endpoint.role),
+    match (endpoint.adapter, endpoint.carrier) {
+        (Impl::Std, Carrier::Tcp) => run::<Std>(case, endpoint.role, raw::against::<Std, _, _>),
+        (Impl::Tokio, Carrier::Tcp) => {
+            run::<Tokio>(case, endpoint.role, raw::against::<Tokio, _, _>)
+        }
+        (Impl::Tokio, Carrier::Http2) => run::<Tokio>(case, endpoint.role, http2::against),
+        (Impl::Std, Carrier::Http2) => Outcome {
+            pass: false,
+            detail: "tether-std does not speak HTTP/2".into(),
+            elapsed: Duration::ZERO,
+        },
     }
 }
+
+/// How a run sets tether up against the raw peer: [`raw::against`] (TCP) or
+/// [`http2::against`] (an HTTP/2 stream).
+type Setup<A> = fn(
+    Role,
+    ServerConfig,
+    ClientConfig,
+    &[u8],
+    Box<dyn FnOnce(Result<<A as Adapter>::Socket, Error>) -> String + Send>,
+) -> Result<(RawPeer, crate::loopback::Task<String>), String>;
 
 /// The protocol settings of every run: no keepalive (cases wait on purpose), a close timeout
 /// short enough for cases where the peer never answers, the case's message limit.
@@ -62,7 +82,7 @@ fn config(case: &Case) -> Config {
     config
 }
 
-fn run<A: Adapter>(case: &Case, role: Role) -> Outcome {
+fn run<A: Adapter>(case: &Case, role: Role, setup: Setup<A>) -> Outcome {
     let read_timeout = Some(Duration::from_secs(10));
     let server = ServerConfig::default()
         .config(config(case))
@@ -76,9 +96,13 @@ fn run<A: Adapter>(case: &Case, role: Role) -> Outcome {
         .iter()
         .flat_map(|f| f.encode(role))
         .collect();
-    let setup = raw::against::<A, _, _>(role, server, client, &early, |ws| {
-        describe(ws.and_then(|mut ws| echo(&mut ws)))
-    });
+    let setup = setup(
+        role,
+        server,
+        client,
+        &early,
+        Box::new(|ws| describe(ws.and_then(|mut ws| echo(&mut ws)))),
+    );
     let (raw, local) = match setup {
         Ok(s) => s,
         Err(e) => {

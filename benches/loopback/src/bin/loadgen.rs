@@ -25,16 +25,15 @@
 use std::collections::VecDeque;
 use std::error::Error;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream as StdTcpStream};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
+use tether_loopback::load::{
+    Histogram, TICKS_PER_SEC, cpu_ticks, handshake, header_len, masked_frame, parse_size,
+};
 
-/// The fixed `Sec-WebSocket-Key` and its accept value (RFC 6455 §1.3's example).
-const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
-const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
-const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 /// Shared read buffer: payloads are checked as they stream through, never buffered whole.
 const READ_BUF: usize = 512 * 1024;
 
@@ -47,18 +46,6 @@ struct Options {
     warmup: Duration,
     server_pid: Option<u32>,
     label: String,
-}
-
-fn parse_size(s: &str) -> Result<usize, Box<dyn Error>> {
-    let lower = s.to_ascii_lowercase();
-    let (digits, mult) = if let Some(d) = lower.strip_suffix('k') {
-        (d, 1024)
-    } else if let Some(d) = lower.strip_suffix('m') {
-        (d, 1024 * 1024)
-    } else {
-        (lower.as_str(), 1)
-    };
-    Ok(digits.parse::<usize>()? * mult)
 }
 
 fn parse_args() -> Result<Options, Box<dyn Error>> {
@@ -93,153 +80,12 @@ fn parse_args() -> Result<Options, Box<dyn Error>> {
     Ok(opts)
 }
 
-/// A log-linear histogram of nanoseconds: 16 sub-buckets per power of two (≤ 6.25 % wide),
-/// fixed size whatever the number of samples.
-struct Histogram {
-    counts: Vec<u64>,
-    total: u64,
-    max: u64,
-}
-
-impl Histogram {
-    const SUB: u32 = 4; // 2^4 sub-buckets
-
-    fn new() -> Self {
-        Self {
-            counts: vec![0; 64 << Self::SUB],
-            total: 0,
-            max: 0,
-        }
-    }
-
-    fn index(v: u64) -> usize {
-        if v < (1 << Self::SUB) {
-            return v as usize;
-        }
-        let msb = 63 - v.leading_zeros();
-        let shift = msb - Self::SUB;
-        let sub = (v >> shift) & ((1 << Self::SUB) - 1);
-        (((shift + 1) << Self::SUB) as u64 + sub) as usize
-    }
-
-    /// The upper bound of bucket `i` (the value reported for a quantile falling in it).
-    fn upper(i: usize) -> u64 {
-        let sub_count = 1usize << Self::SUB;
-        if i < sub_count {
-            return i as u64;
-        }
-        let shift = (i >> Self::SUB) as u32 - 1;
-        let sub = (i & (sub_count - 1)) as u64;
-        let upper = ((u128::from(1u64 << Self::SUB) + u128::from(sub) + 1) << shift) - 1;
-        u64::try_from(upper).unwrap_or(u64::MAX)
-    }
-
-    fn record(&mut self, ns: u64) {
-        self.counts[Self::index(ns)] += 1;
-        self.total += 1;
-        self.max = self.max.max(ns);
-    }
-
-    fn quantile(&self, q: f64) -> u64 {
-        if self.total == 0 {
-            return 0;
-        }
-        let rank = ((q * self.total as f64).ceil() as u64).clamp(1, self.total);
-        let mut seen = 0;
-        for (i, &c) in self.counts.iter().enumerate() {
-            seen += c;
-            if seen >= rank {
-                return Self::upper(i).min(self.max);
-            }
-        }
-        self.max
-    }
-
-    fn clear(&mut self) {
-        self.counts.iter_mut().for_each(|c| *c = 0);
-        self.total = 0;
-        self.max = 0;
-    }
-}
-
-/// utime + stime of a process, in clock ticks (from `/proc/PID/stat`).
-fn cpu_ticks(pid: &str) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let mut fields = rest.split(' ').skip(11);
-    let utime: u64 = fields.next()?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some(utime + stime)
-}
-
-/// Linux's `USER_HZ`, 100 on every mainstream architecture.
-const TICKS_PER_SEC: f64 = 100.0;
-
-fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let mut f = Vec::with_capacity(payload.len() + 14);
-    f.push(0x80 | opcode);
-    let len = payload.len();
-    if len < 126 {
-        f.push(0x80 | len as u8);
-    } else if len <= 0xffff {
-        f.push(0x80 | 126);
-        f.extend_from_slice(&(len as u16).to_be_bytes());
-    } else {
-        f.push(0x80 | 127);
-        f.extend_from_slice(&(len as u64).to_be_bytes());
-    }
-    f.extend_from_slice(&MASK);
-    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ MASK[i % 4]));
-    f
-}
-
 /// The payload pattern: position-dependent, so a shifted, truncated or badly unmasked echo
 /// never compares equal.
 fn pattern(size: usize) -> Vec<u8> {
     (0..size as u64)
         .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8)
         .collect()
-}
-
-fn handshake(addr: SocketAddr) -> Result<(StdTcpStream, Vec<u8>), Box<dyn Error>> {
-    let mut tcp = StdTcpStream::connect(addr)?;
-    tcp.set_nodelay(true)?;
-    tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let request = format!(
-        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    );
-    tcp.write_all(request.as_bytes())?;
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
-    let end = loop {
-        let n = tcp.read(&mut chunk)?;
-        if n == 0 {
-            return Err("connection closed during the handshake".into());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break pos + 4;
-        }
-        if buf.len() > 16 * 1024 {
-            return Err("handshake response too long".into());
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-    let status = head.lines().next().unwrap_or_default();
-    if !status.starts_with("HTTP/1.1 101") {
-        return Err(format!("expected 101, got {status:?}").into());
-    }
-    let accept_ok = head.lines().any(|line| {
-        line.split_once(':').is_some_and(|(name, value)| {
-            name.trim().eq_ignore_ascii_case("sec-websocket-accept") && value.trim() == ACCEPT
-        })
-    });
-    if !accept_ok {
-        return Err("missing or wrong Sec-WebSocket-Accept".into());
-    }
-    tcp.set_read_timeout(None)?;
-    Ok((tcp, buf[end..].to_vec()))
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -268,15 +114,6 @@ struct Conn {
     close_received: bool,
     eof: bool,
     dead: bool,
-}
-
-/// The number of header bytes implied by the first two.
-fn header_len(b1: u8) -> usize {
-    2 + match b1 & 0x7f {
-        126 => 2,
-        127 => 8,
-        _ => 0,
-    } + if b1 & 0x80 != 0 { 4 } else { 0 }
 }
 
 impl Conn {
@@ -447,8 +284,8 @@ fn run() -> Result<bool, Box<dyn Error>> {
     let mut conns = Vec::with_capacity(opts.conns);
     let mut leftovers = Vec::with_capacity(opts.conns);
     for i in 0..opts.conns {
-        let (tcp, leftover) =
-            handshake(opts.addr).map_err(|e| format!("connection {i}: handshake: {e}"))?;
+        let (tcp, _, leftover) =
+            handshake(opts.addr, "").map_err(|e| format!("connection {i}: handshake: {e}"))?;
         tcp.set_nonblocking(true)?;
         let mut stream = TcpStream::from_std(tcp);
         poll.registry().register(
@@ -682,33 +519,9 @@ fn run() -> Result<bool, Box<dyn Error>> {
 
 #[cfg(test)]
 mod tests {
+    use std::net::TcpStream as StdTcpStream;
+
     use super::*;
-
-    #[test]
-    fn histogram_buckets_are_monotonic_and_tight() {
-        let mut last = 0;
-        for v in (0..1_000_000u64).chain([u64::MAX / 2, u64::MAX]) {
-            let i = Histogram::index(v);
-            assert!(i >= last, "index not monotonic at {v}");
-            assert!(Histogram::upper(i) >= v, "upper bound below {v}");
-            if v >= 16 {
-                // Within 1/16 of the value.
-                assert!(Histogram::upper(i) - v <= v / 16, "bucket too wide at {v}");
-            }
-            last = i;
-        }
-    }
-
-    #[test]
-    fn histogram_quantiles() {
-        let mut h = Histogram::new();
-        for v in 1..=1000u64 {
-            h.record(v * 1000);
-        }
-        let p50 = h.quantile(0.5);
-        assert!((500_000..=532_000).contains(&p50), "p50 {p50}");
-        assert_eq!(h.quantile(1.0), 1_000_000);
-    }
 
     fn conn_pair() -> Conn {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

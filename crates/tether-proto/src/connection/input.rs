@@ -131,7 +131,7 @@ impl Input {
     }
 
     /// Forgets a direct read prepared but not made (input is arriving another way).
-    fn cancel_direct(&mut self) {
+    pub(crate) fn cancel_direct(&mut self) {
         self.direct = None;
     }
 

@@ -59,8 +59,8 @@ use crate::error::{ConnectionError, SendError};
 use crate::extension::Extension;
 use crate::frame::{OpCode, Rsv};
 use crate::handshake::{
-    Accept, ClientHandshake, ClientOptions, ExtensionOffer, HandshakeError, Reject, Request,
-    Response, ServerHandshake, Target,
+    Accept, ClientHandshake, ClientOptions, ConnectRequest, ExtensionOffer, HandshakeError,
+    Headers, Reject, Request, Response, ServerHandshake, Target,
 };
 use crate::{CloseCode, CloseFrame, Config, Entropy, Event, Instant, Message, MessageKind, Role};
 
@@ -184,6 +184,10 @@ pub(crate) struct Core {
     message: Option<InMessage>,
     sending: Option<OutMessage>,
     extension: Option<Box<dyn Extension>>,
+    /// Server with permessage-deflate and no context takeover: what decides the compressed
+    /// bytes, for sharing them (see [`PreparedMessage`]).
+    #[cfg(feature = "deflate")]
+    shared_deflate: Option<crate::deflate::SendKey>,
     /// Encoder output for outgoing messages an extension transforms.
     send_scratch: Vec<u8>,
     /// Client: the core offered permessage-deflate itself (and so handles the answer).
@@ -239,6 +243,45 @@ impl Connection {
             conn.core.deflate_offered = offered;
         }
         Ok(conn)
+    }
+
+    /// A client connection over HTTP/2 (RFC 8441): the extended CONNECT for `target` is
+    /// returned for the HTTP/2 layer to send (only once the server's SETTINGS enabled the
+    /// extended CONNECT), with the same options and permessage-deflate offer as
+    /// [`client`](Self::client). The connection waits for
+    /// [`handle_response`](Self::handle_response); the stream's bytes then flow through
+    /// [`handle_input`](Self::handle_input) and [`poll_transmit`](Self::poll_transmit) as over
+    /// HTTP/1.1. The handshake timeout runs from now.
+    ///
+    /// # Errors
+    ///
+    /// The options cannot form a valid request.
+    pub fn client_extended_connect(
+        now: Instant,
+        target: &Target,
+        options: &ClientOptions,
+        config: Config,
+        entropy: impl Entropy + 'static,
+    ) -> Result<(Self, ConnectRequest), HandshakeError> {
+        #[cfg(feature = "deflate")]
+        let (options, offered) = Core::offer_deflate(&config, options);
+        #[cfg(feature = "deflate")]
+        let options = &options;
+        let (handshake, request) = ClientHandshake::extended_connect(target, options)?;
+        #[allow(unused_mut)]
+        let mut conn = Self::new(
+            now,
+            Role::Client,
+            HandshakeState::ClientHeaders(Box::new(handshake)),
+            Output::new(true),
+            config,
+            Box::new(entropy),
+        );
+        #[cfg(feature = "deflate")]
+        {
+            conn.core.deflate_offered = offered;
+        }
+        Ok((conn, request))
     }
 
     /// A server connection: waits for the client's upgrade request, reports it as
@@ -317,6 +360,8 @@ impl Connection {
                 message: None,
                 sending: None,
                 extension: None,
+                #[cfg(feature = "deflate")]
+                shared_deflate: None,
                 send_scratch: Vec::new(),
                 #[cfg(feature = "deflate")]
                 deflate_offered: false,
@@ -386,6 +431,18 @@ impl Connection {
 
     // ---- commands ----
 
+    /// Client over HTTP/2: the response head to the extended CONNECT from
+    /// [`client_extended_connect`](Self::client_extended_connect), as the HTTP/2 layer decoded
+    /// it, and the start of its body when it refuses (at most
+    /// [`Limits::max_body_bytes`](crate::handshake::Limits) are kept). It is checked with the
+    /// same code as a 101 ([`ClientHandshake::check_response`]): a 2xx that answers our offers
+    /// opens the connection ([`Event::Open`]); anything else fails it
+    /// ([`Event::Closed`] with [`ConnectionError::Handshake`], e.g.
+    /// [`HandshakeError::Rejected`]). Does nothing in any other state.
+    pub fn handle_response(&mut self, _now: Instant, status: u16, headers: Headers, body: &[u8]) {
+        self.core.handle_response(status, headers, body);
+    }
+
     /// Server side: accepts the request reported by [`Event::Request`], with the chosen
     /// subprotocol, extensions and extra headers. The connection opens ([`Event::Open`]).
     ///
@@ -423,6 +480,10 @@ impl Connection {
             return Err(SendError::MessageInProgress);
         }
         core.extension = Some(extension);
+        #[cfg(feature = "deflate")]
+        {
+            core.shared_deflate = None;
+        }
         Ok(())
     }
 
@@ -437,10 +498,12 @@ impl Connection {
         self.core.send(message, options)
     }
 
-    /// Sends a [`PreparedMessage`]: its frame, encoded once, is queued as it is — no copy, no
-    /// encoding — where this connection can share it (server role, no extension transforming
-    /// messages); otherwise the message is sent as by [`send`](Self::send). Frames of a
-    /// prepared message never go in the middle of another message.
+    /// Sends a [`PreparedMessage`]: the bytes [`send`](Self::send) would send, encoded once
+    /// for every connection that can share them — the frame as it is for a server without
+    /// extension, the frame compressed once per parameter set for servers with
+    /// permessage-deflate and no context takeover (see [`PreparedMessage`] for which
+    /// connection gets which); otherwise encoded by this connection from the shared payload.
+    /// Frames of a prepared message never go in the middle of another message.
     ///
     /// # Errors
     ///
@@ -614,8 +677,9 @@ impl Connection {
     }
 
     /// The settings, to change while the connection runs. Every setting is read where it is
-    /// used, so a change applies from the next frame, message, read or timer; a message being
-    /// received finishes in the [`ReceiveMode`](crate::ReceiveMode) it began with.
+    /// used, so a change applies from the next frame, message, read or timer. A switch from
+    /// whole messages to [`ReceiveMode::Chunks`](crate::ReceiveMode::Chunks) also applies to
+    /// an uncompressed message being gathered: what was gathered comes out as its first chunk.
     ///
     /// ```
     /// # use tether_proto::{Config, Connection, FixedEntropy, Instant, ReceiveMode, Role};
@@ -640,7 +704,7 @@ impl Connection {
         self.core.request.as_ref()
     }
 
-    /// Client side: the server's 101 response, once received.
+    /// Client side: the server's accepting response (101, or 200 over HTTP/2), once received.
     pub fn response(&self) -> Option<&Response> {
         self.core.response.as_ref()
     }

@@ -1,6 +1,7 @@
 //! permessage-deflate negotiation wired into the handshake, so every adapter gets it (see
 //! [`crate::deflate`]). Each hook does nothing when [`Config::deflate`](crate::Config) is
-//! `None` or the application handled the extension itself.
+//! `None` or the application handled the extension itself. (The server's side is
+//! [`Request::answer`](crate::handshake::Request::answer), shared with HTTP stacks.)
 
 use alloc::borrow::Cow;
 use alloc::boxed::Box;
@@ -8,7 +9,7 @@ use alloc::boxed::Box;
 use super::Core;
 use crate::Role;
 use crate::deflate::{Deflate, DeflateConfig, DeflateParams};
-use crate::handshake::{Accept, ClientOptions, HandshakeError, Response};
+use crate::handshake::{ClientOptions, HandshakeError, Response};
 
 impl Core {
     /// Client: the options with our offer added, unless the application offers
@@ -39,21 +40,6 @@ impl Core {
         Ok(())
     }
 
-    /// Server: adds the answer to the client's first acceptable offer to `accept`, unless the
-    /// application chose extensions itself; installs the codec once the answer is sent.
-    pub(super) fn negotiate_deflate(&self, accept: Accept) -> (Accept, Option<DeflateParams>) {
-        let (Some(config), Some(request)) = (&self.config.deflate, &self.request) else {
-            return (accept, None);
-        };
-        if !accept.chosen_extensions().is_empty() {
-            return (accept, None);
-        }
-        match config.negotiate(request.extensions()) {
-            Some((answer, params)) => (accept.extension(answer), Some(params)),
-            None => (accept, None),
-        }
-    }
-
     /// Any role: installs the codec for a connection opened with the extension negotiated.
     pub(super) fn deflate_from_negotiated(&mut self) {
         let Some(config) = self.config.deflate else {
@@ -68,6 +54,9 @@ impl Core {
 
     pub(super) fn install_deflate(&mut self, params: DeflateParams, config: &DeflateConfig) {
         let role: Role = self.role;
-        self.extension = Some(Box::new(Deflate::new(params, role, config)));
+        let deflate = Deflate::new(params, role, config);
+        // A client masks each frame: nothing to share.
+        self.shared_deflate = deflate.share_key().filter(|_| role == Role::Server);
+        self.extension = Some(Box::new(deflate));
     }
 }

@@ -18,6 +18,12 @@ use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, Rsv
 /// buffer: below it, a copy costs less than a slice of its own in the write.
 pub(crate) const SHARE_MIN: usize = 16 << 10;
 
+/// Prepared frames at least this large are queued as they are. Lower than [`SHARE_MIN`]: a
+/// prepared frame is shared by many connections, so it stays in cache while it is queued on
+/// each of them, where copying it would write it into each connection's buffer, most of them
+/// out of cache.
+pub(crate) const PREPARED_SHARE_MIN: usize = 512;
+
 /// Bytes waiting for the transport, plus at most one pong held back while the output is over
 /// its high-water mark.
 #[derive(Debug, Default)]
@@ -62,7 +68,7 @@ impl Output {
         self.buf.len() - self.written + self.parts_len
     }
 
-    /// Appends raw bytes (the handshake's HTTP head).
+    /// Appends raw bytes (the handshake's HTTP head, a small prepared frame).
     pub(crate) fn raw(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
     }

@@ -113,6 +113,28 @@ impl Core {
             self.stats.messages_received += 1;
             return Some(Step::Assembled(message.kind));
         }
+        if let Some(message) = self.message.as_mut()
+            && message.mode == ReceiveMode::Message
+            && self.config.receive_mode == ReceiveMode::Chunks
+            && message.rsv.is_empty()
+        {
+            // The application switched to chunks while this message was being gathered (a
+            // stream reader taking over): what was gathered goes out as the first chunk, the
+            // rest as it arrives — never gathered whole past the limit the switch lifted.
+            message.mode = ReceiveMode::Chunks;
+            // A read offered into the assembly buffer before the switch goes to the input
+            // buffer instead.
+            input.cancel_direct();
+            if !input.assembly.is_empty() {
+                input.scratch = input.assembly.take();
+                return Some(Step::Chunk {
+                    kind: message.kind,
+                    range: 0..input.scratch.len(),
+                    scratch: true,
+                    fin: false,
+                });
+            }
+        }
         if let Some(fin) = self.message.as_ref().and_then(|m| m.decode_more) {
             // The rest of what the extension decoded from the last piece comes first.
             let at = input.start;

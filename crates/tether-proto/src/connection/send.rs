@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 
+use super::output::PREPARED_SHARE_MIN;
 use super::{Core, State};
 use crate::error::SendError;
 use crate::frame::{MAX_CONTROL_PAYLOAD, OpCode, Rsv};
@@ -182,14 +183,19 @@ impl Core {
         Ok(())
     }
 
-    /// Queues bytes that are already the frames of one whole message, as they are.
-    pub(crate) fn send_frames(&mut self, frames: Bytes) -> Result<(), SendError> {
+    /// Queues bytes that are already the frames of one whole message: as they are, or copied
+    /// into the buffer when small.
+    pub(crate) fn send_frames(&mut self, frames: &Bytes) -> Result<(), SendError> {
         self.ensure_open()?;
         // Never in the middle of another message's frames (§5.4).
         if self.sending.is_some() {
             return Err(SendError::MessageInProgress);
         }
-        self.out.push_part(frames);
+        if frames.len() < PREPARED_SHARE_MIN {
+            self.out.raw(frames);
+        } else {
+            self.out.push_part(frames.clone());
+        }
         self.stats.messages_sent += 1;
         Ok(())
     }

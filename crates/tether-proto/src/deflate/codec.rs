@@ -41,12 +41,8 @@ const MIN_STEP: usize = 1 << 10;
 /// connection holds none; a side with context takeover keeps it (it is the context) and gives
 /// it back when the connection is dropped.
 pub struct Deflate {
-    /// Level, window bits and memory level of our compressor.
-    key: Key,
-    threshold: usize,
-    /// Whether messages that would not shrink are sent uncompressed (off only in tests that
-    /// check exact compressed bytes of tiny messages).
-    skip_incompressible: bool,
+    /// What decides the bytes our messages compress to.
+    send: SendKey,
     /// Whether our compressor is reset after each message.
     send_reset: bool,
     /// Whether the peer's context is reset after each message.
@@ -90,9 +86,11 @@ impl Deflate {
             (config.compact_context && !reset).then(|| Window::new(bits.clamp(8, 15)))
         };
         Self {
-            key,
-            threshold: config.threshold,
-            skip_incompressible: true,
+            send: SendKey {
+                key,
+                threshold: config.threshold,
+                skip_incompressible: true,
+            },
             send_reset,
             recv_reset,
             compressor: None,
@@ -109,24 +107,21 @@ impl Deflate {
     /// RFC's examples compress 5 bytes into 7).
     #[cfg(test)]
     pub(crate) fn always_compress(mut self) -> Self {
-        self.skip_incompressible = false;
+        self.send.skip_incompressible = false;
         self
+    }
+
+    /// The settings every message of ours compresses with from fresh state, when our side has
+    /// no context takeover (so each message is compressed from fresh state): connections with
+    /// the same key send the same bytes for the same message, and can share them.
+    pub(crate) fn share_key(&self) -> Option<SendKey> {
+        self.send_reset.then_some(self.send)
     }
 
     /// Whether a compressor and a decompressor are held now (for tests of the idle cost).
     #[cfg(test)]
     pub(crate) fn holds_state(&self) -> (bool, bool) {
         (self.compressor.is_some(), self.decompressor.is_some())
-    }
-
-    fn new_compressor(key: Key) -> zlib_rs::Deflate {
-        pool::take_deflate(key).unwrap_or_else(|| {
-            let mut config = ZConfig::new(i32::from(key.level));
-            // Negative: a raw deflate stream, no zlib header.
-            config.window_bits = -i32::from(key.window_bits);
-            config.mem_level = i32::from(key.mem_level);
-            zlib_rs::Deflate::new_with_config(config)
-        })
     }
 
     fn new_decompressor() -> zlib_rs::Inflate {
@@ -136,7 +131,7 @@ impl Deflate {
     /// Gives the compressor back to the pool (its context is not wanted any more).
     fn release_compressor(&mut self) {
         if let Some(c) = self.compressor.take() {
-            pool::put_deflate(self.key, c);
+            pool::put_deflate(self.send.key, c);
         }
     }
 
@@ -210,31 +205,6 @@ impl Deflate {
                 if took == 0 {
                     return Err(ExtensionError::Invalid("DEFLATE data stalled"));
                 }
-            }
-        }
-    }
-
-    /// Compresses `input` with a sync flush, appending to `out`.
-    fn deflate(
-        c: &mut zlib_rs::Deflate,
-        input: &[u8],
-        out: &mut Vec<u8>,
-    ) -> Result<(), ExtensionError> {
-        let mut used = 0;
-        loop {
-            let len = out.len();
-            // Compressible data takes less than half; the loop goes on for the rest.
-            let room = (input.len() - used) / 2 + 64;
-            out.resize(len + room, 0);
-            let (before_in, before_out) = (c.total_in(), c.total_out());
-            let result = c.compress(&input[used..], &mut out[len..], DeflateFlush::SyncFlush);
-            let made = usize::try_from(c.total_out() - before_out).unwrap_or(usize::MAX);
-            out.truncate(len + made.min(room));
-            result.map_err(|_| ExtensionError::Invalid("compression failed"))?;
-            used += usize::try_from(c.total_in() - before_in).unwrap_or(usize::MAX);
-            // zlib: a flush is complete when it returns with output space left.
-            if used >= input.len() && made < room {
-                return Ok(());
             }
         }
     }
@@ -346,10 +316,17 @@ impl Extension for Deflate {
         out: &mut Vec<u8>,
     ) -> Result<Rsv, ExtensionError> {
         let whole = first && fin;
-        if first
-            && (whole && input.len() < self.threshold
-                || self.skip_incompressible && looks_incompressible(input))
-        {
+        if whole && self.send_reset {
+            // From fresh state: the one function a prepared message is compressed with too.
+            self.release_compressor();
+            let fresh = self.send.compress_fresh(input, out)?;
+            return Ok(if fresh == Fresh::Compressed {
+                Rsv::RSV1
+            } else {
+                Rsv::NONE
+            });
+        }
+        if first && self.send.skips(input, whole) {
             // Too small to gain, or would not shrink (see `sample`): sent as it is, and the
             // compressor has seen none of it.
             return Ok(Rsv::NONE);
@@ -358,7 +335,7 @@ impl Extension for Deflate {
         let c = match &mut self.compressor {
             Some(c) => c,
             empty => {
-                let mut c = Self::new_compressor(self.key);
+                let mut c = new_compressor(self.send.key);
                 // The context kept as bytes: the peer's window holds them, so we may refer to
                 // them.
                 if let Some(window) = self.send_window.as_ref().filter(|w| !w.bytes().is_empty()) {
@@ -368,24 +345,13 @@ impl Extension for Deflate {
                 empty.insert(c)
             }
         };
-        // §7.2.1: "Compress all the octets of the payload of the message using DEFLATE."
-        // Each piece is sync-flushed so a streamed message's frames go out as they are given.
-        if let Err(e) = Self::deflate(c, input, out) {
+        if let Err(e) = compress(c, input, fin, out) {
             // A failed compressor's state is unknown: start afresh next time.
             self.compressor = None;
             return Err(e);
         }
         if fin {
-            // "If the resulting data does not end with an empty DEFLATE block with no
-            // compression (the "BTYPE" bits are set to 00), append an empty DEFLATE block with
-            // no compression to the tail end. Remove 4 octets (that are 0x00 0x00 0xff 0xff)
-            // from the tail end." A sync flush always ends with that block.
-            if out.ends_with(&TAIL) {
-                out.truncate(out.len() - TAIL.len());
-            } else {
-                out.push(0x00);
-            }
-            if whole && self.skip_incompressible && out.len() - start >= input.len() {
+            if whole && self.send.grew(out.len() - start, input.len()) {
                 // It did not shrink: send it as it is. The compressor took it into its window
                 // and the peer will not, so it must not refer back to it: a fresh compressor
                 // refers to nothing earlier, which any peer window accepts (with a compact
@@ -414,13 +380,138 @@ impl Extension for Deflate {
 impl core::fmt::Debug for Deflate {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Deflate")
-            .field("level", &self.key.level)
-            .field("send_bits", &self.key.window_bits)
-            .field("mem_level", &self.key.mem_level)
+            .field("level", &self.send.key.level)
+            .field("send_bits", &self.send.key.window_bits)
+            .field("mem_level", &self.send.key.mem_level)
             .field("send_reset", &self.send_reset)
             .field("recv_reset", &self.recv_reset)
             .field("compressor", &self.compressor.is_some())
             .field("decompressor", &self.decompressor.is_some())
             .finish_non_exhaustive()
+    }
+}
+
+/// What decides the bytes a whole message compresses to from fresh state: the compressor's
+/// level, window bits and memory level, the threshold, and whether messages that would not
+/// shrink go out uncompressed. Connections whose sending side has no context takeover and the
+/// same key send the same message as the same bytes, so a
+/// [`PreparedMessage`](crate::PreparedMessage) is compressed once per key.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub(crate) struct SendKey {
+    key: Key,
+    threshold: usize,
+    /// Whether messages that would not shrink are sent uncompressed (off only in tests that
+    /// check exact compressed bytes of tiny messages).
+    skip_incompressible: bool,
+}
+
+/// How [`SendKey::compress_fresh`] sent a whole message.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub(crate) enum Fresh {
+    /// Uncompressed without a compressor pass: below the threshold, or it looks incompressible.
+    Skipped,
+    /// Uncompressed: compressed, it did not shrink.
+    Grew,
+    /// Compressed (the bytes were appended).
+    Compressed,
+}
+
+impl SendKey {
+    /// Whether a message whose first piece is `input` goes out as it is without a compressor
+    /// pass: a whole message below the threshold, or one that looks incompressible.
+    fn skips(&self, input: &[u8], whole: bool) -> bool {
+        whole && input.len() < self.threshold
+            || self.skip_incompressible && looks_incompressible(input)
+    }
+
+    /// Whether a whole message of `len` bytes that compressed to `compressed` goes out as it
+    /// is instead.
+    fn grew(&self, compressed: usize, len: usize) -> bool {
+        self.skip_incompressible && compressed >= len
+    }
+
+    /// Sends a whole message from fresh state, as every connection with this key does
+    /// ([`Deflate::encode`] calls it for each whole message when its side has no context
+    /// takeover): returns whether it goes out compressed, the compressed payload then appended
+    /// to `out` (without the §7.2.1 tail). One function for both, so a shared compressed frame
+    /// is byte for byte what each connection would send.
+    pub(crate) fn compress_fresh(
+        &self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Fresh, ExtensionError> {
+        if self.skips(input, true) {
+            return Ok(Fresh::Skipped);
+        }
+        let start = out.len();
+        // A pooled compressor is reset when taken: the same as a new one.
+        let mut c = new_compressor(self.key);
+        compress(&mut c, input, true, out)?;
+        pool::put_deflate(self.key, c);
+        if self.grew(out.len() - start, input.len()) {
+            out.truncate(start);
+            return Ok(Fresh::Grew);
+        }
+        Ok(Fresh::Compressed)
+    }
+}
+
+/// A compressor with `key`: from the pool (reset), or new.
+fn new_compressor(key: Key) -> zlib_rs::Deflate {
+    pool::take_deflate(key).unwrap_or_else(|| {
+        let mut config = ZConfig::new(i32::from(key.level));
+        // Negative: a raw deflate stream, no zlib header.
+        config.window_bits = -i32::from(key.window_bits);
+        config.mem_level = i32::from(key.mem_level);
+        zlib_rs::Deflate::new_with_config(config)
+    })
+}
+
+/// Compresses the next piece of a message (§7.2.1: "Compress all the octets of the payload of
+/// the message using DEFLATE"), appending to `out`; `fin` ends the message. Each piece is
+/// sync-flushed so a streamed message's frames go out as they are given.
+fn compress(
+    c: &mut zlib_rs::Deflate,
+    input: &[u8],
+    fin: bool,
+    out: &mut Vec<u8>,
+) -> Result<(), ExtensionError> {
+    deflate(c, input, out)?;
+    if fin {
+        // "If the resulting data does not end with an empty DEFLATE block with no compression
+        // (the "BTYPE" bits are set to 00), append an empty DEFLATE block with no compression
+        // to the tail end. Remove 4 octets (that are 0x00 0x00 0xff 0xff) from the tail end."
+        // A sync flush always ends with that block.
+        if out.ends_with(&TAIL) {
+            out.truncate(out.len() - TAIL.len());
+        } else {
+            out.push(0x00);
+        }
+    }
+    Ok(())
+}
+
+/// Compresses `input` with a sync flush, appending to `out`.
+fn deflate(
+    c: &mut zlib_rs::Deflate,
+    input: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), ExtensionError> {
+    let mut used = 0;
+    loop {
+        let len = out.len();
+        // Compressible data takes less than half; the loop goes on for the rest.
+        let room = (input.len() - used) / 2 + 64;
+        out.resize(len + room, 0);
+        let (before_in, before_out) = (c.total_in(), c.total_out());
+        let result = c.compress(&input[used..], &mut out[len..], DeflateFlush::SyncFlush);
+        let made = usize::try_from(c.total_out() - before_out).unwrap_or(usize::MAX);
+        out.truncate(len + made.min(room));
+        result.map_err(|_| ExtensionError::Invalid("compression failed"))?;
+        used += usize::try_from(c.total_in() - before_in).unwrap_or(usize::MAX);
+        // zlib: a flush is complete when it returns with output space left.
+        if used >= input.len() && made < room {
+            return Ok(());
+        }
     }
 }

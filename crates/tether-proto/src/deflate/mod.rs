@@ -74,6 +74,7 @@ mod window;
 use alloc::format;
 
 pub use self::codec::Deflate;
+pub(crate) use self::codec::{Fresh, SendKey};
 use self::params::{MAX_WINDOW_BITS, MIN_WINDOW_BITS, NAME, Params, Side};
 use crate::Role;
 use crate::handshake::{ExtensionOffer, HandshakeError};

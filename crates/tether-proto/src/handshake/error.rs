@@ -54,10 +54,20 @@ pub enum HandshakeError {
     /// Server: the request method is not GET (RFC 6455 §4.2.1 item 1).
     #[error("request method is `{0}`, but a WebSocket upgrade must use GET")]
     MethodNotGet(String),
-    /// Server: the request is not HTTP/1.1 (RFC 6455 §4.2.1 item 1). Answered with 505 (HTTP
-    /// Version Not Supported); WebSocket over HTTP/2 (RFC 8441) is not supported either.
+    /// Server: an upgrade request (`GET` with `Upgrade`) is not HTTP/1.1 (RFC 6455 §4.2.1
+    /// item 1). Answered with 505 (HTTP Version Not Supported). Over HTTP/2 a WebSocket opens
+    /// with an extended CONNECT instead (RFC 8441), checked by
+    /// [`Request::from_extended_connect`](super::Request::from_extended_connect).
     #[error("request is not HTTP/1.1, but a WebSocket upgrade needs HTTP/1.1")]
     HttpVersion,
+    /// Server: an HTTP/2 request for a WebSocket is not a `CONNECT` (RFC 8441 §4). Answered
+    /// with 405 and `Allow: CONNECT`.
+    #[error("request method is `{0}`, but a WebSocket over HTTP/2 opens with CONNECT")]
+    MethodNotConnect(String),
+    /// Server: an HTTP/2 `CONNECT` without the `:protocol` pseudo-header (a plain tunnel
+    /// request) or with another protocol than `websocket` (RFC 8441 §5). Answered with 400.
+    #[error("{}", connect_protocol_message(.0))]
+    ConnectProtocol(Option<String>),
     /// Server: the request has no (or an empty) `Host` header (RFC 6455 §4.2.1 item 2).
     #[error("request has no Host header, which a WebSocket upgrade requires")]
     MissingHost,
@@ -139,6 +149,17 @@ fn version_message(v: &Option<String>) -> String {
     }
 }
 
+fn connect_protocol_message(p: &Option<String>) -> String {
+    match p {
+        Some(p) => format!(
+            "extended CONNECT for protocol {p:?}: only `websocket` is served here (RFC 8441)"
+        ),
+        None => "CONNECT without :protocol is a tunnel request, not a WebSocket (RFC 8441 needs \
+                 :protocol = websocket)"
+            .to_string(),
+    }
+}
+
 fn rejected_message(status: u16) -> String {
     let hint = match status {
         401 => {
@@ -157,7 +178,8 @@ fn rejected_message(status: u16) -> String {
 impl HandshakeError {
     /// Server side: the response to send for this failure, if one should be sent.
     ///
-    /// Errors from parsing and checking a request give 400, 405 (with `Allow: GET`), 426 (with
+    /// Errors from parsing and checking a request give 400, 405 (with `Allow: GET`, or
+    /// `Allow: CONNECT` over HTTP/2), 426 (with
     /// `Sec-WebSocket-Version: 13`), 431 or 505; errors in what the application asked
     /// [`Request::write_accept`](super::Request::write_accept) to send give 500. Errors that only
     /// a client meets (URL, [`Rejected`](Self::Rejected), accept-key checks, end of input, ...)
@@ -170,8 +192,9 @@ impl HandshakeError {
             | Self::MissingUpgrade
             | Self::MissingConnectionUpgrade
             | Self::InvalidKey
-            | Self::InvalidHeader(_) => 400,
-            Self::MethodNotGet(_) => 405,
+            | Self::InvalidHeader(_)
+            | Self::ConnectProtocol(_) => 400,
+            Self::MethodNotGet(_) | Self::MethodNotConnect(_) => 405,
             Self::HttpVersion => 505,
             Self::UnsupportedVersion(_) => 426,
             Self::InvalidOption(_) | Self::ProtocolNotOffered(_) | Self::ExtensionNotOffered(_) => {
@@ -193,6 +216,7 @@ impl HandshakeError {
         match self {
             // RFC 7231 §6.5.5: a 405 "MUST generate an Allow header field".
             Self::MethodNotGet(_) => reject = reject.header("Allow", "GET"),
+            Self::MethodNotConnect(_) => reject = reject.header("Allow", "CONNECT"),
             // RFC 6455 §4.2.2: "If this version does not match a version understood by the
             // server, the server MUST abort the WebSocket handshake described in this section
             // and instead send an appropriate HTTP error code (such as 426 Upgrade Required)

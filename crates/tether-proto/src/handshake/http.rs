@@ -1,65 +1,202 @@
 //! Conversions from and to the `http` crate's types, for adapters whose HTTP server (hyper,
-//! axum, ...) already parsed the upgrade request, or whose HTTP client parsed the response.
+//! axum, ...) already parsed the request — an HTTP/1.1 upgrade or an HTTP/2 extended CONNECT —
+//! or whose HTTP client parsed the response.
 
 use alloc::string::ToString;
 
-use super::{Accept, ClientHandshake, HandshakeError, Headers, Request, Response};
+use super::{
+    Answer, ClientHandshake, ConnectRequest, HandshakeError, Headers, PseudoHeaders, Reject,
+    Request, Response,
+};
 
 fn headers_of(map: &http::HeaderMap) -> Headers {
-    let mut headers = Headers::new();
-    for (name, value) in map {
-        headers.push(name.as_str(), value.as_bytes());
+    Headers::from(map)
+}
+
+/// The fields of an `http` header map, in its order.
+impl From<&http::HeaderMap> for Headers {
+    fn from(map: &http::HeaderMap) -> Self {
+        let mut headers = Self::new();
+        for (name, value) in map {
+            headers.push(name.as_str(), value.as_bytes());
+        }
+        headers
     }
-    headers
+}
+
+/// `headers` as an `http` header map; a field `http` cannot hold (checked before it gets here)
+/// is an error, not dropped.
+fn header_map(headers: &Headers) -> Result<http::HeaderMap, HandshakeError> {
+    let mut map = http::HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers.iter() {
+        let name = http::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|e| HandshakeError::InvalidOption(e.to_string()))?;
+        let value = http::HeaderValue::from_bytes(value)
+            .map_err(|e| HandshakeError::InvalidOption(e.to_string()))?;
+        map.append(name, value);
+    }
+    Ok(map)
 }
 
 impl Request {
-    /// Checks a request another HTTP server parsed, exactly as
+    /// Checks an HTTP/1.1 upgrade request another HTTP server parsed, exactly as
     /// [`ServerHandshake::poll_request`](super::ServerHandshake::poll_request) checks bytes.
-    /// Only HTTP/1.1 requests qualify (WebSocket over HTTP/2, RFC 8441, is not supported).
+    /// An HTTP/2 request goes to [`from_http2`](Self::from_http2) instead (or let
+    /// [`from_http_parts`](Self::from_http_parts) choose).
     pub fn from_http<B>(req: &http::Request<B>) -> Result<Self, HandshakeError> {
-        let target = req
-            .uri()
-            .path_and_query()
-            .map_or("/", http::uri::PathAndQuery::as_str);
-        let http11 = req.version() == http::Version::HTTP_11;
-        Self::check(
-            req.method().as_str(),
-            http11,
-            target,
-            headers_of(req.headers()),
+        Self::from_head(req.method(), req.version(), req.uri(), req.headers(), None)
+    }
+
+    /// Checks an HTTP/2 extended CONNECT another HTTP/2 server parsed (RFC 8441), as
+    /// [`from_extended_connect`](Self::from_extended_connect) does. `protocol` is the request's
+    /// `:protocol` pseudo-header, which the `http` types do not carry (hyper has it as the
+    /// request extension `hyper::ext::Protocol`).
+    pub fn from_http2<B>(
+        req: &http::Request<B>,
+        protocol: Option<&str>,
+    ) -> Result<Self, HandshakeError> {
+        Self::extended_connect_of(req.method(), req.uri(), req.headers(), protocol)
+    }
+
+    /// Checks a request by its HTTP version: HTTP/1.x as an upgrade ([`from_http`]), HTTP/2 and
+    /// later as an extended CONNECT with this `:protocol` ([`from_http2`]). For extractors
+    /// that see the request's parts (axum's `FromRequestParts`).
+    ///
+    /// [`from_http`]: Self::from_http
+    /// [`from_http2`]: Self::from_http2
+    pub fn from_http_parts(
+        parts: &http::request::Parts,
+        protocol: Option<&str>,
+    ) -> Result<Self, HandshakeError> {
+        Self::from_head(
+            &parts.method,
+            parts.version,
+            &parts.uri,
+            &parts.headers,
+            protocol,
         )
     }
 
-    /// The 101 response that accepts this request, for the other HTTP server to send. Fails
-    /// like [`write_accept`](Self::write_accept).
-    pub fn accept_http(&self, accept: &Accept) -> Result<http::Response<()>, HandshakeError> {
-        let mut builder = http::Response::builder().status(http::StatusCode::SWITCHING_PROTOCOLS);
-        for (name, value) in self.accept_headers(accept)?.iter() {
-            builder = builder.header(name, value);
+    fn from_head(
+        method: &http::Method,
+        version: http::Version,
+        uri: &http::Uri,
+        headers: &http::HeaderMap,
+        protocol: Option<&str>,
+    ) -> Result<Self, HandshakeError> {
+        if version >= http::Version::HTTP_2 {
+            return Self::extended_connect_of(method, uri, headers, protocol);
         }
-        builder
-            .body(())
-            .map_err(|e| HandshakeError::InvalidOption(e.to_string()))
+        let target = uri
+            .path_and_query()
+            .map_or("/", http::uri::PathAndQuery::as_str);
+        Self::check_upgrade(
+            method.as_str(),
+            version == http::Version::HTTP_11,
+            target,
+            headers_of(headers),
+        )
+    }
+
+    fn extended_connect_of(
+        method: &http::Method,
+        uri: &http::Uri,
+        headers: &http::HeaderMap,
+        protocol: Option<&str>,
+    ) -> Result<Self, HandshakeError> {
+        let pseudo = PseudoHeaders {
+            method: method.as_str(),
+            protocol,
+            scheme: uri.scheme_str(),
+            authority: uri.authority().map(http::uri::Authority::as_str),
+            path: uri.path_and_query().map(http::uri::PathAndQuery::as_str),
+        };
+        Self::from_extended_connect(&pseudo, headers_of(headers))
+    }
+}
+
+impl Answer {
+    /// The accepting response for the other HTTP server to send: 101 with the upgrade fields,
+    /// or 200 over HTTP/2.
+    ///
+    /// # Errors
+    ///
+    /// A header the `http` types cannot hold (the handshake checked them, so none).
+    pub fn to_http(&self) -> Result<http::Response<()>, HandshakeError> {
+        let mut response = http::Response::new(());
+        *response.status_mut() = http::StatusCode::from_u16(self.status())
+            .map_err(|e| HandshakeError::InvalidOption(e.to_string()))?;
+        *response.version_mut() = match self.version() {
+            super::HttpVersion::Http11 => http::Version::HTTP_11,
+            super::HttpVersion::Http2 => http::Version::HTTP_2,
+        };
+        *response.headers_mut() = header_map(self.headers())?;
+        Ok(response)
+    }
+}
+
+impl Reject {
+    /// The refusal as an `http` response with its body, for the other HTTP server to send
+    /// (without the `Connection: close` [`write`](Self::write) adds: the HTTP server knows
+    /// what to do with its connection). A status that is no three-digit code becomes 500.
+    pub fn to_http(&self) -> http::Response<alloc::vec::Vec<u8>> {
+        let mut response = http::Response::new(self.body_bytes().to_vec());
+        *response.status_mut() = http::StatusCode::from_u16(self.status())
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        for (name, value) in self.headers().iter() {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                http::HeaderValue::from_bytes(value),
+            ) {
+                response.headers_mut().append(name, value);
+            }
+        }
+        response
+    }
+}
+
+impl ConnectRequest {
+    /// The request for an HTTP/2 client to send: `CONNECT` to [`uri`](Self::uri), HTTP/2, the
+    /// header fields. The `:protocol` pseudo-header is the HTTP/2 stack's to add (hyper:
+    /// insert `hyper::ext::Protocol::from_static("websocket")` into the extensions).
+    ///
+    /// # Errors
+    ///
+    /// The URI or a header cannot be represented (the handshake checked them, so none).
+    pub fn to_http(&self) -> Result<http::Request<()>, HandshakeError> {
+        let uri: http::Uri = self
+            .uri()
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| HandshakeError::InvalidOption(e.to_string()))?;
+        let mut request = http::Request::new(());
+        *request.method_mut() = http::Method::CONNECT;
+        *request.uri_mut() = uri;
+        *request.version_mut() = http::Version::HTTP_2;
+        *request.headers_mut() = header_map(&self.headers)?;
+        Ok(request)
     }
 }
 
 impl ClientHandshake {
     /// Checks a response another HTTP client parsed, as
-    /// [`poll_response`](Self::poll_response) does. A status other than 101 gives
-    /// [`HandshakeError::Rejected`] with an empty body (the body is the caller's to read).
+    /// [`check_response`](Self::check_response) does (a 101 over HTTP/1.1, a 2xx over
+    /// HTTP/2). Another status gives [`HandshakeError::Rejected`] with an empty body (the body
+    /// is the caller's to read).
     pub fn check_http_response<B>(
         &self,
         resp: &http::Response<B>,
     ) -> Result<Response, HandshakeError> {
-        self.check(resp.status().as_u16(), headers_of(resp.headers()))
+        self.check_response(resp.status().as_u16(), headers_of(resp.headers()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::handshake::{ClientOptions, ExtensionOffer, Limits, ServerHandshake, Target};
+    use crate::handshake::{
+        Accept, ClientOptions, ExtensionOffer, Limits, ServerHandshake, Target,
+    };
+    use alloc::string::String;
     use alloc::vec::Vec;
 
     fn upgrade_request() -> http::request::Builder {
@@ -142,7 +279,12 @@ mod tests {
         let accept = Accept::default().protocol("chat");
         let mut out = Vec::new();
         bytes.write_accept(&accept, &mut out).unwrap();
-        let resp = from_http.accept_http(&accept).unwrap();
+        let no_deflate = crate::Config::default().deflate(None);
+        let resp = from_http
+            .answer(accept, &no_deflate)
+            .unwrap()
+            .to_http()
+            .unwrap();
         assert_eq!(resp.status(), http::StatusCode::SWITCHING_PROTOCOLS);
         assert_eq!(
             resp.headers()["sec-websocket-accept"],
@@ -150,11 +292,112 @@ mod tests {
         );
         assert_eq!(resp.headers()["sec-websocket-protocol"], "chat");
         assert_eq!(resp.headers().len(), 4);
+        // The written bytes and the http response say the same.
+        let text = String::from_utf8(out).unwrap();
+        for (name, value) in resp.headers() {
+            let line = alloc::format!("{}: {}\r\n", name, value.to_str().unwrap());
+            assert!(
+                text.to_ascii_lowercase()
+                    .contains(&line.to_ascii_lowercase()),
+                "{line}"
+            );
+        }
         assert_eq!(
             from_http
-                .accept_http(&Accept::default().protocol("nope"))
+                .answer(Accept::default().protocol("nope"), &no_deflate)
                 .unwrap_err(),
             HandshakeError::ProtocolNotOffered("nope".into())
+        );
+    }
+
+    fn extended_connect() -> http::Request<()> {
+        http::Request::builder()
+            .method("CONNECT")
+            .version(http::Version::HTTP_2)
+            .uri("https://server.example.com/chat?room=1")
+            .header("sec-websocket-version", "13")
+            .header("sec-websocket-protocol", "chat, superchat")
+            .header("sec-websocket-extensions", "permessage-deflate")
+            .body(())
+            .unwrap()
+    }
+
+    #[test]
+    fn rfc8441_from_http2_reads_pseudo_headers_from_the_uri() {
+        let req = Request::from_http2(&extended_connect(), Some("websocket")).unwrap();
+        assert_eq!(
+            (req.host(), req.target(), req.key()),
+            ("server.example.com", "/chat?room=1", None)
+        );
+        assert_eq!(req.protocols(), ["chat", "superchat"]);
+        assert_eq!(
+            Request::from_http2(&extended_connect(), None).unwrap_err(),
+            HandshakeError::ConnectProtocol(None)
+        );
+        let (parts, ()) = extended_connect().into_parts();
+        assert_eq!(
+            Request::from_http_parts(&parts, Some("websocket")).unwrap(),
+            req
+        );
+        let (parts, ()) = upgrade_request().body(()).unwrap().into_parts();
+        assert_eq!(
+            Request::from_http_parts(&parts, None).unwrap().key(),
+            Some("dGhlIHNhbXBsZSBub25jZQ==")
+        );
+
+        let answer = req
+            .answer(
+                Accept::default().protocol("superchat"),
+                &crate::Config::default(),
+            )
+            .unwrap();
+        let resp = answer.to_http().unwrap();
+        assert_eq!(resp.status(), http::StatusCode::OK);
+        assert_eq!(resp.headers()["sec-websocket-protocol"], "superchat");
+        assert!(resp.headers().get("sec-websocket-accept").is_none());
+        assert!(resp.headers().get("upgrade").is_none());
+
+        let e = Request::from_http2(
+            &http::Request::builder()
+                .method("CONNECT")
+                .version(http::Version::HTTP_2)
+                .uri("https://h/chat")
+                .header("sec-websocket-version", "8")
+                .body(())
+                .unwrap(),
+            Some("websocket"),
+        )
+        .unwrap_err();
+        let refusal = e.rejection().unwrap().to_http();
+        assert_eq!(refusal.status(), http::StatusCode::UPGRADE_REQUIRED);
+        assert_eq!(refusal.headers()["sec-websocket-version"], "13");
+        assert!(refusal.headers().get("connection").is_none());
+        assert!(
+            refusal
+                .body()
+                .starts_with(b"client asked for WebSocket version")
+        );
+    }
+
+    #[test]
+    fn rfc8441_connect_request_to_http_and_200_back() {
+        let target = Target::parse("ws://example.com:8080/chat").unwrap();
+        let options = ClientOptions::default().protocol("chat");
+        let (hs, req) = ClientHandshake::extended_connect(&target, &options).unwrap();
+        let req = req.to_http().unwrap();
+        assert_eq!(req.method(), http::Method::CONNECT);
+        assert_eq!(req.uri(), "http://example.com:8080/chat");
+        assert_eq!(req.version(), http::Version::HTTP_2);
+        assert_eq!(req.headers()["sec-websocket-version"], "13");
+        assert!(req.headers().get("sec-websocket-key").is_none());
+        let ok = http::Response::builder()
+            .status(200)
+            .header("sec-websocket-protocol", "chat")
+            .body(())
+            .unwrap();
+        assert_eq!(
+            hs.check_http_response(&ok).unwrap().protocol(),
+            Some("chat")
         );
     }
 

@@ -1,9 +1,20 @@
-//! The opening handshake (RFC 6455 §4): HTTP/1.1 upgrade request and response, both sides.
+//! The opening handshake, both sides: the HTTP/1.1 upgrade (RFC 6455 §4) and the HTTP/2
+//! extended CONNECT (RFC 8441).
 //!
 //! The [`Connection`](crate::Connection) drives these for you; they are public for adapters that
-//! take an upgrade another HTTP server already parsed, and for tools and fuzzers.
+//! take an upgrade another HTTP server already parsed, for HTTP/2 stacks, and for tools and
+//! fuzzers.
+//!
+//! Whatever carries it, a handshake is decided once: [`Request`] is checked by one function per
+//! HTTP version ([`ServerHandshake::poll_request`] and [`Request::from_http`] for HTTP/1.1,
+//! [`Request::from_extended_connect`] and `from_http2` for HTTP/2) that share the checks of
+//! `Sec-WebSocket-Version`, subprotocols and extensions; [`Request::answer`] settles the answer
+//! (the application's [`Accept`] and permessage-deflate) for both; on the client,
+//! [`ClientHandshake::check_response`] checks a 101 or a 200 with the same code.
 
+mod answer;
 mod client;
+mod connect;
 mod error;
 mod extensions;
 mod head;
@@ -13,12 +24,35 @@ mod http;
 mod server;
 mod target;
 
+pub use answer::Answer;
 pub use client::{ClientHandshake, ClientOptions, Response};
+pub use connect::{ConnectRequest, PseudoHeaders};
 pub use error::HandshakeError;
 pub use extensions::ExtensionOffer;
 pub use headers::Headers;
 pub use server::{Accept, Reject, Request, ServerHandshake};
 pub use target::Target;
+
+/// Which HTTP carries a WebSocket: an HTTP/1.1 connection upgraded with `101 Switching
+/// Protocols` (RFC 6455 §4), or one stream of an HTTP/2 connection opened with an extended
+/// CONNECT (RFC 8441).
+#[derive(Clone, Copy, Debug, Default, Eq, Hash, PartialEq)]
+pub enum HttpVersion {
+    /// HTTP/1.1: the whole connection is the WebSocket's.
+    #[default]
+    Http11,
+    /// HTTP/2: the WebSocket is one stream; others may share the connection.
+    Http2,
+}
+
+impl core::fmt::Display for HttpVersion {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Http11 => "HTTP/1.1",
+            Self::Http2 => "HTTP/2",
+        })
+    }
+}
 
 /// The GUID appended to the client's key to form the accept key (RFC 6455 §1.3).
 pub const WEBSOCKET_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";

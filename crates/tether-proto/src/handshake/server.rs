@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::head::{HeadScanner, collect_headers, parse_error};
 use super::headers::{check_extra, is_field_value, is_token, write_field};
-use super::{ExtensionOffer, HandshakeError, Headers, Limits, accept_key};
+use super::{ExtensionOffer, HandshakeError, Headers, HttpVersion, Limits, accept_key};
 
 /// A server's handshake in progress.
 #[derive(Debug, Default)]
@@ -63,26 +63,30 @@ impl ServerHandshake {
         };
         let headers = collect_headers(request.headers);
         // httparse reads HTTP/1.0 as 0 and HTTP/1.1 as 1, and rejects anything else.
-        Request::check(method, version >= 1, target, headers).map(|r| Some((r, head_len)))
+        Request::check_upgrade(method, version >= 1, target, headers).map(|r| Some((r, head_len)))
     }
 }
 
-/// A client's checked upgrade request.
+/// A client's checked opening request: an HTTP/1.1 upgrade (RFC 6455 §4.2.1) or an HTTP/2
+/// extended CONNECT (RFC 8441 §5), see [`version`](Self::version).
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Request {
-    method: String,
-    target: String,
-    host: String,
-    key: String,
-    protocols: Vec<String>,
-    extensions: Vec<ExtensionOffer>,
-    headers: Headers,
+    pub(super) version: HttpVersion,
+    pub(super) method: String,
+    pub(super) target: String,
+    pub(super) host: String,
+    /// `Sec-WebSocket-Key`: HTTP/1.1 only (RFC 8441 §5 has none).
+    pub(super) key: Option<String>,
+    pub(super) protocols: Vec<String>,
+    pub(super) extensions: Vec<ExtensionOffer>,
+    pub(super) headers: Headers,
 }
 
 impl Request {
-    /// Checks a request (parsed from bytes, or by another HTTP server) against RFC 6455 §4.2.1.
-    /// The one place both paths validate.
-    pub(crate) fn check(
+    /// Checks an HTTP/1.1 upgrade request (parsed from bytes, or by another HTTP server)
+    /// against RFC 6455 §4.2.1. The one place both paths validate; what HTTP/2 shares with it
+    /// is [`check_offers`](Self::check_offers).
+    pub(crate) fn check_upgrade(
         method: &str,
         http11: bool,
         target: &str,
@@ -123,18 +127,9 @@ impl Request {
         if !headers.has_token("connection", "upgrade") {
             return Err(HandshakeError::MissingConnectionUpgrade);
         }
-        // Item 6: "A |Sec-WebSocket-Version| header field, with a value of 13." Checked before
-        // the key: another version may use another key format, and deserves the 426 that
-        // names the version we speak (§4.4).
-        match headers.first_trimmed("sec-websocket-version") {
-            (Some(b"13"), false) => {}
-            (None, _) => return Err(HandshakeError::UnsupportedVersion(None)),
-            (Some(v), _) => {
-                return Err(HandshakeError::UnsupportedVersion(Some(
-                    String::from_utf8_lossy(v).into_owned(),
-                )));
-            }
-        }
+        // Item 6 (version) first, then item 5 (key): another version may use another key
+        // format, and deserves the 426 that names the version we speak (§4.4).
+        Self::check_version(&headers)?;
         // Item 5: "A |Sec-WebSocket-Key| header field with a base64-encoded (see Section 4 of
         // [RFC4648]) value that, when decoded, is 16 bytes in length."
         let key = match headers.first_trimmed("sec-websocket-key") {
@@ -143,6 +138,38 @@ impl Request {
             }
             _ => return Err(HandshakeError::InvalidKey),
         };
+        let (protocols, extensions) = Self::check_offers(&headers)?;
+        Ok(Self {
+            version: HttpVersion::Http11,
+            method: method.to_string(),
+            target: target.to_string(),
+            host,
+            key: Some(key),
+            protocols,
+            extensions,
+            headers,
+        })
+    }
+
+    /// §4.2.1 item 6, over either HTTP version (RFC 8441 §5 keeps the header): "A
+    /// |Sec-WebSocket-Version| header field, with a value of 13."
+    pub(super) fn check_version(headers: &Headers) -> Result<(), HandshakeError> {
+        match headers.first_trimmed("sec-websocket-version") {
+            (Some(b"13"), false) => Ok(()),
+            (None, _) => Err(HandshakeError::UnsupportedVersion(None)),
+            (Some(v), _) => Err(HandshakeError::UnsupportedVersion(Some(
+                String::from_utf8_lossy(v).into_owned(),
+            ))),
+        }
+    }
+
+    /// The offers, read the same way over either HTTP version (RFC 8441 §5: "The Origin,
+    /// Sec-WebSocket-Version, Sec-WebSocket-Protocol, and Sec-WebSocket-Extensions header
+    /// fields are used in the CONNECT request and response header fields as defined in
+    /// [RFC6455]").
+    pub(super) fn check_offers(
+        headers: &Headers,
+    ) -> Result<(Vec<String>, Vec<ExtensionOffer>), HandshakeError> {
         // Item 8: "Optionally, a |Sec-WebSocket-Protocol| header field, with a list of values
         // indicating which protocols the client would like to speak, ordered by preference."
         // §4.1: "The elements that comprise this value MUST be non-empty strings with
@@ -175,20 +202,20 @@ impl Request {
                 }
             }
         }
-        Ok(Self {
-            method: method.to_string(),
-            target: target.to_string(),
-            host,
-            key,
-            protocols,
-            extensions,
-            headers,
-        })
+        Ok((protocols, extensions))
     }
 
-    /// Appends the 101 response that accepts this request to `out`. Fails if `accept` chooses
-    /// a subprotocol or an extension the client did not offer; nothing is appended then.
+    /// Appends the 101 response that accepts this HTTP/1.1 request to `out`, exactly as
+    /// `accept` says (no extension is negotiated here: [`answer`](Self::answer) does that).
+    /// Fails if `accept` chooses a subprotocol or an extension the client did not offer, or if
+    /// the request came over HTTP/2 (its answer is a `200` HEADERS frame: see
+    /// [`Answer`](super::Answer)); nothing is appended then.
     pub fn write_accept(&self, accept: &Accept, out: &mut Vec<u8>) -> Result<(), HandshakeError> {
+        if self.version != HttpVersion::Http11 {
+            return Err(HandshakeError::InvalidOption(
+                "an HTTP/2 request is answered with a 200 HEADERS frame, not written bytes".into(),
+            ));
+        }
         let headers = self.accept_headers(accept)?;
         out.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\n");
         for (name, value) in headers.iter() {
@@ -198,7 +225,9 @@ impl Request {
         Ok(())
     }
 
-    /// The headers of the 101 response (RFC 6455 §4.2.2 item 5).
+    /// The header fields of the response that accepts this request as `accept` says: over
+    /// HTTP/1.1 those of the 101 (RFC 6455 §4.2.2 item 5), over HTTP/2 those of the 200 (RFC
+    /// 8441 §5: no `Upgrade`, `Connection` or `Sec-WebSocket-Accept`).
     pub(crate) fn accept_headers(&self, accept: &Accept) -> Result<Headers, HandshakeError> {
         let mut h = Headers::new();
         // "1. The Status-Line ... 2. An |Upgrade| header field with value "websocket" ...
@@ -207,9 +236,11 @@ impl Request {
         // defined above in step 4 in Section 4.2.2, with the string "258EAFA5-E914-47DA-95CA-
         // C5AB0DC85B11", taking the SHA-1 hash of this concatenated value to obtain a 20-byte
         // value and base64-encoding".
-        h.push("Upgrade", "websocket");
-        h.push("Connection", "Upgrade");
-        h.push("Sec-WebSocket-Accept", accept_key(self.key.as_bytes()));
+        if let Some(key) = &self.key {
+            h.push("Upgrade", "websocket");
+            h.push("Connection", "Upgrade");
+            h.push("Sec-WebSocket-Accept", accept_key(key.as_bytes()));
+        }
         // §4.2.2 /subprotocol/: "The value chosen MUST be derived from the client's handshake,
         // specifically by selecting one of the values from the |Sec-WebSocket-Protocol| field".
         if let Some(p) = &accept.protocol {
@@ -241,13 +272,18 @@ impl Request {
         Ok(h)
     }
 
-    /// The request method: always `GET`.
+    /// Which HTTP the request came over: an HTTP/1.1 upgrade, or an HTTP/2 extended CONNECT.
+    pub fn version(&self) -> HttpVersion {
+        self.version
+    }
+
+    /// The request method: `GET` (HTTP/1.1) or `CONNECT` (HTTP/2).
     pub fn method(&self) -> &str {
         &self.method
     }
 
     /// The request-target as sent: usually a path with an optional query, possibly an absolute
-    /// URI.
+    /// URI (HTTP/2: the `:path` pseudo-header).
     pub fn target(&self) -> &str {
         &self.target
     }
@@ -262,7 +298,8 @@ impl Request {
         split_target(&self.target).1
     }
 
-    /// The `Host` header's value.
+    /// The server's authority as the client named it: the `Host` header (HTTP/1.1) or the
+    /// `:authority` pseudo-header (HTTP/2).
     pub fn host(&self) -> &str {
         &self.host
     }
@@ -273,9 +310,9 @@ impl Request {
         self.headers.get("origin")
     }
 
-    /// The `Sec-WebSocket-Key` value.
-    pub fn key(&self) -> &str {
-        &self.key
+    /// The `Sec-WebSocket-Key` value; `None` over HTTP/2, where RFC 8441 has no key.
+    pub fn key(&self) -> Option<&str> {
+        self.key.as_deref()
     }
 
     /// The first header called `name` (any case), if it is UTF-8.
@@ -482,414 +519,5 @@ fn reason(status: u16) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SAMPLE: &str = "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\
-        Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-        Origin: http://example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\n\
-        Sec-WebSocket-Version: 13\r\n\r\n";
-
-    fn parse(wire: &str) -> Result<Request, HandshakeError> {
-        parse_with(wire, &Limits::default())
-    }
-
-    fn parse_with(wire: &str, limits: &Limits) -> Result<Request, HandshakeError> {
-        let (req, used) = ServerHandshake::new()
-            .poll_request(wire.as_bytes(), limits)?
-            .expect("complete head");
-        assert_eq!(used, wire.len());
-        Ok(req)
-    }
-
-    /// The sample request with `from` replaced by `to`.
-    fn sample_with(from: &str, to: &str) -> String {
-        assert!(SAMPLE.contains(from), "{from}");
-        SAMPLE.replacen(from, to, 1)
-    }
-
-    fn status_of(e: &HandshakeError) -> Option<u16> {
-        e.rejection().map(|r| r.status())
-    }
-
-    #[test]
-    fn rfc6455_1_3_example_request_and_response() {
-        let req = parse(SAMPLE).unwrap();
-        assert_eq!(
-            (req.method(), req.target(), req.path(), req.query()),
-            ("GET", "/chat", "/chat", None)
-        );
-        assert_eq!(
-            (req.host(), req.origin()),
-            ("server.example.com", Some("http://example.com"))
-        );
-        assert_eq!(req.key(), "dGhlIHNhbXBsZSBub25jZQ==");
-        assert_eq!(req.protocols(), ["chat", "superchat"]);
-        assert_eq!(req.header("sec-websocket-version"), Some("13"));
-        assert_eq!(req.headers().len(), 7);
-        let mut out = Vec::new();
-        req.write_accept(&Accept::default().protocol("chat"), &mut out)
-            .unwrap();
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n"
-        );
-    }
-
-    #[test]
-    fn rfc6455_4_2_1_method_must_be_get_else_405_with_allow() {
-        let e = parse(&sample_with("GET", "POST")).unwrap_err();
-        assert_eq!(e, HandshakeError::MethodNotGet("POST".into()));
-        let r = e.rejection().unwrap();
-        assert_eq!((r.status(), r.headers().get("Allow")), (405, Some("GET")));
-    }
-
-    #[test]
-    fn rfc6455_4_2_1_http_version_must_be_1_1_else_505() {
-        let e = parse(&sample_with("HTTP/1.1", "HTTP/1.0")).unwrap_err();
-        assert_eq!(
-            (e.clone(), status_of(&e)),
-            (HandshakeError::HttpVersion, Some(505))
-        );
-        let e = parse(&sample_with("HTTP/1.1", "HTTP/2.0")).unwrap_err();
-        assert_eq!(e, HandshakeError::HttpVersion);
-    }
-
-    #[test]
-    fn rfc6455_4_2_1_host_required() {
-        let e = parse(&sample_with("Host: server.example.com\r\n", "")).unwrap_err();
-        assert_eq!(
-            (e.clone(), status_of(&e)),
-            (HandshakeError::MissingHost, Some(400))
-        );
-        let e = parse(&sample_with("Host: server.example.com\r\n", "Host: \r\n")).unwrap_err();
-        assert_eq!(e, HandshakeError::MissingHost);
-        let e = parse(&sample_with(
-            "Host: server.example.com\r\n",
-            "Host: a\r\nHost: b\r\n",
-        ))
-        .unwrap_err();
-        assert!(matches!(e, HandshakeError::InvalidHeader(_)), "{e:?}");
-    }
-
-    #[test]
-    fn rfc6455_4_2_1_upgrade_and_connection_tokens() {
-        let e = parse(&sample_with("Upgrade: websocket\r\n", "")).unwrap_err();
-        assert_eq!(
-            (e.clone(), status_of(&e)),
-            (HandshakeError::MissingUpgrade, Some(400))
-        );
-        let e = parse(&sample_with("Upgrade: websocket", "Upgrade: h2c")).unwrap_err();
-        assert_eq!(e, HandshakeError::MissingUpgrade);
-        let e = parse(&sample_with(
-            "Connection: Upgrade",
-            "Connection: keep-alive",
-        ))
-        .unwrap_err();
-        assert_eq!(
-            (e.clone(), status_of(&e)),
-            (HandshakeError::MissingConnectionUpgrade, Some(400))
-        );
-        // Token lists, any case, split over lines.
-        parse(&sample_with(
-            "Connection: Upgrade",
-            "Connection: keep-alive, Upgrade",
-        ))
-        .unwrap();
-        parse(&sample_with(
-            "Connection: Upgrade",
-            "connection: keep-alive\r\nCONNECTION: upgrade",
-        ))
-        .unwrap();
-        parse(&sample_with(
-            "Upgrade: websocket",
-            "upgrade: foo/2, WebSocket",
-        ))
-        .unwrap();
-    }
-
-    #[test]
-    fn rfc6455_4_2_1_key_must_decode_to_16_bytes() {
-        for bad in [
-            "Sec-WebSocket-Key: not base64!\r\n",
-            "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAA\r\n", // 15 bytes
-            "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAAA=\r\n", // 17 bytes
-            "Sec-WebSocket-Key: a\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
-            "",
-        ] {
-            let e = parse(&sample_with(
-                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
-                bad,
-            ))
-            .unwrap_err();
-            assert_eq!(
-                (e.clone(), status_of(&e)),
-                (HandshakeError::InvalidKey, Some(400)),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn rfc6455_4_2_2_version_8_gets_426_with_version_13() {
-        let e = parse(&sample_with(
-            "Sec-WebSocket-Version: 13",
-            "Sec-WebSocket-Version: 8",
-        ))
-        .unwrap_err();
-        assert_eq!(e, HandshakeError::UnsupportedVersion(Some("8".into())));
-        let r = e.rejection().unwrap();
-        assert_eq!(
-            (r.status(), r.headers().get("Sec-WebSocket-Version")),
-            (426, Some("13"))
-        );
-        let mut out = Vec::new();
-        r.write(&mut out);
-        let text = String::from_utf8(out).unwrap();
-        assert!(
-            text.starts_with("HTTP/1.1 426 Upgrade Required\r\n"),
-            "{text}"
-        );
-        assert!(text.contains("\r\nSec-WebSocket-Version: 13\r\n"), "{text}");
-        assert!(text.contains("\r\nConnection: close\r\n"), "{text}");
-        let e = parse(&sample_with("Sec-WebSocket-Version: 13\r\n", "")).unwrap_err();
-        assert_eq!(
-            (e.clone(), status_of(&e)),
-            (HandshakeError::UnsupportedVersion(None), Some(426))
-        );
-    }
-
-    #[test]
-    fn too_large_or_too_many_headers_gets_431() {
-        let limits = Limits {
-            max_head_bytes: 64,
-            ..Limits::default()
-        };
-        let mut hs = ServerHandshake::new();
-        let e = hs.poll_request(SAMPLE.as_bytes(), &limits).unwrap_err();
-        assert_eq!(
-            (e.clone(), status_of(&e)),
-            (HandshakeError::HeadTooLarge { limit: 64 }, Some(431))
-        );
-        // Fails before the terminator arrives: no need to wait for more.
-        let e = ServerHandshake::new()
-            .poll_request(&[b'a'; 64], &limits)
-            .unwrap_err();
-        assert_eq!(e, HandshakeError::HeadTooLarge { limit: 64 });
-        let limits = Limits {
-            max_headers: 6,
-            ..Limits::default()
-        };
-        let e = parse_with(SAMPLE, &limits).unwrap_err();
-        assert_eq!(
-            (e.clone(), status_of(&e)),
-            (HandshakeError::TooManyHeaders { limit: 6 }, Some(431))
-        );
-        let limits = Limits {
-            max_headers: 7,
-            ..Limits::default()
-        };
-        parse_with(SAMPLE, &limits).unwrap();
-    }
-
-    #[test]
-    fn malformed_heads_get_400() {
-        for bad in [
-            "GET / HTTP/1.1\r\nBad Header\r\n\r\n",
-            "\r\n\r\n",
-            "G\0T / HTTP/1.1\r\n\r\n",
-            "GET\r\n\r\n",
-        ] {
-            let e = ServerHandshake::new()
-                .poll_request(bad.as_bytes(), &Limits::default())
-                .unwrap_err();
-            assert!(matches!(e, HandshakeError::Malformed(_)), "{bad:?}: {e:?}");
-            assert_eq!(status_of(&e), Some(400));
-        }
-        let e = parse(&sample_with("GET /chat", "GET *")).unwrap_err();
-        assert!(matches!(e, HandshakeError::Malformed(_)), "{e:?}");
-        let e = parse(&sample_with("chat, superchat", "chat, a\"b")).unwrap_err();
-        assert!(matches!(e, HandshakeError::InvalidHeader(_)), "{e:?}");
-    }
-
-    #[test]
-    fn every_split_gives_the_same_request_and_frames_are_not_consumed() {
-        let mut wire = SAMPLE.as_bytes().to_vec();
-        wire.extend_from_slice(&[0x81, 0x82, 1, 2, 3, 4, 5, 6]);
-        let want = parse(SAMPLE).unwrap();
-        for split in 0..=wire.len() {
-            let mut hs = ServerHandshake::new();
-            let first = hs.poll_request(&wire[..split], &Limits::default()).unwrap();
-            assert_eq!(first.is_some(), split >= SAMPLE.len(), "split at {split}");
-            let got = match first {
-                Some(done) => done,
-                None => hs.poll_request(&wire, &Limits::default()).unwrap().unwrap(),
-            };
-            assert_eq!(got, (want.clone(), SAMPLE.len()), "split at {split}");
-        }
-        let mut hs = ServerHandshake::new();
-        let mut got = None;
-        for n in 0..=wire.len() {
-            if let Some(done) = hs.poll_request(&wire[..n], &Limits::default()).unwrap() {
-                got = Some((n, done.1));
-                break;
-            }
-        }
-        assert_eq!(got, Some((SAMPLE.len(), SAMPLE.len())));
-        assert_eq!(
-            hs.poll_request(&wire, &Limits::default()).unwrap_err(),
-            HandshakeError::AlreadyComplete
-        );
-    }
-
-    #[test]
-    fn request_head_of_16_kib_one_byte_at_a_time_is_linear() {
-        let mut wire = SAMPLE.trim_end_matches("\r\n").to_string();
-        wire.push_str("\r\n");
-        while wire.len() < (16 << 10) - 40 {
-            wire.push_str("X-Padding: 0123456789abcdef0123456789abcdef\r\n");
-        }
-        wire.push_str("\r\n");
-        let limits = Limits {
-            max_headers: 1 << 10,
-            max_head_bytes: 32 << 10,
-            ..Limits::default()
-        };
-        let mut hs = ServerHandshake::new();
-        let mut done = None;
-        for n in 1..=wire.len() {
-            if let Some((_, used)) = hs.poll_request(&wire.as_bytes()[..n], &limits).unwrap() {
-                done = Some(used);
-                break;
-            }
-        }
-        assert_eq!(done, Some(wire.len()));
-        assert_eq!(
-            hs.scanner.examined,
-            wire.len(),
-            "each byte examined once: O(n), not O(n^2)"
-        );
-    }
-
-    #[test]
-    fn targets_paths_and_queries() {
-        let req = parse(&sample_with("GET /chat", "GET /a/b?x=1&y=%20")).unwrap();
-        assert_eq!((req.path(), req.query()), ("/a/b", Some("x=1&y=%20")));
-        let req = parse(&sample_with(
-            "GET /chat",
-            "GET ws://server.example.com:8080?q",
-        ))
-        .unwrap();
-        assert_eq!(
-            (req.target(), req.path(), req.query()),
-            ("ws://server.example.com:8080?q", "/", Some("q"))
-        );
-        let req = parse(&sample_with("GET /chat", "GET http://h/p/q")).unwrap();
-        assert_eq!((req.path(), req.query()), ("/p/q", None));
-    }
-
-    #[test]
-    fn protocols_and_extensions_from_all_lines() {
-        let wire = sample_with(
-            "chat, superchat",
-            " chat ,,superchat\r\nSec-WebSocket-Protocol: v3 ",
-        );
-        assert_eq!(
-            parse(&wire).unwrap().protocols(),
-            ["chat", "superchat", "v3"]
-        );
-        let wire = sample_with(
-            "Sec-WebSocket-Version",
-            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\
-             Sec-WebSocket-Extensions: x-foo\r\nSec-WebSocket-Version",
-        );
-        let req = parse(&wire).unwrap();
-        let names: Vec<&str> = req.extensions().iter().map(|e| e.name.as_str()).collect();
-        assert_eq!(names, ["permessage-deflate", "x-foo"]);
-    }
-
-    #[test]
-    fn malformed_extension_offers_are_declined_not_fatal() {
-        let wire = sample_with(
-            "Sec-WebSocket-Version",
-            "Sec-WebSocket-Extensions: x-foo\r\nSec-WebSocket-Extensions: permessage-deflate; =\r\nSec-WebSocket-Version",
-        );
-        assert!(parse(&wire).unwrap().extensions().is_empty());
-    }
-
-    #[test]
-    fn write_accept_refuses_what_was_not_offered() {
-        let wire = sample_with(
-            "Sec-WebSocket-Version",
-            "Sec-WebSocket-Extensions: permessage-deflate\r\nSec-WebSocket-Version",
-        );
-        let req = parse(&wire).unwrap();
-        let mut out = Vec::new();
-        let e = req
-            .write_accept(&Accept::default().protocol("other"), &mut out)
-            .unwrap_err();
-        assert_eq!(
-            (e.clone(), status_of(&e)),
-            (
-                HandshakeError::ProtocolNotOffered("other".into()),
-                Some(500)
-            )
-        );
-        let e = req
-            .write_accept(
-                &Accept::default().extension(ExtensionOffer::new("x-foo")),
-                &mut out,
-            )
-            .unwrap_err();
-        assert_eq!(e, HandshakeError::ExtensionNotOffered("x-foo".into()));
-        let e = req
-            .write_accept(
-                &Accept::default().header("Sec-WebSocket-Accept", "x"),
-                &mut out,
-            )
-            .unwrap_err();
-        assert!(matches!(e, HandshakeError::InvalidOption(_)), "{e:?}");
-        assert!(out.is_empty());
-
-        let pmd = ExtensionOffer::new("permessage-deflate")
-            .with_param_value("server_max_window_bits", "10");
-        let accept = Accept::default()
-            .protocol("superchat")
-            .extension(pmd.clone())
-            .header("Set-Cookie", "a=1");
-        assert_eq!(
-            (accept.chosen_protocol(), accept.chosen_extensions()),
-            (Some("superchat"), &[pmd][..])
-        );
-        req.write_accept(&accept, &mut out).unwrap();
-        let text = String::from_utf8(out).unwrap();
-        assert!(
-            text.ends_with(
-                "Sec-WebSocket-Protocol: superchat\r\n\
-                 Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10\r\nSet-Cookie: a=1\r\n\r\n"
-            ),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn reject_writes_status_headers_length_close_and_body() {
-        let r = Reject::new(401)
-            .header("WWW-Authenticate", "Basic realm=\"x\"")
-            .header("Content-Length", "99")
-            .header("X-Bad", "a\r\nb")
-            .body("who?");
-        assert_eq!(r.body_bytes(), b"who?");
-        let mut out = Vec::new();
-        r.write(&mut out);
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\nContent-Length: 4\r\n\
-             Connection: close\r\n\r\nwho?"
-        );
-        let mut out = Vec::new();
-        Reject::new(7).write(&mut out);
-        assert!(out.starts_with(b"HTTP/1.1 500 Internal Server Error\r\n"));
-    }
-}
+#[path = "server_tests.rs"]
+mod tests;

@@ -438,7 +438,7 @@ impl Reader {
                 };
                 let prepared = PreparedMessage::new(incoming.message);
                 match incoming.topic {
-                    Some(topic) => hub.publish_local(&topic, &prepared, None),
+                    Some(topic) => hub.publish_local(&topic, std::slice::from_ref(&prepared), None),
                     None => hub.publish_all_local(&prepared),
                 };
                 shared.received.fetch_add(1, Ordering::Relaxed);

@@ -1,6 +1,7 @@
 //! `take_over`: hyper parses the request and sends the 101, then a tether socket runs over the
-//! upgraded connection. (The `hyper_upgrade` example shows the same for users; this test has
-//! its own route so it does not depend on the example.)
+//! upgraded connection — the manual path, by the core's `Request::from_http` and
+//! `Request::answer`. (`tether_tokio::upgrade`, with the `hyper` feature, does all of it; the
+//! `hyper_upgrade` example and `tests/http2.rs` use that.)
 
 use std::convert::Infallible;
 
@@ -11,7 +12,7 @@ use hyper::service::service_fn;
 use hyper::{Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tether_tokio::{
-    Accept, ClientConfig, CloseCode, Error, Message, Negotiated, Request, ServerConfig,
+    Accept, ClientConfig, CloseCode, Config, Error, Message, Request, ServerConfig,
 };
 use tokio::net::TcpListener;
 
@@ -34,14 +35,17 @@ async fn route(req: hyper::Request<Incoming>) -> Result<Response<Full<Bytes>>, I
     } else {
         Accept::default()
     };
-    let Ok(switching) = ws_request.accept_http(&accept) else {
+    let no_deflate = ServerConfig::default().config(Config::default().deflate(None));
+    let Ok(answer) = ws_request.answer(accept, &no_deflate.config) else {
         return plain(StatusCode::INTERNAL_SERVER_ERROR);
     };
-    let negotiated = Negotiated::new(accept.chosen_protocol().map(str::to_owned), Vec::new());
+    let Ok(switching) = answer.to_http() else {
+        return plain(StatusCode::INTERNAL_SERVER_ERROR);
+    };
+    let negotiated = answer.into_negotiated();
     tokio::spawn(async move {
         let upgraded = hyper::upgrade::on(req).await.expect("the upgrade");
-        let mut ws =
-            tether_tokio::take_over(TokioIo::new(upgraded), negotiated, &ServerConfig::default());
+        let mut ws = tether_tokio::take_over(TokioIo::new(upgraded), negotiated, &no_deflate);
         while let Ok(Some(message)) = ws.recv().await {
             if ws.feed(message).await.is_err() {
                 break;

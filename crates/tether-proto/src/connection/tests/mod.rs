@@ -11,7 +11,8 @@
 //! - `pongs`: a pong for every ping, in order, coalesced only over the high-water mark;
 //! - `output`: owned payloads on the way out (large `Bytes` written from where they are,
 //!   partial writes, order, masking in the client role, recycling);
-//! - `take_message`: moving a received message out.
+//! - `take_message`: moving a received message out;
+//! - `extended_connect`: the HTTP/2 handshake (RFC 8441) of a client connection.
 
 use alloc::vec::Vec;
 
@@ -20,6 +21,8 @@ pub(super) use crate::testkit::{Ev, KEY, close_payload, drain, events, frames, m
 pub(super) use crate::{FixedEntropy, ProtocolError, ReceiveMode, SendOptions};
 
 mod closing;
+#[cfg(feature = "deflate")]
+mod extended_connect;
 mod framing;
 mod output;
 mod pongs;

@@ -239,6 +239,79 @@ fn config_changes_apply_from_the_next_message() {
     );
 }
 
+/// A stream reader taking over while a message is being gathered (`into_stream` after the
+/// peer started sending): what was gathered comes out as the first chunk and the rest as it
+/// arrives — the message is never gathered whole past the limit the switch lifted.
+#[test]
+fn switching_to_chunks_mid_message_hands_out_what_was_gathered_then_the_rest() {
+    let mut s = server();
+    let first = vec![1u8; 100_000];
+    s.handle_input(T0, &masked(0x02, &first));
+    assert_eq!(events(&mut s), []);
+    s.config_mut().receive_mode = ReceiveMode::Chunks;
+    s.config_mut().max_message_size = u64::MAX;
+    // Through the direct-read path too: the next frame is large.
+    let second = vec![2u8; 100_000];
+    let wire = masked(0x80, &second);
+    let mut fed = 0;
+    let mut got = Vec::new();
+    while fed < wire.len() {
+        let space = s.input_buffer();
+        let n = space.len().min(wire.len() - fed);
+        space[..n].copy_from_slice(&wire[fed..fed + n]);
+        s.commit_input(T0, n);
+        fed += n;
+        got.extend(events(&mut s));
+    }
+    let Some(Ev::Chunk(MessageKind::Binary, head, false)) = got.first() else {
+        panic!("{:?}", &got[..got.len().min(2)]);
+    };
+    assert_eq!(head, &first);
+    let mut rest = Vec::new();
+    for (i, ev) in got[1..].iter().enumerate() {
+        let Ev::Chunk(MessageKind::Binary, data, fin) = ev else {
+            panic!("{ev:?}");
+        };
+        assert_eq!(*fin, i + 2 == got.len());
+        rest.extend_from_slice(data);
+    }
+    assert_eq!(rest, second);
+}
+
+/// The same switch while a read into the assembly buffer was offered but not yet made: that
+/// read goes to the input buffer, and nothing is lost or reordered.
+#[test]
+fn switching_to_chunks_with_a_direct_read_offered_loses_nothing() {
+    let mut s = server();
+    let payload: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let wire = masked(0x82, &payload);
+    let head = 50_000;
+    s.handle_input(T0, &wire[..head]);
+    assert_eq!(events(&mut s), []);
+    // Offered (into the assembly buffer, as the frame is large), then not used.
+    assert!(!s.input_buffer().is_empty());
+    s.config_mut().receive_mode = ReceiveMode::Chunks;
+    let mut got = events(&mut s);
+    let mut fed = head;
+    while fed < wire.len() {
+        let space = s.input_buffer();
+        let n = space.len().min(wire.len() - fed);
+        space[..n].copy_from_slice(&wire[fed..fed + n]);
+        s.commit_input(T0, n);
+        fed += n;
+        got.extend(events(&mut s));
+    }
+    let mut all = Vec::new();
+    for (i, ev) in got.iter().enumerate() {
+        let Ev::Chunk(MessageKind::Binary, data, fin) = ev else {
+            panic!("{ev:?}");
+        };
+        assert_eq!(*fin, i + 1 == got.len());
+        all.extend_from_slice(data);
+    }
+    assert_eq!(all, payload);
+}
+
 // ---- reads into the input buffer ----
 
 #[test]

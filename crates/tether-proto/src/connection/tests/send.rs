@@ -105,26 +105,40 @@ fn sends_before_open_are_refused() {
 
 #[test]
 fn a_prepared_message_is_shared_by_servers_and_encoded_by_clients() {
-    let news = PreparedMessage::new(Message::text("the price is 42"));
+    // A large frame is queued as it is: the very bytes of the prepared message.
+    let large = PreparedMessage::new(Message::binary(vec![7u8; 16 << 10]));
     let mut s = server();
-    s.send_prepared(&news).unwrap();
+    s.send_prepared(&large).unwrap();
     match s.poll_transmit() {
         Transmit::Write(bufs) => {
             let slices: Vec<&[u8]> = bufs.collect();
             assert_eq!(slices.len(), 1);
             assert_eq!(
                 slices[0].as_ptr(),
-                news.frame().as_ptr(),
+                large.frame().as_ptr(),
                 "the shared frame"
             );
         }
         other => panic!("{other:?}"),
     }
+    assert_eq!(drain(&mut s), large.frame().as_ref());
+    // A small one is copied into the output buffer.
+    let news = PreparedMessage::new(Message::text("the price is 42"));
+    let mut s = server();
+    s.send_prepared(&news).unwrap();
+    s.send_prepared(&news).unwrap();
+    match s.poll_transmit() {
+        Transmit::Write(bufs) => assert_eq!(bufs.count(), 1, "one slice"),
+        other => panic!("{other:?}"),
+    }
     assert_eq!(
         frames(&drain(&mut s)),
-        [(0x81, b"the price is 42".to_vec())]
+        [
+            (0x81, b"the price is 42".to_vec()),
+            (0x81, b"the price is 42".to_vec())
+        ]
     );
-    assert_eq!(s.stats().messages_sent, 1);
+    assert_eq!(s.stats().messages_sent, 2);
     // A client masks its own copy; a server with smaller frames splits the payload.
     let mut c = client();
     c.send_prepared(&news).unwrap();

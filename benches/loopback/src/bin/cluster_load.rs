@@ -2,7 +2,7 @@
 //! through Redis (`--redis`). Raw TCP through `mio`, one thread, like `loadgen`.
 //!
 //! ```text
-//! fanout --servers ADDR[,ADDR...] [--subscribers N] [--rate R | --window W] [--size BYTES]
+//! cluster_load --servers ADDR[,ADDR...] [--subscribers N] [--rate R | --window W] [--size BYTES]
 //!        [--duration SECS] [--warmup SECS] [--pids PID,...] [--label NAME]
 //! ```
 //!
@@ -56,7 +56,7 @@ fn parse_args() -> Result<Options, Box<dyn Error>> {
         duration: Duration::from_secs(5),
         warmup: Duration::from_secs(1),
         pids: Vec::new(),
-        label: "fanout".into(),
+        label: "cluster".into(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
