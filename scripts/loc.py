@@ -57,7 +57,8 @@ def code_lines(text):
 
 # Modules behind optional features (integrations, not the drive loop): counted apart.
 OPTIONAL = {
-    "tether-tokio": [os.path.join("src", "web") + os.sep, os.path.join("src", "axum.rs")],
+    "tether-tokio": [os.path.join("src", "web") + os.sep, os.path.join("src", "axum.rs"),
+                     os.path.join("src", "redis") + os.sep],
 }
 
 
@@ -89,7 +90,7 @@ def main():
     for crate, total in totals.items():
         print(f"{crate:16} {total:10}  {total / core:5.2f}")
     for crate, total in optional.items():
-        print(f"  + {crate} optional features (hyper/HTTP/2, axum): {total}")
+        print(f"  + {crate} optional features (hyper/HTTP/2, axum, redis): {total}")
     print("\nlargest source files (all lines):")
     for lines, path in sorted(files, reverse=True)[:8]:
         print(f"{lines:6}  {path}", flush=True)

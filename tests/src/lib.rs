@@ -13,6 +13,7 @@
 //! - [`conformance`]: the case table and its runner (every family, both adapters, both roles).
 //! - [`interop`]: finding Python `websockets` and Chromium, child processes.
 //! - [`child`]: measuring memory in a child process.
+//! - [`redis`]: a throwaway `redis-server` for the hub's Redis backend.
 //!
 //! The core's own test kit (frame builders, an in-memory [`Pair`](tether_proto::testkit::Pair))
 //! is `tether_proto::testkit`.
@@ -29,6 +30,7 @@ pub mod interop;
 pub mod loopback;
 pub mod pki;
 pub mod raw;
+pub mod redis;
 
 /// The README's examples (the core, both adapters' quick starts), compiled and run as
 /// doctests so they stay true.

@@ -65,6 +65,17 @@ impl Mode {
     }
 }
 
+/// Which broadcast room a connection joins.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq, ValueEnum)]
+pub enum Rooms {
+    /// Every client is in one room.
+    #[default]
+    One,
+    /// The request path names the room (`ws://host/lobby` and `ws://host/game-7` are two
+    /// rooms; the query string is not part of the name).
+    Path,
+}
+
 /// What `tether serve --mode broadcast` does with a client whose queue is full.
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq, ValueEnum)]
 pub enum Slow {
@@ -110,6 +121,17 @@ pub struct ServeArgs {
     /// Runtime threads (1: a current-thread runtime).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub threads: u32,
+    /// Broadcast: `one` room for everyone, or rooms by request `path`.
+    #[arg(long, value_enum, default_value_t = Rooms::One)]
+    pub rooms: Rooms,
+    /// Broadcast across every `tether serve` on this Redis (redis://HOST[:PORT][/DB], Redis 6
+    /// or newer): a message sent to any of them reaches the room's clients on all of them.
+    #[arg(long, value_name = "URL")]
+    pub redis: Option<String>,
+    /// With --redis: start even when Redis does not answer (local-only until it does),
+    /// instead of failing.
+    #[arg(long, requires = "redis")]
+    pub redis_optional: bool,
     /// Broadcast: what happens to a client whose queue (see --queue-messages, --queue-bytes)
     /// is full because it reads slower than messages come.
     #[arg(long, value_enum, default_value_t = Slow::Drop)]

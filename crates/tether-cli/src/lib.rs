@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod cli;
 pub mod client;
+pub mod cluster;
 pub mod connect;
 pub mod errors;
 pub mod histogram;

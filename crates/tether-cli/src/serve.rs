@@ -23,7 +23,8 @@ use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
-use crate::cli::{Mode, ServeArgs, Slow};
+use crate::cli::{Mode, Rooms, ServeArgs, Slow};
+use crate::cluster;
 use crate::errors::{self, CliError};
 use crate::http::{self, Head, HeadError, Replay};
 use crate::page;
@@ -43,7 +44,9 @@ struct Server {
     /// The `Authorization` value required, with `--basic-auth`.
     auth: Option<String>,
     page: String,
+    /// The broadcast rooms, on this process or across servers on Redis.
     room: Room,
+    rooms: Rooms,
     tls: Option<TlsAcceptor>,
     /// Turns true on Ctrl-C: every connection then closes with 1001.
     stopping: watch::Sender<bool>,
@@ -52,10 +55,7 @@ struct Server {
 /// The reason of the close frame a slow client gets with `--slow close` (code 1013).
 const TOO_SLOW: &str = "too slow";
 
-/// The topic every client of the broadcast room joins.
-const TOPIC: &str = "room";
-
-/// The broadcast room, on a [`Hub`]: each message is encoded (and compressed) once and queued
+/// The broadcast rooms, on a [`Hub`] (of this process, or of every server on one Redis): each message is encoded (and compressed) once and queued
 /// on every client without waiting; a client that cannot keep up has its own bounded queue,
 /// past which `--slow` applies (drop its oldest messages, or close it with 1013).
 struct Room {
@@ -70,29 +70,34 @@ struct DropLog {
     last: Option<Instant>,
 }
 
+/// The hub's limits and slow-client policy from `--slow`, `--queue-messages`, `--queue-bytes`.
+fn hub_config(args: &ServeArgs) -> HubConfig {
+    let policy = match args.slow {
+        Slow::Drop => SlowPolicy::DropOldest,
+        Slow::Close => SlowPolicy::Close {
+            code: CloseCode::TRY_AGAIN_LATER,
+            reason: TOO_SLOW.into(),
+        },
+    };
+    let limits = FanoutLimits::default()
+        .max_messages(usize::try_from(args.queue_messages).unwrap_or(usize::MAX))
+        .max_bytes(usize::try_from(args.queue_bytes).unwrap_or(usize::MAX))
+        .on_slow(policy);
+    HubConfig::default().limits(limits)
+}
+
 impl Room {
-    fn new(args: &ServeArgs) -> Self {
-        let policy = match args.slow {
-            Slow::Drop => SlowPolicy::DropOldest,
-            Slow::Close => SlowPolicy::Close {
-                code: CloseCode::TRY_AGAIN_LATER,
-                reason: TOO_SLOW.into(),
-            },
-        };
-        let limits = FanoutLimits::default()
-            .max_messages(usize::try_from(args.queue_messages).unwrap_or(usize::MAX))
-            .max_bytes(usize::try_from(args.queue_bytes).unwrap_or(usize::MAX))
-            .on_slow(policy);
+    fn new(hub: Hub) -> Self {
         Self {
-            hub: Hub::new(HubConfig::default().limits(limits)),
+            hub,
             drops: Mutex::new(DropLog::default()),
         }
     }
 
-    /// Queues `message` on every client (the sender too), logging what the slow-client
-    /// policy did.
-    fn publish(&self, message: Message) {
-        let published = self.hub.publish(TOPIC, message);
+    /// Queues `message` on every client of `topic` (the sender too), logging what the
+    /// slow-client policy did.
+    fn publish(&self, topic: &str, message: Message) {
+        let published = self.hub.publish(topic, message);
         if published.closed_slow > 0 {
             warn!(
                 clients = published.closed_slow,
@@ -153,6 +158,8 @@ pub async fn run(args: ServeArgs) -> Result<u8, CliError> {
         (Some(cert), Some(key)) => Some(load_tls(cert, key)?),
         _ => None,
     };
+    // Connect to Redis (with --redis) before listening.
+    let hub = cluster::hub(&args, hub_config(&args)).await?;
     let listener = TcpListener::bind(args.listen)
         .await
         .map_err(|e| listen_error(args.listen, &e))?;
@@ -182,7 +189,7 @@ pub async fn run(args: ServeArgs) -> Result<u8, CliError> {
             DeflateConfig::default().server_no_context_takeover(true),
         ));
     }
-    let room = Room::new(&args);
+    let room = Room::new(hub);
     // TLS and the request head are read here first (the page is served without WebSocket),
     // so the config has no TLS of its own. The subprotocol is chosen in our order of
     // preference (the library's default follows the client's).
@@ -199,6 +206,7 @@ pub async fn run(args: ServeArgs) -> Result<u8, CliError> {
             .map(|c| http::basic_value(&c.user, &c.password)),
         page: page::render(args.mode),
         room,
+        rooms: args.rooms,
         tls,
         stopping: watch::channel(false).0,
     });
@@ -220,6 +228,7 @@ pub async fn run(args: ServeArgs) -> Result<u8, CliError> {
                 if timeout(SHUTDOWN, all_closed).await.is_err() {
                     warn!(left = connections.len(), "clients did not answer the close in time");
                 }
+                cluster::log_end(&server.room.hub);
                 return Ok(errors::OK);
             }
         };
@@ -373,8 +382,10 @@ async fn run_socket(ws: MessageSocket, peer: SocketAddr, path: &str, server: &Se
             receive(reader, stopping, To::Sender(&mut writer)).await
         }
         Mode::Broadcast => {
-            let member = server.room.hub.join(TOPIC, &writer);
-            let ended = receive(reader, stopping, To::Room(&server.room)).await;
+            // The room is a hub topic (`--rooms`: one, or the path).
+            let topic = cluster::room(server.rooms, path);
+            let member = server.room.hub.join(topic, &writer);
+            let ended = receive(reader, stopping, To::Room(&server.room, topic)).await;
             drop((member, writer));
             ended
         }
@@ -433,8 +444,8 @@ enum To<'a> {
     /// Echo: back to the sender. `feed` queues the answer; queued answers go out in one write
     /// when the next receive finds no more input ready.
     Sender(&'a mut MessageWriteHalf),
-    /// Broadcast: to everyone in the room.
-    Room(&'a Room),
+    /// Broadcast: to everyone in the room (a topic of the hub), the sender too.
+    Room(&'a Room, &'a str),
 }
 
 /// Receives until the end, passing every message on; closes with 1001 on an idle timeout or a
@@ -460,7 +471,7 @@ async fn receive(
                         return Ended::Failed(e);
                     }
                 }
-                To::Room(room) => room.publish(message),
+                To::Room(room, topic) => room.publish(topic, message),
             },
             Ok(None) => {
                 let (code, reason) = reader

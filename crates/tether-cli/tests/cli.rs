@@ -4,6 +4,7 @@
 
 mod cli {
     mod browser;
+    mod cluster;
     mod common;
     mod errors;
     mod http2;

@@ -172,14 +172,17 @@ impl Handle {
 
 impl Shared {
     /// Output was queued: the keeper writes it unless someone drives first.
+    ///
+    /// Every nudge counts as an event, so a drive that began before this output was queued
+    /// does not pass for having seen it; only the wake-up is saved while the keeper has one
+    /// pending. (Sequentially consistent with the keeper's reset of `nudged` and its read of
+    /// `events`: a nudge that finds `nudged` still set is counted before the keeper looks.)
     fn nudge(&self) {
         let signal = &self.signal;
-        if signal.nudged.load(Ordering::Relaxed) {
-            return;
+        signal.events.fetch_add(1, Ordering::SeqCst);
+        if !signal.nudged.swap(true, Ordering::SeqCst) {
+            signal.keeper.wake();
         }
-        signal.nudged.store(true, Ordering::Relaxed);
-        signal.events.fetch_add(1, Ordering::AcqRel);
-        signal.keeper.wake();
     }
 }
 
@@ -202,9 +205,9 @@ async fn keep(shared: Arc<Shared>) {
     std::future::poll_fn(|cx| {
         let signal = &shared.signal;
         signal.keeper.register(cx.waker());
-        signal.nudged.store(false, Ordering::Relaxed);
+        signal.nudged.store(false, Ordering::SeqCst);
         let orphaned = shared.handles.load(Ordering::Acquire) == 0;
-        let events = signal.events.load(Ordering::Acquire);
+        let events = signal.events.load(Ordering::SeqCst);
         if !std::mem::take(&mut first)
             && !orphaned
             && signal.driven.load(Ordering::Acquire) >= events

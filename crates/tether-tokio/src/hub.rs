@@ -5,6 +5,9 @@
 //! Delivery needs no task per subscriber: a publish queues the prepared message on each
 //! subscriber's connection (or, while its output is full, in its fan-out queue) and wakes
 //! whoever drives that connection — its own receiving task, or its keeper.
+//!
+//! With the `redis` feature, `Hub::with_redis` makes a hub whose topics span every process
+//! on one Redis (`crate::redis`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,7 +43,7 @@ use crate::{MessageSocket, MessageWriteHalf};
 /// ```
 #[derive(Clone, Debug)]
 pub struct Hub {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 /// How a [`Hub`] treats its subscribers.
@@ -69,7 +72,8 @@ pub struct HubStats {
     pub subscribers: usize,
     /// Topics with at least one subscriber.
     pub topics: usize,
-    /// Messages published.
+    /// Messages published on this hub (with a Redis backend, those that came from other
+    /// processes are counted in its `RedisStats::received`).
     pub published: u64,
     /// Messages handed to a subscriber (queued on its connection or in its fan-out queue).
     pub deliveries: u64,
@@ -114,7 +118,7 @@ impl Drop for Member {
 }
 
 #[derive(Debug, Default)]
-struct Inner {
+pub(crate) struct Inner {
     config: HubConfig,
     topics: Mutex<HashMap<Arc<str>, Vec<Entry>>>,
     next_id: AtomicU64,
@@ -122,6 +126,10 @@ struct Inner {
     deliveries: AtomicU64,
     dropped: AtomicU64,
     closed_slow: AtomicU64,
+    /// The Redis backend ([`Hub::with_redis`]): publishes cross to other processes, topic
+    /// interest follows this hub's topics.
+    #[cfg(feature = "redis")]
+    relay: Option<crate::redis::Relay>,
 }
 
 #[derive(Clone)]
@@ -137,8 +145,37 @@ impl std::fmt::Debug for Entry {
 }
 
 impl Inner {
+    /// A hub's insides with a Redis backend.
+    #[cfg(feature = "redis")]
+    pub(crate) fn with_relay(config: HubConfig, relay: crate::redis::Relay) -> Self {
+        Self {
+            config,
+            relay: Some(relay),
+            ..Self::default()
+        }
+    }
+
+    /// The Redis backend, if any.
+    #[cfg(feature = "redis")]
+    pub(crate) fn relay(&self) -> Option<&crate::redis::Relay> {
+        self.relay.as_ref()
+    }
+
     fn topics(&self) -> MutexGuard<'_, HashMap<Arc<str>, Vec<Entry>>> {
         self.topics.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The topics with a subscriber on this process now.
+    #[cfg(feature = "redis")]
+    pub(crate) fn topic_names(&self) -> Vec<Arc<str>> {
+        self.topics().keys().cloned().collect()
+    }
+
+    /// Which of `asked` have a subscriber on this process now.
+    #[cfg(feature = "redis")]
+    pub(crate) fn interested(&self, asked: &[Arc<str>]) -> Vec<bool> {
+        let topics = self.topics();
+        asked.iter().map(|t| topics.contains_key(t)).collect()
     }
 
     fn remove(&self, topic: &str, id: u64) {
@@ -147,7 +184,117 @@ impl Inner {
             entries.retain(|e| e.id != id);
             if entries.is_empty() {
                 topics.remove(topic);
+                self.interest_changed(topic);
             }
+        }
+    }
+
+    /// `topic` just got its first subscriber or lost its last (called under the topics lock).
+    #[cfg_attr(not(feature = "redis"), allow(clippy::unused_self, unused_variables))]
+    fn interest_changed(&self, topic: &str) {
+        #[cfg(feature = "redis")]
+        if let Some(relay) = &self.relay {
+            relay.interest_changed(topic);
+        }
+    }
+
+    /// Hands `prepared`, in order, to `topic`'s subscribers on this process (but `except`).
+    pub(crate) fn publish_local(
+        &self,
+        topic: &str,
+        prepared: &[PreparedMessage],
+        except: Option<u64>,
+    ) -> Published {
+        let mut summary = Published::default();
+        if prepared.is_empty() {
+            return summary;
+        }
+        let now = TokioInstant::now();
+        let mut topics = self.topics();
+        if let Some(entries) = topics.get_mut(topic) {
+            entries.retain(|entry| {
+                Some(entry.id) == except || self.deliver(entry, prepared, now, &mut summary)
+            });
+            if entries.is_empty() {
+                topics.remove(topic);
+                self.interest_changed(topic);
+            }
+        }
+        summary
+    }
+
+    /// Hands `prepared` to every subscriber on this process, once per socket.
+    pub(crate) fn publish_all_local(&self, prepared: &PreparedMessage) -> Published {
+        let now = TokioInstant::now();
+        let mut topics = self.topics();
+        let mut seen: HashSet<*const ()> = HashSet::new();
+        let mut summary = Published::default();
+        for entries in topics.values_mut() {
+            entries.retain(|entry| {
+                !seen.insert(entry.socket.key())
+                    || self.deliver(entry, std::slice::from_ref(prepared), now, &mut summary)
+            });
+        }
+        topics.retain(|topic, entries| {
+            let keep = !entries.is_empty();
+            if !keep {
+                self.interest_changed(topic);
+            }
+            keep
+        });
+        summary
+    }
+
+    /// Offers `prepared`, in order, to one subscriber; `false` when it is gone (forget it).
+    fn deliver(
+        &self,
+        entry: &Entry,
+        prepared: &[PreparedMessage],
+        now: TokioInstant,
+        summary: &mut Published,
+    ) -> bool {
+        let limits = &self.config.limits;
+        let before = *summary;
+        let kept = entry.socket.offer(|d| {
+            let now = d.at(now);
+            for p in prepared {
+                match d.session.offer(now, p, limits) {
+                    Offer::Sent => summary.delivered += 1,
+                    Offer::Queued => {
+                        summary.delivered += 1;
+                        summary.queued += 1;
+                    }
+                    Offer::DroppedOldest(n) => {
+                        summary.delivered += 1;
+                        summary.queued += 1;
+                        summary.dropped += n;
+                    }
+                    Offer::ClosedSlow => {
+                        summary.closed_slow += 1;
+                        return false;
+                    }
+                    _ => return false,
+                }
+            }
+            true
+        });
+        let add = |counter: &AtomicU64, now: usize, before: usize| {
+            if now > before {
+                counter.fetch_add((now - before) as u64, Ordering::Relaxed);
+            }
+        };
+        add(&self.deliveries, summary.delivered, before.delivered);
+        add(&self.dropped, summary.dropped, before.dropped);
+        add(&self.closed_slow, summary.closed_slow, before.closed_slow);
+        kept == Some(true)
+    }
+
+    /// Passes a message published here on to the other processes (with a Redis backend).
+    #[cfg_attr(not(feature = "redis"), allow(clippy::unused_self, unused_variables))]
+    fn forward(&self, topic: Option<&str>, message: &Message) {
+        #[cfg(feature = "redis")]
+        if let Some(relay) = &self.relay {
+            relay.forward(topic, message);
         }
     }
 }
@@ -194,14 +341,16 @@ impl Hub {
     pub fn join(&self, topic: &str, socket: &impl Subscriber) -> Member {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let topic: Arc<str> = Arc::from(topic);
-        self.inner
-            .topics()
-            .entry(topic.clone())
-            .or_default()
-            .push(Entry {
-                id,
-                socket: sealed::Sealed::weak_handle(socket),
-            });
+        let mut topics = self.inner.topics();
+        let entries = topics.entry(topic.clone()).or_default();
+        entries.push(Entry {
+            id,
+            socket: sealed::Sealed::weak_handle(socket),
+        });
+        if entries.len() == 1 {
+            self.inner.interest_changed(&topic);
+        }
+        drop(topics);
         Member {
             hub: Arc::downgrade(&self.inner),
             topic,
@@ -216,7 +365,8 @@ impl Hub {
 
     /// Publishes `message` to every subscriber of `topic`: encoded once, delivered without a
     /// copy. Never waits: a subscriber whose output is full gets it queued (within the hub's
-    /// limits, then the slow-subscriber policy applies).
+    /// limits, then the slow-subscriber policy applies). With a Redis backend it also goes to
+    /// the topic's subscribers on the other processes.
     pub fn publish(&self, topic: &str, message: impl Into<Message>) -> Published {
         let prepared = PreparedMessage::new(message.into());
         self.publish_to(topic, std::slice::from_ref(&prepared), None)
@@ -233,22 +383,13 @@ impl Hub {
         self.publish_to(topic, std::slice::from_ref(&prepared), Some(except.id))
     }
 
-    /// Publishes `message` to every subscriber of every topic, once per socket.
+    /// Publishes `message` to every subscriber of every topic, once per socket (with a Redis
+    /// backend: on every process).
     pub fn publish_all(&self, message: impl Into<Message>) -> Published {
         let prepared = PreparedMessage::new(message.into());
         self.inner.published.fetch_add(1, Ordering::Relaxed);
-        let now = TokioInstant::now();
-        let mut topics = self.inner.topics();
-        let mut seen: HashSet<*const ()> = HashSet::new();
-        let mut summary = Published::default();
-        for entries in topics.values_mut() {
-            entries.retain(|entry| {
-                !seen.insert(entry.socket.key())
-                    || self.deliver(entry, std::slice::from_ref(&prepared), now, &mut summary)
-            });
-        }
-        topics.retain(|_, entries| !entries.is_empty());
-        summary
+        self.inner.forward(None, prepared.message());
+        self.inner.publish_all_local(&prepared)
     }
 
     /// Publishes an already prepared message to `topic`.
@@ -278,73 +419,13 @@ impl Hub {
         prepared: &[PreparedMessage],
         except: Option<u64>,
     ) -> Published {
-        let mut summary = Published::default();
-        if prepared.is_empty() {
-            return summary;
-        }
         self.inner
             .published
             .fetch_add(prepared.len() as u64, Ordering::Relaxed);
-        let now = TokioInstant::now();
-        let mut topics = self.inner.topics();
-        if let Some(entries) = topics.get_mut(topic) {
-            entries.retain(|entry| {
-                Some(entry.id) == except || self.deliver(entry, prepared, now, &mut summary)
-            });
-            if entries.is_empty() {
-                topics.remove(topic);
-            }
+        for p in prepared {
+            self.inner.forward(Some(topic), p.message());
         }
-        summary
-    }
-
-    /// Offers `prepared`, in order, to one subscriber; `false` when it is gone (forget it).
-    fn deliver(
-        &self,
-        entry: &Entry,
-        prepared: &[PreparedMessage],
-        now: TokioInstant,
-        summary: &mut Published,
-    ) -> bool {
-        let limits = &self.inner.config.limits;
-        let before = *summary;
-        let kept = entry.socket.offer(|d| {
-            let now = d.at(now);
-            for p in prepared {
-                match d.session.offer(now, p, limits) {
-                    Offer::Sent => summary.delivered += 1,
-                    Offer::Queued => {
-                        summary.delivered += 1;
-                        summary.queued += 1;
-                    }
-                    Offer::DroppedOldest(n) => {
-                        summary.delivered += 1;
-                        summary.queued += 1;
-                        summary.dropped += n;
-                    }
-                    Offer::ClosedSlow => {
-                        summary.closed_slow += 1;
-                        return false;
-                    }
-                    _ => return false,
-                }
-            }
-            true
-        });
-        let counters = &self.inner;
-        let add = |counter: &AtomicU64, now: usize, before: usize| {
-            if now > before {
-                counter.fetch_add((now - before) as u64, Ordering::Relaxed);
-            }
-        };
-        add(&counters.deliveries, summary.delivered, before.delivered);
-        add(&counters.dropped, summary.dropped, before.dropped);
-        add(
-            &counters.closed_slow,
-            summary.closed_slow,
-            before.closed_slow,
-        );
-        kept == Some(true)
+        self.inner.publish_local(topic, prepared, except)
     }
 
     /// The counters.

@@ -14,6 +14,8 @@
 //!   for two tasks.
 //! * [`StreamSocket`] ([`MessageSocket::into_stream`]): `AsyncRead + AsyncWrite` over binary
 //!   payloads, in constant memory for transfers of any size.
+//! * [`Hub`]: publish/subscribe over sockets (rooms), each message encoded once; with the
+//!   `redis` feature, `Hub::with_redis` spreads its rooms over every process on one Redis.
 //!
 //! ```
 //! use tether_tokio::{ClientConfig, CloseCode, Message, ServerConfig};
@@ -81,6 +83,8 @@ mod driver;
 mod handle;
 mod hub;
 mod ops;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod socket;
 mod stream;
 mod timer;
@@ -92,6 +96,8 @@ mod writer;
 pub use accept::{accept, take_over};
 pub use connect::connect;
 pub use hub::{Hub, HubConfig, HubStats, Member, Published, Subscriber};
+#[cfg(feature = "redis")]
+pub use redis::{RedisConfig, RedisError, RedisStats};
 pub use socket::{MessageReadHalf, MessageSocket, MessageWriteHalf};
 pub use stream::{StreamReadHalf, StreamSocket, StreamWriteHalf};
 pub use tether_proto::connection::Negotiated;

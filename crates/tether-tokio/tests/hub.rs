@@ -283,3 +283,56 @@ async fn publish_batch_delivers_each_message_in_order_once_to_every_subscriber()
         Published::default()
     );
 }
+
+/// A publish from another thread while the subscriber's own task is sending (`feed` nudges the
+/// keeper, then the task drives) must still be written: the offer's output is an event of its
+/// own, not covered by a drive that began before it was queued. Each round waits for both the
+/// echo and the publish, so a lost wake-up shows as a timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_racing_with_the_subscribers_own_sends_is_written_at_once() {
+    let hub = Hub::new(HubConfig::default());
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let server_hub = hub.clone();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = tether_tokio::accept(tcp, &ServerConfig::default())
+            .await
+            .unwrap();
+        let _me = server_hub.join("room", &ws);
+        while let Ok(Some(m)) = ws.recv().await {
+            let text = m.as_text().unwrap().to_owned();
+            tx.send(text).unwrap();
+            ws.feed(m).await.unwrap();
+        }
+    });
+    let publisher_hub = hub.clone();
+    tokio::spawn(async move {
+        while let Some(text) = rx.recv().await {
+            publisher_hub.publish("room", format!("published {text}"));
+        }
+    });
+    let mut client = tether_tokio::connect(&url, &ClientConfig::default())
+        .await
+        .unwrap();
+    wait_for_subscribers(&hub, 1).await;
+    for i in 0..2000 {
+        let text = format!("m{i}");
+        client.send(text.clone()).await.unwrap();
+        let mut want = vec![text.clone(), format!("published {text}")];
+        while !want.is_empty() {
+            let got = tokio::time::timeout(Duration::from_secs(5), client.recv())
+                .await
+                .unwrap_or_else(|_| panic!("round {i}: still waiting for {want:?}"))
+                .unwrap()
+                .unwrap();
+            let got = got.as_text().unwrap().to_owned();
+            let at = want
+                .iter()
+                .position(|w| *w == got)
+                .expect("an expected message");
+            want.remove(at);
+        }
+    }
+}

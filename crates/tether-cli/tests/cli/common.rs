@@ -53,7 +53,7 @@ impl KillOnDrop {
 }
 
 /// Whether this run is CI (`CI=true`), where a missing tool is a failure, not a skip.
-fn in_ci() -> bool {
+pub(crate) fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
