@@ -55,9 +55,10 @@ struct Server {
 /// The reason of the close frame a slow client gets with `--slow close` (code 1013).
 const TOO_SLOW: &str = "too slow";
 
-/// The broadcast rooms, on a [`Hub`] (of this process, or of every server on one Redis): each message is encoded (and compressed) once and queued
-/// on every client without waiting; a client that cannot keep up has its own bounded queue,
-/// past which `--slow` applies (drop its oldest messages, or close it with 1013).
+/// The broadcast rooms, on a [`Hub`] (of this process, or of every server on one Redis): each
+/// message is encoded (and compressed) once and queued on every client without waiting; a
+/// client that cannot keep up has its own bounded queue, past which `--slow` applies (drop its
+/// oldest messages, or close it with 1013).
 struct Room {
     hub: Hub,
     drops: Mutex<DropLog>,
