@@ -104,6 +104,28 @@ pub fn chromium() -> Option<PathBuf> {
     missing(why)
 }
 
+/// A headless Chromium command with a profile directory of its own and the flags every
+/// interop test uses (no sandbox, GPU, first-run page, background traffic, QUIC or
+/// extensions); add the test's own flags and the URL.
+pub fn headless_chromium(chromium: &Path, profile: &Path) -> Command {
+    let mut command = Command::new(chromium);
+    command
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--disable-extensions",
+            "--disable-dev-shm-usage",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()));
+    command
+}
+
 /// A child process killed (and reaped) when dropped.
 #[derive(Debug)]
 pub struct KillOnDrop(pub Child);

@@ -13,13 +13,12 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::Command;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use tether_std::{Accept, CloseCode, Config, Error, Message, ServerConfig};
 use tether_tests::adapter::{Adapter, Socket, Std, Tokio};
-use tether_tests::interop::{KillOnDrop, chromium};
+use tether_tests::interop::{KillOnDrop, chromium, headless_chromium};
 
 /// The page of the uncompressed run: echoes, a ping, closes both ways, a report.
 const PLAIN_PAGE: &str = r#"<!doctype html>
@@ -327,23 +326,8 @@ fn browse<A: Adapter>(variant: Variant, done: impl Fn(&[Seen]) -> bool) -> Optio
         std::process::id(),
         addr.port()
     ));
-    let mut browser = KillOnDrop::spawn(
-        Command::new(&chromium)
-            .args([
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-quic",
-                "--disable-extensions",
-                "--disable-dev-shm-usage",
-            ])
-            .arg(format!("--user-data-dir={}", profile.display()))
-            .arg(format!("http://{addr}/")),
-    );
+    let mut browser =
+        KillOnDrop::spawn(headless_chromium(&chromium, &profile).arg(format!("http://{addr}/")));
     let stderr = browser.stderr_text();
     let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -9,13 +9,12 @@
 //! trusted one and can carry WebSockets.
 
 use std::convert::Infallible;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
 use tether_tests::adapter::runtime;
-use tether_tests::interop::{KillOnDrop, chromium};
+use tether_tests::interop::{KillOnDrop, chromium, headless_chromium};
 use tether_tokio::{Bytes, HttpVersion, ServerConfig};
 use tokio::sync::mpsc;
 
@@ -162,25 +161,12 @@ fn chromium_opens_a_websocket_over_tls_http2_and_the_server_sees_an_http2_stream
     });
     let profile = std::env::temp_dir().join(format!("tether-chromium-h2-{}", std::process::id()));
     let mut browser = KillOnDrop::spawn(
-        Command::new(&chromium)
-            .args([
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-quic",
-                "--disable-extensions",
-                "--disable-dev-shm-usage",
-            ])
+        headless_chromium(&chromium, &profile)
             .arg(format!(
                 "--ignore-certificate-errors-spki-list={}",
                 spki_hash(&rcgen::PublicKeyData::subject_public_key_info(&key))
             ))
             .arg("--host-resolver-rules=MAP localhost 127.0.0.1")
-            .arg(format!("--user-data-dir={}", profile.display()))
             .arg(format!("https://localhost:{}/", addr.port())),
     );
     let stderr = browser.stderr_text();

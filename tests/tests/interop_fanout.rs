@@ -24,7 +24,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use tether_proto::deflate::DeflateConfig;
-use tether_tests::interop::{KillOnDrop, chromium, python, scripts_dir};
+use tether_tests::interop::{KillOnDrop, chromium, headless_chromium, python, scripts_dir};
 use tether_tokio::{Config, Hub, HubConfig, Message, PreparedMessage, ServerConfig};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -366,23 +366,8 @@ fn chromium_websockets_receive_prepared_compressed_messages_from_a_hub() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (addr, prepared, rx) = hub_server(&runtime, 5, PAGE.to_owned());
     let profile = std::env::temp_dir().join(format!("tether-chromium-hub-{}", std::process::id()));
-    let mut browser = KillOnDrop::spawn(
-        Command::new(&chromium)
-            .args([
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-quic",
-                "--disable-extensions",
-                "--disable-dev-shm-usage",
-            ])
-            .arg(format!("--user-data-dir={}", profile.display()))
-            .arg(format!("http://{addr}/")),
-    );
+    let mut browser =
+        KillOnDrop::spawn(headless_chromium(&chromium, &profile).arg(format!("http://{addr}/")));
     let stderr = browser.stderr_text();
     let seen = collect(&rx, 5);
     drop(browser);
