@@ -171,16 +171,15 @@ impl Handle {
 }
 
 impl Shared {
-    /// Output was queued: the keeper writes it unless someone drives first.
+    /// Output was queued (under the lock): the keeper writes it unless someone drives first.
     ///
-    /// Every nudge counts as an event, so a drive that began before this output was queued
-    /// does not pass for having seen it; only the wake-up is saved while the keeper has one
-    /// pending. (Sequentially consistent with the keeper's reset of `nudged` and its read of
-    /// `events`: a nudge that finds `nudged` still set is counted before the keeper looks.)
+    /// A burst of nudges wakes the keeper once: a nudge that finds `nudged` set leaves it to
+    /// the wake-up already pending. The keeper clears `nudged` *before* it takes the lock to
+    /// look for unwritten output, so output queued after that look was queued after the clear
+    /// (the lock orders the two), and its nudge finds `nudged` clear and wakes the keeper again.
     fn nudge(&self) {
         let signal = &self.signal;
-        signal.events.fetch_add(1, Ordering::SeqCst);
-        if !signal.nudged.swap(true, Ordering::SeqCst) {
+        if !signal.nudged.load(Ordering::Relaxed) && !signal.nudged.swap(true, Ordering::AcqRel) {
             signal.keeper.wake();
         }
     }
@@ -205,15 +204,17 @@ async fn keep(shared: Arc<Shared>) {
     std::future::poll_fn(|cx| {
         let signal = &shared.signal;
         signal.keeper.register(cx.waker());
-        signal.nudged.store(false, Ordering::SeqCst);
+        let nudged = signal.nudged.swap(false, Ordering::AcqRel);
         let orphaned = shared.handles.load(Ordering::Acquire) == 0;
-        let events = signal.events.load(Ordering::SeqCst);
+        let events = signal.events.load(Ordering::Acquire);
         if !std::mem::take(&mut first)
             && !orphaned
             && signal.driven.load(Ordering::Acquire) >= events
         {
-            // Someone drove after the last event.
-            return Poll::Pending;
+            // Someone drove after the last event: only output queued since may be left.
+            if !nudged || shared.lock().is_flushed() {
+                return Poll::Pending;
+            }
         }
         let mut driver = shared.lock_to_drive();
         let mut cx = Context::from_waker(&shared.waker);
