@@ -17,9 +17,10 @@ pub enum MessageKind {
 }
 
 /// A whole data message: its [`MessageKind`] and its payload as shared, reference-counted
-/// [`Bytes`].
+/// [`Bytes`] — or, for a received payload of at most [`Message::INLINE`] bytes, kept in the
+/// message itself, so small messages cost no allocation.
 ///
-/// Cloning a message, or handing it to many connections, never copies the payload. A text
+/// Cloning a message, or handing it to many connections, never copies a shared payload. A text
 /// message is always valid UTF-8: the constructors take `String`/`&'static str` or check the
 /// bytes, and received text is checked by the connection before it is handed out.
 ///
@@ -37,10 +38,72 @@ pub enum MessageKind {
 /// // Bytes that may not be UTF-8 are checked once, here.
 /// assert!(Message::text_from_bytes(Bytes::from_static(b"\xff")).is_err());
 /// ```
-#[derive(Clone, Eq, Hash, PartialEq)]
+#[derive(Clone)]
 pub struct Message {
     kind: MessageKind,
-    data: Bytes,
+    data: Payload,
+}
+
+/// Where a message's payload is: shared, or (small and received) in the message itself.
+#[derive(Clone)]
+pub(crate) enum Payload {
+    Shared(Bytes),
+    Inline(Inline),
+}
+
+/// A payload of at most [`Message::INLINE`] bytes, by value.
+#[derive(Clone, Copy)]
+pub(crate) struct Inline {
+    len: u8,
+    buf: [u8; Message::INLINE],
+}
+
+impl Inline {
+    /// `bytes` when they fit.
+    fn new(bytes: &[u8]) -> Option<Self> {
+        let mut buf = [0; Message::INLINE];
+        buf.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        Some(Self {
+            len: bytes.len() as u8,
+            buf,
+        })
+    }
+}
+
+impl core::ops::Deref for Payload {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Self::Shared(bytes) => bytes,
+            Self::Inline(inline) => &inline.buf[..usize::from(inline.len)],
+        }
+    }
+}
+
+impl Payload {
+    /// As `Bytes` (an inline payload is copied out).
+    pub(crate) fn into_bytes(self) -> Bytes {
+        match self {
+            Self::Shared(bytes) => bytes,
+            Self::Inline(inline) => Bytes::copy_from_slice(&inline.buf[..usize::from(inline.len)]),
+        }
+    }
+}
+
+impl PartialEq for Message {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Message {}
+
+impl core::hash::Hash for Message {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.kind.hash(state);
+        self.as_bytes().hash(state);
+    }
 }
 
 /// The bytes given to [`Message::text_from_bytes`] are not valid UTF-8.
@@ -52,11 +115,14 @@ pub struct InvalidText {
 }
 
 impl Message {
+    /// Received payloads up to this many bytes are kept in the message, not allocated.
+    pub const INLINE: usize = 22;
+
     /// A text message.
     pub fn text(text: impl Into<String>) -> Self {
         Self {
             kind: MessageKind::Text,
-            data: Bytes::from(text.into()),
+            data: Payload::Shared(Bytes::from(text.into())),
         }
     }
 
@@ -69,7 +135,7 @@ impl Message {
         match core::str::from_utf8(&data) {
             Ok(_) => Ok(Self {
                 kind: MessageKind::Text,
-                data,
+                data: Payload::Shared(data),
             }),
             Err(e) => Err(InvalidText {
                 valid_up_to: e.valid_up_to(),
@@ -81,13 +147,31 @@ impl Message {
     pub fn binary(data: impl Into<Bytes>) -> Self {
         Self {
             kind: MessageKind::Binary,
-            data: data.into(),
+            data: Payload::Shared(data.into()),
         }
     }
 
     /// A message whose text (if it is text) the connection already checked.
     pub(crate) fn from_checked(kind: MessageKind, data: Bytes) -> Self {
+        Self {
+            kind,
+            data: Payload::Shared(data),
+        }
+    }
+
+    /// A message of received bytes whose text (if it is text) the connection already checked:
+    /// kept inline when small, copied into a new `Bytes` otherwise.
+    pub(crate) fn from_checked_slice(kind: MessageKind, data: &[u8]) -> Self {
+        let data = match Inline::new(data) {
+            Some(inline) => Payload::Inline(inline),
+            None => Payload::Shared(Bytes::copy_from_slice(data)),
+        };
         Self { kind, data }
+    }
+
+    /// The payload, taken out as it is.
+    pub(crate) fn into_payload(self) -> Payload {
+        self.data
     }
 
     /// Text or binary.
@@ -117,9 +201,10 @@ impl Message {
         }
     }
 
-    /// The payload, taken out (no copy).
+    /// The payload, taken out (no copy, except for a small received payload kept inline:
+    /// see [`INLINE`](Self::INLINE)).
     pub fn into_bytes(self) -> Bytes {
-        self.data
+        self.data.into_bytes()
     }
 
     /// Payload length in bytes.
@@ -163,7 +248,7 @@ impl From<&'static str> for Message {
     fn from(text: &'static str) -> Self {
         Self {
             kind: MessageKind::Text,
-            data: Bytes::from_static(text.as_bytes()),
+            data: Payload::Shared(Bytes::from_static(text.as_bytes())),
         }
     }
 }
@@ -188,6 +273,8 @@ impl From<&'static [u8]> for Message {
 
 #[cfg(test)]
 mod tests {
+    use alloc::vec;
+
     use super::*;
 
     #[test]
@@ -208,6 +295,24 @@ mod tests {
             (MessageKind::Binary, None, 2)
         );
         assert!(Message::binary(Bytes::new()).is_empty());
+    }
+
+    #[test]
+    fn small_received_payloads_are_inline_and_equal_to_shared_ones() {
+        use core::mem::size_of;
+        // No bigger than a kind and a `Bytes`.
+        assert_eq!(size_of::<Message>(), size_of::<Bytes>() + 8);
+        let small = Message::from_checked_slice(MessageKind::Binary, &[7; Message::INLINE]);
+        assert!(matches!(small.data, Payload::Inline(_)));
+        assert_eq!(small, Message::binary(vec![7; Message::INLINE]));
+        let copy = small.clone();
+        assert_eq!(copy, small);
+        assert_eq!(small.into_bytes(), Bytes::from(vec![7; Message::INLINE]));
+        let large = Message::from_checked_slice(MessageKind::Text, &[b'a'; Message::INLINE + 1]);
+        assert!(matches!(large.data, Payload::Shared(_)));
+        assert_eq!(large.as_text().map(str::len), Some(Message::INLINE + 1));
+        let empty = Message::from_checked_slice(MessageKind::Text, b"");
+        assert_eq!((empty.as_text(), empty.is_empty()), (Some(""), true));
     }
 
     #[test]

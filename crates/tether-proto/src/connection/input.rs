@@ -203,12 +203,14 @@ impl Input {
     /// assembly buffer itself when it was assembled (no copy), a copy when it is in the input
     /// buffer. `None` when the last poll handed out no whole message.
     pub(crate) fn take_message(&mut self) -> Option<Message> {
-        let (kind, data) = match core::mem::take(&mut self.emitted) {
-            Emitted::None => return None,
-            Emitted::Buf(kind, range) => (kind, Bytes::copy_from_slice(&self.buf[range])),
-            Emitted::Assembly(kind) => (kind, Bytes::from(self.assembly.take())),
-        };
-        Some(Message::from_checked(kind, data))
+        match core::mem::take(&mut self.emitted) {
+            Emitted::None => None,
+            Emitted::Buf(kind, range) => Some(Message::from_checked_slice(kind, &self.buf[range])),
+            Emitted::Assembly(kind) => Some(Message::from_checked(
+                kind,
+                Bytes::from(self.assembly.take()),
+            )),
+        }
     }
 
     /// Offers a buffer the output no longer needs for assembling the next large message.

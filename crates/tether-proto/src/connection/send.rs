@@ -7,6 +7,7 @@ use super::output::PREPARED_SHARE_MIN;
 use super::{Core, State};
 use crate::error::SendError;
 use crate::frame::{MAX_CONTROL_PAYLOAD, OpCode, Rsv};
+use crate::message::Payload;
 use crate::utf8::Utf8Validator;
 use crate::{Message, MessageKind};
 
@@ -93,7 +94,7 @@ impl Core {
     pub(crate) fn send(&mut self, message: Message, options: SendOptions) -> Result<(), SendError> {
         // A `Message`'s text is valid by construction.
         self.start(message.kind(), true, options)?;
-        self.send_chunk(message.into_bytes(), true)
+        self.send_payload(message.into_payload(), true)
     }
 
     /// Starts a streamed message.
@@ -107,6 +108,11 @@ impl Core {
 
     /// Sends the next chunk of the message in `self.sending`; `fin` ends it.
     pub(crate) fn send_chunk(&mut self, data: Bytes, fin: bool) -> Result<(), SendError> {
+        self.send_payload(Payload::Shared(data), fin)
+    }
+
+    /// [`send_chunk`](Self::send_chunk) of a payload that may be inline.
+    fn send_payload(&mut self, data: Payload, fin: bool) -> Result<(), SendError> {
         self.ensure_open()?;
         let Some(sending) = self.sending.as_mut() else {
             return Err(SendError::NoMessageInProgress);
@@ -157,7 +163,15 @@ impl Core {
         // The payload not yet framed. The last piece is this `Bytes` itself, moved, not a
         // slice of it: a payload nobody else holds stays unique, so the client role masks it
         // in place instead of copying it.
-        let mut rest = data;
+        let mut rest = match data {
+            // Small, and one frame: copied into the output from where it is.
+            Payload::Inline(_) if !transformed && count == 1 => {
+                self.out.frame(&mut *self.entropy, opcode, fin, rsv, &data);
+                self.chunk_sent(fin);
+                return Ok(());
+            }
+            data => data.into_bytes(),
+        };
         for i in 0..count {
             let last = fin && i + 1 == count;
             if transformed {
@@ -176,11 +190,16 @@ impl Core {
             opcode = OpCode::Continuation;
             rsv = Rsv::NONE;
         }
+        self.chunk_sent(fin);
+        Ok(())
+    }
+
+    /// A chunk was framed; `fin` ended its message.
+    fn chunk_sent(&mut self, fin: bool) {
         if fin {
             self.sending = None;
             self.stats.messages_sent += 1;
         }
-        Ok(())
     }
 
     /// Queues bytes that are already the frames of one whole message: as they are, or copied
