@@ -4,6 +4,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
+use core::ops::Range;
 
 use bytes::Bytes;
 
@@ -73,6 +74,7 @@ impl Inline {
 impl core::ops::Deref for Payload {
     type Target = [u8];
 
+    #[inline]
     fn deref(&self) -> &[u8] {
         match self {
             Self::Shared(bytes) => bytes,
@@ -83,6 +85,7 @@ impl core::ops::Deref for Payload {
 
 impl Payload {
     /// As `Bytes` (an inline payload is copied out).
+    #[inline]
     pub(crate) fn into_bytes(self) -> Bytes {
         match self {
             Self::Shared(bytes) => bytes,
@@ -159,32 +162,47 @@ impl Message {
         }
     }
 
-    /// A message of received bytes whose text (if it is text) the connection already checked:
-    /// kept inline when small, copied into a new `Bytes` otherwise.
-    pub(crate) fn from_checked_slice(kind: MessageKind, data: &[u8]) -> Self {
-        let data = match Inline::new(data) {
-            Some(inline) => Payload::Inline(inline),
-            None => Payload::Shared(Bytes::copy_from_slice(data)),
+    /// A message of received bytes, `buf[range]`, whose text (if it is text) the connection
+    /// already checked: kept inline when small, copied into a new `Bytes` otherwise.
+    pub(crate) fn from_received(kind: MessageKind, buf: &[u8], range: Range<usize>) -> Self {
+        let len = range.len();
+        let window = buf
+            .get(range.start..range.start.saturating_add(Self::INLINE))
+            .and_then(|window| <[u8; Self::INLINE]>::try_from(window).ok());
+        let data = match window {
+            // One fixed-size copy (the bytes past the payload are never looked at).
+            Some(window) if len <= Self::INLINE => Payload::Inline(Inline {
+                len: len as u8,
+                buf: window,
+            }),
+            _ => match Inline::new(&buf[range.clone()]) {
+                Some(inline) => Payload::Inline(inline),
+                None => Payload::Shared(Bytes::copy_from_slice(&buf[range])),
+            },
         };
         Self { kind, data }
     }
 
     /// The payload, taken out as it is.
+    #[inline]
     pub(crate) fn into_payload(self) -> Payload {
         self.data
     }
 
     /// Text or binary.
+    #[inline]
     pub fn kind(&self) -> MessageKind {
         self.kind
     }
 
     /// Whether this is a text message.
+    #[inline]
     pub fn is_text(&self) -> bool {
         self.kind == MessageKind::Text
     }
 
     /// The payload.
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         &self.data
     }
@@ -203,16 +221,19 @@ impl Message {
 
     /// The payload, taken out (no copy, except for a small received payload kept inline:
     /// see [`INLINE`](Self::INLINE)).
+    #[inline]
     pub fn into_bytes(self) -> Bytes {
         self.data.into_bytes()
     }
 
     /// Payload length in bytes.
+    #[inline]
     pub fn len(&self) -> usize {
         self.data.len()
     }
 
     /// Whether the payload is empty.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()
     }
@@ -302,17 +323,22 @@ mod tests {
         use core::mem::size_of;
         // No bigger than a kind and a `Bytes`.
         assert_eq!(size_of::<Message>(), size_of::<Bytes>() + 8);
-        let small = Message::from_checked_slice(MessageKind::Binary, &[7; Message::INLINE]);
+        let wire = [7; Message::INLINE + 3];
+        let small = Message::from_received(MessageKind::Binary, &wire, 1..Message::INLINE + 1);
         assert!(matches!(small.data, Payload::Inline(_)));
         assert_eq!(small, Message::binary(vec![7; Message::INLINE]));
         let copy = small.clone();
         assert_eq!(copy, small);
         assert_eq!(small.into_bytes(), Bytes::from(vec![7; Message::INLINE]));
-        let large = Message::from_checked_slice(MessageKind::Text, &[b'a'; Message::INLINE + 1]);
+        let large = Message::from_received(MessageKind::Text, &[b'a'; 40], 3..Message::INLINE + 4);
         assert!(matches!(large.data, Payload::Shared(_)));
         assert_eq!(large.as_text().map(str::len), Some(Message::INLINE + 1));
-        let empty = Message::from_checked_slice(MessageKind::Text, b"");
+        let empty = Message::from_received(MessageKind::Text, b"ab", 2..2);
         assert_eq!((empty.as_text(), empty.is_empty()), (Some(""), true));
+        // At the end of the buffer (no window of INLINE bytes): copied byte by byte.
+        let tail = Message::from_received(MessageKind::Binary, &wire, 5..Message::INLINE + 3);
+        assert!(matches!(tail.data, Payload::Inline(_)));
+        assert_eq!(tail.as_bytes(), &wire[5..]);
     }
 
     #[test]

@@ -205,7 +205,7 @@ impl Input {
     pub(crate) fn take_message(&mut self) -> Option<Message> {
         match core::mem::take(&mut self.emitted) {
             Emitted::None => None,
-            Emitted::Buf(kind, range) => Some(Message::from_checked_slice(kind, &self.buf[range])),
+            Emitted::Buf(kind, range) => Some(Message::from_received(kind, &self.buf, range)),
             Emitted::Assembly(kind) => Some(Message::from_checked(
                 kind,
                 Bytes::from(self.assembly.take()),

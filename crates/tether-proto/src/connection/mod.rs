@@ -522,6 +522,7 @@ impl Connection {
     /// # Errors
     ///
     /// The connection is not open, or a streamed message is unfinished.
+    #[inline]
     pub fn send(&mut self, message: Message, options: SendOptions) -> Result<(), SendError> {
         self.core.send(message, options)
     }
@@ -653,6 +654,7 @@ impl Connection {
     /// or reads is moved without a copy, one that arrived in one piece is copied. `None` when
     /// the last event was no whole message, or when [`input_buffer`](Self::input_buffer) or
     /// [`handle_input`](Self::handle_input) was called since.
+    #[inline]
     pub fn take_message(&mut self) -> Option<Message> {
         self.input.take_message()
     }
@@ -700,6 +702,7 @@ impl Connection {
     }
 
     /// The settings in force.
+    #[inline]
     pub fn config(&self) -> &Config {
         &self.core.config
     }
@@ -748,12 +751,14 @@ impl Connection {
     }
 
     /// Bytes queued for the transport and not yet written.
+    #[inline]
     pub fn buffered_output(&self) -> usize {
         self.core.out.len()
     }
 
     /// Whether the output is below [`Config::outbound_high_water`]: adapters stop accepting new
     /// messages from the application while this is false and the transport catches up.
+    #[inline]
     pub fn is_writable(&self) -> bool {
         self.core.out.len() < self.core.config.outbound_high_water
     }
