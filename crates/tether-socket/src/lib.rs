@@ -50,7 +50,7 @@ pub use dial::{ALPN_H2, ALPN_HTTP11, Dial, MAX_ADDRESSES};
 pub use error::{Error, Http2Reset, TimeoutKind, TrySendError};
 pub use fanout::{FanoutLimits, Offer, SlowPolicy};
 pub use proxy::Proxy;
-pub use session::{Chunk, ConnectionInfo, Session};
+pub use session::{Batch, Chunk, ConnectionInfo, Session};
 
 /// The TLS crate, for its config and certificate types.
 pub use rustls;

@@ -15,6 +15,8 @@ use tether_proto::{
 
 mod receive;
 
+pub use receive::Batch;
+
 use crate::fanout::{Fanout, FanoutLimits, Offer, SlowPolicy};
 use crate::spare;
 use crate::{ClientConfig, Error, ServerConfig};

@@ -1,15 +1,14 @@
 //! [`MessageSocket`] and its halves: whole messages (or their chunks), text and binary, with
 //! `async` methods and the `Stream` / `Sink` traits.
 
-use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
 use futures_sink::Sink;
 use tether_socket::{
-    Chunk, CloseCode, CloseFrame, ConnectionInfo, Error, Message, MessageKind, PreparedMessage,
-    ReceiveMode, SendOptions, TrySendError,
+    Batch, Chunk, CloseCode, CloseFrame, ConnectionInfo, Error, Message, MessageKind,
+    PreparedMessage, ReceiveMode, SendOptions, TrySendError,
 };
 
 use crate::handle::Handle;
@@ -50,7 +49,7 @@ pub struct MessageReadHalf {
     /// Whole messages received in one burst and not handed out yet (see
     /// [`Session::recv_batch`](tether_socket::Session::recv_batch)): a receive takes the next
     /// one without the connection's lock.
-    batch: VecDeque<Message>,
+    batch: Batch,
 }
 
 /// The sending half of a split [`MessageSocket`]; also a `Sink` of messages.
@@ -65,7 +64,7 @@ impl MessageSocket {
             read: MessageReadHalf {
                 handle,
                 ended: false,
-                batch: VecDeque::new(),
+                batch: Batch::default(),
             },
             write: MessageWriteHalf { handle: other },
         }
@@ -261,7 +260,7 @@ impl MessageReadHalf {
     ///
     /// As [`MessageSocket::recv`].
     pub async fn recv(&mut self) -> Result<Option<Message>, Error> {
-        if let Some(message) = self.batch.pop_front() {
+        if let Some(message) = self.batch.pop() {
             return Ok(Some(message));
         }
         let batch = &mut self.batch;
@@ -469,7 +468,7 @@ impl Stream for MessageReadHalf {
         if this.ended {
             return Poll::Ready(None);
         }
-        let item = match this.batch.pop_front() {
+        let item = match this.batch.pop() {
             Some(message) => Some(Ok(message)),
             None => {
                 let batch = &mut this.batch;

@@ -7,6 +7,32 @@ use std::collections::VecDeque;
 use tether_proto::{Bytes, Message, MessageKind};
 
 use super::{Chunk, Received, Session};
+
+/// Whole messages a receiver took from a [`Session`] in one burst
+/// ([`Session::recv_batch`]) and hands out one by one, without coming back to the session.
+#[derive(Debug, Default)]
+pub struct Batch {
+    items: VecDeque<Received>,
+}
+
+impl Batch {
+    /// The next message of the burst.
+    #[inline]
+    pub fn pop(&mut self) -> Option<Message> {
+        match self.items.front() {
+            Some(Received::Message(_)) => match self.items.pop_front() {
+                Some(Received::Message(message)) => Some(message),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Whether every message was handed out.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
 use crate::Error;
 
 impl Session {
@@ -55,43 +81,47 @@ impl Session {
     /// which must be empty (everything it held was taken), so it hands them out without coming
     /// back here, one lock for a burst. They count against the inbound bound until the next
     /// call (or [`unrecv`](Self::unrecv)), so the session reads no further ahead than before.
-    pub fn recv_batch(
-        &mut self,
-        batch: &mut VecDeque<Message>,
-    ) -> Option<Result<Option<Message>, Error>> {
+    pub fn recv_batch(&mut self, batch: &mut Batch) -> Option<Result<Option<Message>, Error>> {
         debug_assert!(batch.is_empty());
         self.settle_lent();
         let first = self.recv();
-        if matches!(first, Some(Ok(Some(_)))) {
-            // One allocation for the burst (most of it is whole messages).
-            batch.reserve(self.inbound.len());
-            while matches!(self.inbound.front(), Some(Received::Message(_))) {
-                if let Some(Received::Message(message)) = self.inbound.pop_front() {
-                    self.lent += message.len();
-                    batch.push_back(message);
+        if matches!(first, Some(Ok(Some(_)))) && !self.inbound.is_empty() {
+            if self
+                .inbound
+                .iter()
+                .all(|r| matches!(r, Received::Message(_)))
+            {
+                // Whole messages only (the usual case): the queue changes hands.
+                self.lent = self.queued;
+                core::mem::swap(&mut batch.items, &mut self.inbound);
+            } else {
+                while matches!(self.inbound.front(), Some(Received::Message(_))) {
+                    if let Some(received) = self.inbound.pop_front() {
+                        self.lent += received.len();
+                        batch.items.push_back(received);
+                    }
                 }
             }
         }
-        if batch.is_empty() && batch.capacity() > 0 {
+        if batch.is_empty() && batch.items.capacity() > 0 {
             // A lone message, or nothing: an idle receiver holds no queue.
-            *batch = VecDeque::new();
+            batch.items = VecDeque::new();
         }
         first
     }
 
-    /// Takes back the messages of a [`recv_batch`](Self::recv_batch) the receiver did not hand
-    /// out (it is about to receive another way): they are received next, in order.
-    pub fn unrecv(&mut self, batch: &mut VecDeque<Message>) {
-        while let Some(message) = batch.pop_back() {
+    /// Hands back the messages of `batch` not taken yet: they are received next, before
+    /// anything that arrived after them.
+    pub fn unrecv(&mut self, batch: &mut Batch) {
+        while let Some(received) = batch.items.pop_back() {
             // Still counted in `queued`.
-            self.lent -= message.len();
-            self.inbound.push_front(Received::Message(message));
+            self.lent -= received.len();
+            self.inbound.push_front(received);
         }
-        *batch = VecDeque::new();
+        batch.items = VecDeque::new();
         self.settle_lent();
     }
 
-    /// The receiver took every message lent to it: they no longer count against the bound.
     fn settle_lent(&mut self) {
         if self.lent == 0 {
             return;
@@ -176,11 +206,10 @@ impl Session {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
-
     use tether_proto::connection::Negotiated;
     use tether_proto::{Config, Instant, Message, Role};
 
+    use super::Batch;
     use crate::Session;
 
     /// A server session fed `count` binary messages of 16 bytes (masked with a zero key),
@@ -208,10 +237,17 @@ mod tests {
         // Room for three messages: the fourth and fifth wait undecoded.
         let mut session = fed(5, 48);
         assert!(!session.wants_read());
-        let mut batch = VecDeque::new();
+        let mut batch = Batch::default();
         let first = session.recv_batch(&mut batch).expect("a message").unwrap();
         assert_eq!(first.map(|m| first_byte(&m)), Some(0));
-        let lent: Vec<u8> = batch.iter().map(first_byte).collect();
+        let lent: Vec<u8> = batch
+            .items
+            .iter()
+            .map(|r| match r {
+                super::Received::Message(m) => first_byte(m),
+                super::Received::Chunk(_) => panic!("a chunk in a batch"),
+            })
+            .collect();
         assert_eq!(
             lent,
             [1, 2, 3],
@@ -219,11 +255,11 @@ mod tests {
         );
         // Lent and not yet taken: the session still reads no further.
         assert!(!session.wants_read());
-        batch.clear();
+        while batch.pop().is_some() {}
         let next = session.recv_batch(&mut batch).expect("a message").unwrap();
         assert_eq!(next.map(|m| first_byte(&m)), Some(4));
         assert!(batch.is_empty());
-        assert_eq!(batch.capacity(), 0, "an empty batch holds no memory");
+        assert_eq!(batch.items.capacity(), 0, "an empty batch holds no memory");
         assert!(session.wants_read(), "everything was taken");
         assert!(session.recv_batch(&mut batch).is_none(), "nothing more yet");
     }
@@ -231,10 +267,10 @@ mod tests {
     #[test]
     fn messages_given_back_are_received_next_in_order() {
         let mut session = fed(4, 1 << 20);
-        let mut batch = VecDeque::new();
+        let mut batch = Batch::default();
         let first = session.recv_batch(&mut batch).expect("a message").unwrap();
         assert_eq!(first.map(|m| first_byte(&m)), Some(0));
-        assert_eq!(batch.pop_front().map(|m| first_byte(&m)), Some(1));
+        assert_eq!(batch.pop().map(|m| first_byte(&m)), Some(1));
         session.unrecv(&mut batch);
         assert!(batch.is_empty());
         let chunk = session.recv_chunk().expect("a chunk").unwrap().unwrap();
