@@ -72,9 +72,14 @@ impl Shared {
     /// Locks for a drive: every event so far counts as looked at.
     fn lock_to_drive(&self) -> MutexGuard<'_, Driver> {
         let driver = self.lock();
+        self.mark_driven();
+        driver
+    }
+
+    /// A drive begins (under the lock): every event so far counts as looked at.
+    fn mark_driven(&self) {
         let events = self.signal.events.load(Ordering::Acquire);
         self.signal.driven.store(events, Ordering::Release);
-        driver
     }
 }
 
@@ -207,16 +212,18 @@ async fn keep(shared: Arc<Shared>) {
         let nudged = signal.nudged.swap(false, Ordering::AcqRel);
         let orphaned = shared.handles.load(Ordering::Acquire) == 0;
         let events = signal.events.load(Ordering::Acquire);
-        if !std::mem::take(&mut first)
+        // Someone drove after the last event: only output queued since may be left.
+        let looked_at = !std::mem::take(&mut first)
             && !orphaned
-            && signal.driven.load(Ordering::Acquire) >= events
-        {
-            // Someone drove after the last event: only output queued since may be left.
-            if !nudged || shared.lock().is_flushed() {
-                return Poll::Pending;
-            }
+            && signal.driven.load(Ordering::Acquire) >= events;
+        if looked_at && !nudged {
+            return Poll::Pending;
         }
-        let mut driver = shared.lock_to_drive();
+        let mut driver = shared.lock();
+        if looked_at && driver.is_flushed() {
+            return Poll::Pending;
+        }
+        shared.mark_driven();
         let mut cx = Context::from_waker(&shared.waker);
         if orphaned {
             if !closing {
