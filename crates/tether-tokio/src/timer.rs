@@ -29,6 +29,15 @@ impl Timer {
     /// later than then.
     pub(crate) fn poll(&mut self, cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
         loop {
+            // Armed no later than needed, not fired yet, and registered with this waker: the
+            // sleep wakes us in time, and the clock need not be read (a drive polls the timer
+            // every time; most find it so).
+            if self.armed.is_some_and(|at| at <= deadline)
+                && self.sleep.as_ref().is_some_and(|s| !s.is_elapsed())
+                && self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker()))
+            {
+                return Poll::Pending;
+            }
             let now = Instant::now();
             if now >= deadline {
                 return Poll::Ready(());
@@ -38,12 +47,8 @@ impl Timer {
                 .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
             match self.armed {
                 // Armed earlier than needed but still in the future: keep it; we look again
-                // when it fires. Already registered with this waker: nothing to do.
-                Some(at) if at <= deadline && at > now => {
-                    if self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                        return Poll::Pending;
-                    }
-                }
+                // when it fires.
+                Some(at) if at <= deadline && at > now => {}
                 _ => {
                     sleep.as_mut().reset(deadline);
                     self.armed = Some(deadline);
