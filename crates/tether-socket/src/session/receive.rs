@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use tether_proto::{Bytes, Message, MessageKind};
 
 use super::{Chunk, Received, Session};
+use crate::Error;
 
 /// Whole messages a receiver took from a [`Session`] in one burst
 /// ([`Session::recv_batch`]) and hands out one by one, without coming back to the session.
@@ -33,7 +34,6 @@ impl Batch {
         self.items.is_empty()
     }
 }
-use crate::Error;
 
 impl Session {
     /// The next whole message: `None` when nothing is there yet (read more); `Some(Ok(None))`
@@ -110,8 +110,8 @@ impl Session {
         first
     }
 
-    /// Hands back the messages of `batch` not taken yet: they are received next, before
-    /// anything that arrived after them.
+    /// Takes back the messages of a [`recv_batch`](Self::recv_batch) the receiver did not hand
+    /// out (it is about to receive another way): they are received next, in order.
     pub fn unrecv(&mut self, batch: &mut Batch) {
         while let Some(received) = batch.items.pop_back() {
             // Still counted in `queued`.
@@ -122,6 +122,7 @@ impl Session {
         self.settle_lent();
     }
 
+    /// The receiver took every message lent to it: they no longer count against the bound.
     fn settle_lent(&mut self) {
         if self.lent == 0 {
             return;
