@@ -32,6 +32,16 @@ impl Handle {
         if let Some(found) = found {
             return Poll::Ready(found);
         }
+        self.poll_recv_drive(cx, take)
+    }
+
+    /// [`poll_recv`](Self::poll_recv) without its first look: read what is ready (and write
+    /// what is queued), then look.
+    fn poll_recv_drive<T>(
+        &self,
+        cx: &mut Context<'_>,
+        take: &mut impl FnMut(&mut Session) -> Option<Result<T, Error>>,
+    ) -> Poll<Result<T, Error>> {
         self.poll(cx, Slot::Recv, |d, cx| {
             d.arm_read_deadline();
             // A write failure is the session's too: the receive reports it from there.
@@ -60,7 +70,16 @@ impl Handle {
         }) {
             return found;
         }
-        poll_fn(|cx| self.poll_recv(cx, &mut take)).await
+        // The first poll has just looked: it goes straight to the drive.
+        let mut looked = true;
+        poll_fn(|cx| {
+            if std::mem::take(&mut looked) {
+                self.poll_recv_drive(cx, &mut take)
+            } else {
+                self.poll_recv(cx, &mut take)
+            }
+        })
+        .await
     }
 
     /// One poll of waiting until a new message may be queued (the output is below the outbound
