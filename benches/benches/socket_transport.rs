@@ -5,7 +5,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use tether_bench::payload;
+use tether_bench::FrameBuffer;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Frames per burst (the loopback harness's `16 in flight`).
@@ -21,26 +21,7 @@ pub(crate) struct Bursts {
 
 impl Bursts {
     pub(crate) fn new(size: usize) -> Self {
-        let mut burst = Vec::new();
-        for n in 0..BURST {
-            let mut data = payload(n, size);
-            let key = [0x37, 0xfa, 0x21, 0x3d];
-            burst.push(0x82);
-            if size < 126 {
-                burst.push(0x80 | size as u8);
-            } else if size <= 0xffff {
-                burst.push(0x80 | 126);
-                burst.extend_from_slice(&(size as u16).to_be_bytes());
-            } else {
-                burst.push(0x80 | 127);
-                burst.extend_from_slice(&(size as u64).to_be_bytes());
-            }
-            burst.extend_from_slice(&key);
-            for (i, b) in data.iter_mut().enumerate() {
-                *b ^= key[i & 3];
-            }
-            burst.extend_from_slice(&data);
-        }
+        let burst = FrameBuffer::masked_n(size, BURST).wire;
         Self {
             burst,
             pos: 0,
