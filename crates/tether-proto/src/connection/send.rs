@@ -92,6 +92,30 @@ impl Core {
 
     /// Sends a whole message.
     pub(crate) fn send(&mut self, message: Message, options: SendOptions) -> Result<(), SendError> {
+        // The usual case, one frame that no extension transforms: framed at once, without the
+        // bookkeeping of a message in progress.
+        if self.state == State::Open
+            && self.sending.is_none()
+            && (self.extension.is_none() || !options.compress)
+            && message.len() <= self.config.send_frame_size
+        {
+            let opcode = match message.kind() {
+                MessageKind::Text => OpCode::Text,
+                MessageKind::Binary => OpCode::Binary,
+            };
+            match message.into_payload() {
+                inline @ Payload::Inline(_) => {
+                    self.out
+                        .frame(&mut *self.entropy, opcode, true, Rsv::NONE, &inline);
+                }
+                Payload::Shared(bytes) => {
+                    self.out
+                        .frame_owned(&mut *self.entropy, opcode, true, Rsv::NONE, bytes);
+                }
+            }
+            self.stats.messages_sent += 1;
+            return Ok(());
+        }
         // A `Message`'s text is valid by construction.
         self.start(message.kind(), true, options)?;
         self.send_payload(message.into_payload(), true)

@@ -264,3 +264,29 @@ fn an_extension_cannot_be_installed_mid_message() {
         Err(SendError::MessageInProgress)
     );
 }
+
+/// RFC 6455 §5.2: a whole message that fits one frame goes out as the same bytes as that
+/// message streamed in one chunk — inline (≤ 16 bytes), shared, empty, text and binary — and
+/// one over the frame size is split alike; the unmasked server role makes the bytes comparable.
+#[test]
+fn rfc6455_5_2_a_whole_message_is_framed_as_its_one_chunk_stream() {
+    let frame_size = 1000;
+    for len in [0, 1, 15, 16, 17, 125, 126, 999, 1000, 1001, 70_000] {
+        for kind in [MessageKind::Binary, MessageKind::Text] {
+            let payload = text(len).into_bytes();
+            let message = match kind {
+                MessageKind::Binary => Message::binary(payload.clone()),
+                MessageKind::Text => Message::text(text(len)),
+            };
+            let mut whole = open(Role::Server, config().send_frame_size(frame_size));
+            whole.send(message, SendOptions::default()).unwrap();
+            let mut streamed = open(Role::Server, config().send_frame_size(frame_size));
+            streamed
+                .begin_message(kind, SendOptions::default())
+                .unwrap();
+            streamed.send_chunk(payload, true).unwrap();
+            assert_eq!(drain(&mut whole), drain(&mut streamed), "{kind:?} of {len}");
+            assert_eq!(whole.stats().messages_sent, 1);
+        }
+    }
+}
