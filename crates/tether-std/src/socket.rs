@@ -117,7 +117,7 @@ impl MessageSocket {
     ///
     /// [`TrySendError::Full`] (with the message) while more than the outbound bound is queued;
     /// [`TrySendError::Failed`] otherwise, as [`send`](Self::send).
-    pub fn try_send(&self, message: impl Into<Message>) -> Result<(), TrySendError<Message>> {
+    pub fn try_send(&mut self, message: impl Into<Message>) -> Result<(), TrySendError<Message>> {
         self.write.try_send(message)
     }
 
@@ -136,7 +136,7 @@ impl MessageSocket {
     ///
     /// As [`try_send`](Self::try_send).
     pub fn try_send_prepared(
-        &self,
+        &mut self,
         prepared: &PreparedMessage,
     ) -> Result<(), TrySendError<PreparedMessage>> {
         self.write.try_send_prepared(prepared)

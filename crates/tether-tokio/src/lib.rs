@@ -81,6 +81,7 @@ pub mod axum;
 mod connect;
 mod driver;
 mod handle;
+mod held;
 mod hub;
 mod ops;
 #[cfg(feature = "redis")]

@@ -14,35 +14,24 @@ use crate::handle::{Handle, Slot};
 const EAGER_WRITE: usize = 32 << 10;
 
 impl Handle {
-    /// One poll of a receive: what `take` finds in the session, after reading what is ready
-    /// (and writing what is queued) when it found nothing. Honours the read timeout.
+    /// One poll of a receive, under one lock: what `take` finds in the session, or else what it
+    /// finds after reading what is ready (and writing what is queued). Honours the read timeout;
+    /// `fresh` (a receive's first poll) drops a deadline an earlier, cancelled receive left.
     pub(crate) fn poll_recv<T>(
         &self,
         cx: &mut Context<'_>,
-        take: &mut impl FnMut(&mut Session) -> Option<Result<T, Error>>,
-    ) -> Poll<Result<T, Error>> {
-        // Fast path: something was decoded already (a burst of messages from one read).
-        let found = self.with(|d| {
-            let found = take(&mut d.session);
-            if found.is_some() {
-                d.read_deadline = None;
-            }
-            found
-        });
-        if let Some(found) = found {
-            return Poll::Ready(found);
-        }
-        self.poll_recv_drive(cx, take)
-    }
-
-    /// [`poll_recv`](Self::poll_recv) without its first look: read what is ready (and write
-    /// what is queued), then look.
-    fn poll_recv_drive<T>(
-        &self,
-        cx: &mut Context<'_>,
+        fresh: bool,
         take: &mut impl FnMut(&mut Session) -> Option<Result<T, Error>>,
     ) -> Poll<Result<T, Error>> {
         self.poll(cx, Slot::Recv, |d, cx| {
+            if fresh {
+                d.read_deadline = None;
+            }
+            // Something was decoded already (a burst of chunks from one read, say).
+            if let Some(found) = take(&mut d.session) {
+                d.read_deadline = None;
+                return Poll::Ready(found);
+            }
             d.arm_read_deadline();
             // A write failure is the session's too: the receive reports it from there.
             let _ = d.poll_io(cx);
@@ -63,23 +52,8 @@ impl Handle {
         &self,
         mut take: impl FnMut(&mut Session) -> Option<Result<T, Error>>,
     ) -> Result<T, Error> {
-        // A receive cancelled earlier may have left its deadline: this one counts from now.
-        if let Some(found) = self.with(|d| {
-            d.read_deadline = None;
-            take(&mut d.session)
-        }) {
-            return found;
-        }
-        // The first poll has just looked: it goes straight to the drive.
-        let mut looked = true;
-        poll_fn(|cx| {
-            if std::mem::take(&mut looked) {
-                self.poll_recv_drive(cx, &mut take)
-            } else {
-                self.poll_recv(cx, &mut take)
-            }
-        })
-        .await
+        let mut fresh = true;
+        poll_fn(|cx| self.poll_recv(cx, std::mem::take(&mut fresh), &mut take)).await
     }
 
     /// One poll of waiting until a new message may be queued (the output is below the outbound

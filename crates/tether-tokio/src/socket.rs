@@ -1,6 +1,7 @@
 //! [`MessageSocket`] and its halves: whole messages (or their chunks), text and binary, with
 //! `async` methods and the `Stream` / `Sink` traits.
 
+use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -8,10 +9,11 @@ use futures_core::Stream;
 use futures_sink::Sink;
 use tether_socket::{
     Batch, Chunk, CloseCode, CloseFrame, ConnectionInfo, Error, Message, MessageKind,
-    PreparedMessage, ReceiveMode, SendOptions, TrySendError,
+    PreparedMessage, ReceiveMode, SendOptions, Session, TrySendError,
 };
 
 use crate::handle::Handle;
+use crate::held::Held;
 use crate::{MessageWriter, StreamSocket};
 
 /// A WebSocket that sends and receives whole messages, text or binary.
@@ -37,6 +39,9 @@ use crate::{MessageWriter, StreamSocket};
 /// # Ok(()) }
 /// ```
 pub struct MessageSocket {
+    /// First, so a dropped socket queues what it held before its handles go (and the keeper
+    /// closes).
+    held: Held,
     read: MessageReadHalf,
     write: MessageWriteHalf,
 }
@@ -61,6 +66,7 @@ impl MessageSocket {
     pub(crate) fn new(handle: Handle) -> Self {
         let other = handle.another();
         Self {
+            held: Held::new(handle.downgrade()),
             read: MessageReadHalf {
                 handle,
                 ended: false,
@@ -86,7 +92,40 @@ impl MessageSocket {
     /// [`Error::Failed`] when the connection failed (1002/1007/1009/1011 sent),
     /// [`Error::Timeout`], [`Error::Io`].
     pub async fn recv(&mut self) -> Result<Option<Message>, Error> {
-        self.read.recv().await
+        if let Some(message) = self.read.batch.pop() {
+            return Ok(Some(message));
+        }
+        // One lock for the burst: the answers held for it are queued, and written by the
+        // read that looks for the next burst.
+        let (held, read) = (&mut self.held, &mut self.read);
+        let mut fresh = true;
+        poll_fn(|cx| {
+            let batch = &mut read.batch;
+            let mut take = |s: &mut Session| match held.queue(s) {
+                Ok(()) => s.recv_batch(batch),
+                Err(e) => Some(Err(e)),
+            };
+            let polled = read
+                .handle
+                .poll_recv(cx, std::mem::take(&mut fresh), &mut take);
+            if polled.is_pending() {
+                held.waiting();
+            }
+            polled
+        })
+        .await
+    }
+
+    /// Queues the answers held for a burst (see [`feed`](Self::feed)) ahead of what the socket
+    /// does next.
+    fn release(&mut self) -> Result<(), Error> {
+        if self.held.is_empty() {
+            return Ok(());
+        }
+        let held = &mut self.held;
+        let queued = self.write.handle.with(|d| held.queue(&mut d.session));
+        self.write.handle.nudge();
+        queued
     }
 
     /// Receives the next chunk of a message as it arrives (in [`ReceiveMode::Chunks`]; in
@@ -96,6 +135,7 @@ impl MessageSocket {
     ///
     /// As [`recv`](Self::recv).
     pub async fn recv_chunk(&mut self) -> Result<Option<Chunk>, Error> {
+        self.release()?;
         self.read.recv_chunk().await
     }
 
@@ -108,6 +148,7 @@ impl MessageSocket {
     /// [`Error::Closed`] / [`Error::Failed`] after the end, [`Error::Timeout`] for the write
     /// timeout, [`Error::Io`].
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
+        self.release()?;
         self.write.send(message).await
     }
 
@@ -121,6 +162,7 @@ impl MessageSocket {
         message: impl Into<Message>,
         options: SendOptions,
     ) -> Result<(), Error> {
+        self.release()?;
         self.write.send_with(message, options).await
     }
 
@@ -128,11 +170,35 @@ impl MessageSocket {
     /// no more input ready, the next [`flush`](Self::flush) or `send`, or soon after on its own.
     /// An echo loop of `recv` + `feed` thus answers a burst of messages with one write.
     ///
+    /// While messages received in one burst are still waiting to be taken, a small message fed
+    /// is held by the socket until its next receive that reads (or `flush`, `send`, `close`,
+    /// or the socket's drop): such a loop comes back for the rest of the burst, and its
+    /// answers then cost no lock each. A task that stops receiving in the middle of a burst
+    /// and wants its answers out meanwhile calls [`flush`](Self::flush).
+    ///
     /// # Errors
     ///
-    /// As [`send`](Self::send).
+    /// As [`send`](Self::send). An answer held for a burst that the connection can no longer
+    /// take (it ended meanwhile) is reported by the call that queues it.
     pub async fn feed(&mut self, message: impl Into<Message>) -> Result<(), Error> {
-        self.write.feed(message).await
+        let mut message = message.into();
+        if !self.read.batch.is_empty() {
+            match self.held.hold(message) {
+                Ok(()) => return Ok(()),
+                Err(given_back) => message = given_back,
+            }
+        }
+        let held = &mut self.held;
+        self.write
+            .handle
+            .queue(
+                |s| {
+                    held.queue(s)?;
+                    s.send(message, SendOptions::default())
+                },
+                false,
+            )
+            .await
     }
 
     /// Queues a message at once, never waiting: for fan-out to many sockets from one task.
@@ -141,7 +207,8 @@ impl MessageSocket {
     ///
     /// [`TrySendError::Full`] (with the message) while more than the outbound bound is queued;
     /// [`TrySendError::Failed`] otherwise, as [`send`](Self::send).
-    pub fn try_send(&self, message: impl Into<Message>) -> Result<(), TrySendError<Message>> {
+    pub fn try_send(&mut self, message: impl Into<Message>) -> Result<(), TrySendError<Message>> {
+        self.release().map_err(TrySendError::Failed)?;
         self.write.try_send(message)
     }
 
@@ -151,6 +218,7 @@ impl MessageSocket {
     ///
     /// As [`send`](Self::send).
     pub async fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
+        self.release()?;
         self.write.send_prepared(prepared).await
     }
 
@@ -160,9 +228,10 @@ impl MessageSocket {
     ///
     /// As [`try_send`](Self::try_send).
     pub fn try_send_prepared(
-        &self,
+        &mut self,
         prepared: &PreparedMessage,
     ) -> Result<(), TrySendError<PreparedMessage>> {
+        self.release().map_err(TrySendError::Failed)?;
         self.write.try_send_prepared(prepared)
     }
 
@@ -172,6 +241,7 @@ impl MessageSocket {
     ///
     /// [`Error::Timeout`] for the write timeout, [`Error::Io`].
     pub async fn flush(&mut self) -> Result<(), Error> {
+        self.release()?;
         self.write.flush().await
     }
 
@@ -181,6 +251,7 @@ impl MessageSocket {
     ///
     /// As [`send`](Self::send).
     pub async fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.release()?;
         self.write.ping(payload).await
     }
 
@@ -190,6 +261,7 @@ impl MessageSocket {
     ///
     /// As [`send`](Self::send).
     pub async fn pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.release()?;
         self.write.pong(payload).await
     }
 
@@ -200,6 +272,7 @@ impl MessageSocket {
     ///
     /// Another streamed message is unfinished, or the connection is closed.
     pub async fn start_message(&mut self, kind: MessageKind) -> Result<MessageWriter<'_>, Error> {
+        self.release()?;
         self.write.start_message(kind).await
     }
 
@@ -212,6 +285,8 @@ impl MessageSocket {
     /// [`Error::Send`] for a code that may not be sent or a reason over 123 bytes,
     /// [`Error::Timeout`] when the peer does not answer in time, or how the connection failed.
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<CloseFrame, Error> {
+        // The answers held go out ahead of the close frame; failing that, the close says why.
+        let _ = self.release();
         self.read.close(code, reason).await
     }
 
@@ -225,9 +300,10 @@ impl MessageSocket {
         self.read.info()
     }
 
-    /// Bytes queued for the transport and not yet written.
+    /// Bytes queued for the transport and not yet written (answers held for a burst count
+    /// with their payload).
     pub fn buffered_amount(&self) -> usize {
-        self.write.buffered_amount()
+        self.write.buffered_amount() + self.held.bytes()
     }
 
     /// Switches between whole messages and chunks as they arrive, from the next message on.
@@ -239,7 +315,8 @@ impl MessageSocket {
 
     /// Turns this socket into a [`StreamSocket`]: received payloads are then read as a byte
     /// stream, chunk by chunk, with no message size limit (memory stays constant).
-    pub fn into_stream(self) -> StreamSocket {
+    pub fn into_stream(mut self) -> StreamSocket {
+        let _ = self.release();
         let mut read = self.read;
         read.give_back();
         StreamSocket::from_halves(read.handle, self.write.handle)
@@ -248,7 +325,8 @@ impl MessageSocket {
     /// Splits into owned receiving and sending halves for two tasks. Pings are answered, and
     /// queued output written, whichever half is busy — or by the connection's keeper when
     /// neither is. Either half can close.
-    pub fn into_split(self) -> (MessageReadHalf, MessageWriteHalf) {
+    pub fn into_split(mut self) -> (MessageReadHalf, MessageWriteHalf) {
+        let _ = self.release();
         (self.read, self.write)
     }
 }
@@ -472,8 +550,11 @@ impl Stream for MessageReadHalf {
             Some(message) => Some(Ok(message)),
             None => {
                 let batch = &mut this.batch;
-                std::task::ready!(this.handle.poll_recv(cx, &mut |s| s.recv_batch(batch)))
-                    .transpose()
+                std::task::ready!(
+                    this.handle
+                        .poll_recv(cx, false, &mut |s| s.recv_batch(batch))
+                )
+                .transpose()
             }
         };
         // A read timeout leaves the stream going; anything else but a message ends it.
@@ -491,7 +572,15 @@ impl Stream for MessageSocket {
     type Item = Result<Message, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Pin::new(&mut self.get_mut().read).poll_next(cx)
+        let this = self.get_mut();
+        if this.read.batch.is_empty()
+            && !this.read.ended
+            && let Err(e) = this.release()
+        {
+            this.read.ended = true;
+            return Poll::Ready(Some(Err(e)));
+        }
+        Pin::new(&mut this.read).poll_next(cx)
     }
 }
 
@@ -534,14 +623,20 @@ impl Sink<Message> for MessageSocket {
     }
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        Pin::new(&mut self.get_mut().write).start_send(item)
+        let this = self.get_mut();
+        this.release()?;
+        Pin::new(&mut this.write).start_send(item)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        Pin::new(&mut self.get_mut().write).poll_flush(cx)
+        let this = self.get_mut();
+        this.release()?;
+        Pin::new(&mut this.write).poll_flush(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        Pin::new(&mut self.get_mut().write).poll_close(cx)
+        let this = self.get_mut();
+        let _ = this.release();
+        Pin::new(&mut this.write).poll_close(cx)
     }
 }

@@ -90,7 +90,10 @@ impl AsyncRead for StreamReadHalf {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let into = buf.initialize_unfilled();
-        let n = ready!(self.handle.poll_recv(cx, &mut |s| s.read_stream(into)))?;
+        let n = ready!(
+            self.handle
+                .poll_recv(cx, false, &mut |s| s.read_stream(into))
+        )?;
         buf.advance(n);
         Poll::Ready(Ok(()))
     }

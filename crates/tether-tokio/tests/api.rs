@@ -1,6 +1,6 @@
 //! tether-tokio's API tests, over real loopback sockets (127.0.0.1, port 0): every scenario of
 //! `tether_tests::api` (the same set runs against tether-std), then what only this adapter has
-//! — cancel safety in `select!`, `Stream` + `Sink`, `AsyncRead` + `AsyncWrite`, `take_over`
+//! — cancel safety in `select!`, answers held for a burst, `Stream` + `Sink`, `AsyncRead` + `AsyncWrite`, `take_over`
 //! behind hyper, vectored writes of owned payloads — its 1 GiB memory test and
 //! the idle footprint.
 
@@ -12,6 +12,8 @@ mod async_io;
 mod cancel;
 #[path = "api/gib.rs"]
 mod gib;
+#[path = "api/held.rs"]
+mod held;
 #[path = "api/hyper.rs"]
 mod hyper;
 #[path = "api/idle.rs"]

@@ -96,7 +96,7 @@ pub trait Socket: std::fmt::Debug + Send + Sized + 'static {
     /// # Errors
     ///
     /// As `MessageSocket::try_send`.
-    fn try_send(&self, message: impl Into<Message>) -> Result<(), TrySendError<Message>>;
+    fn try_send(&mut self, message: impl Into<Message>) -> Result<(), TrySendError<Message>>;
     /// `send_prepared`.
     ///
     /// # Errors
@@ -109,7 +109,7 @@ pub trait Socket: std::fmt::Debug + Send + Sized + 'static {
     ///
     /// As `MessageSocket::try_send_prepared`.
     fn try_send_prepared(
-        &self,
+        &mut self,
         prepared: &PreparedMessage,
     ) -> Result<(), TrySendError<PreparedMessage>>;
     /// `flush`.

@@ -89,7 +89,7 @@ impl Socket for MessageSocket {
         block_on(Self::feed(self, message))
     }
 
-    fn try_send(&self, message: impl Into<Message>) -> Result<(), TrySendError<Message>> {
+    fn try_send(&mut self, message: impl Into<Message>) -> Result<(), TrySendError<Message>> {
         Self::try_send(self, message)
     }
 
@@ -98,7 +98,7 @@ impl Socket for MessageSocket {
     }
 
     fn try_send_prepared(
-        &self,
+        &mut self,
         prepared: &PreparedMessage,
     ) -> Result<(), TrySendError<PreparedMessage>> {
         Self::try_send_prepared(self, prepared)

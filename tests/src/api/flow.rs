@@ -176,7 +176,7 @@ pub fn try_send_returns_full_over_the_bound_and_gives_the_message_back<A: Adapte
 /// the background. Fan-out from one thread to many sockets relies on it.
 pub fn try_send_never_waits_on_a_peer_that_stopped_reading<A: Adapter>() {
     let (addr, server, go) = slow_reader::<A>();
-    let ws = connect_with::<A>(addr, &ClientConfig::default().config(bounded()));
+    let mut ws = connect_with::<A>(addr, &ClientConfig::default().config(bounded()));
     let fill = crate::loopback::Task::spawn(move || {
         let mut queued = 0;
         // 200 rounds of the 256 KiB bound: 50 MiB, far more than the buffers on the way.
