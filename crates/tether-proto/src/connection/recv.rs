@@ -144,17 +144,22 @@ impl Core {
             Some(frame) => frame,
             None => match FrameHeader::decode(input.pending()) {
                 Ok(None) => return Some(Step::Pending),
-                Ok(Some((header, len))) => match self.begin_frame(&header) {
-                    Ok(frame) => {
-                        input.start += len;
-                        self.frame = Some(frame);
-                        frame
+                Ok(Some((header, len))) => {
+                    if let Some(step) = self.whole_frame(input, &header, len) {
+                        return step;
                     }
-                    Err(e) => {
-                        self.fail(e);
-                        return None;
+                    match self.begin_frame(&header) {
+                        Ok(frame) => {
+                            input.start += len;
+                            self.frame = Some(frame);
+                            frame
+                        }
+                        Err(e) => {
+                            self.fail(e);
+                            return None;
+                        }
                     }
-                },
+                }
                 Err(e) => {
                     self.fail(e.into());
                     return None;
@@ -211,6 +216,50 @@ impl Core {
             input.frame_done(frame.len);
         }
         self.deliver(input, range, fin)
+    }
+
+    /// The usual frame, decoded at once: a whole text or binary message in one frame, all of it
+    /// buffered, with no extension bits, nothing else in progress and whole messages wanted. It
+    /// gets the checks of the general path (masking, sizes, §8.1 text) without its bookkeeping.
+    /// `None` leaves the frame to the general path, which also says what is wrong with it.
+    fn whole_frame(
+        &mut self,
+        input: &mut Input,
+        header: &FrameHeader,
+        header_len: usize,
+    ) -> Option<Option<Step>> {
+        let kind = match header.opcode {
+            OpCode::Text => MessageKind::Text,
+            OpCode::Binary => MessageKind::Binary,
+            _ => return None,
+        };
+        let size = header.payload_len;
+        let buffered = (input.end - input.start - header_len) as u64;
+        if !header.fin
+            || !header.rsv.is_empty()
+            || self.message.is_some()
+            || self.config.receive_mode != ReceiveMode::Message
+            || size > buffered
+            || size > self.config.max_frame_size
+            || size > self.config.max_message_size
+            || header.check(self.role, Rsv::NONE).is_err()
+        {
+            return None;
+        }
+        let start = input.start + header_len;
+        let range = start..start + size as usize;
+        input.start = range.end;
+        if let Some(key) = header.mask {
+            apply_mask(&mut input.buf[range.clone()], key, 0);
+        }
+        input.frame_done(size);
+        if kind == MessageKind::Text && core::str::from_utf8(&input.buf[range.clone()]).is_err() {
+            self.fail(ConnectionError::InvalidUtf8);
+            return Some(None);
+        }
+        input.message_done(size);
+        self.stats.messages_received += 1;
+        Some(Some(Step::Whole(kind, range)))
     }
 
     /// Checks a new frame against the connection's state and limits.

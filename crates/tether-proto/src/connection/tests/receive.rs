@@ -17,6 +17,48 @@ fn rfc6455_8_1_invalid_utf8_fails_fast_with_1007_mid_fragment() {
     assert_failed(&mut s, ConnectionError::InvalidUtf8, Some(1007));
 }
 
+/// A whole text message in one buffered frame (the decoder's shortest path) is checked like
+/// any other: a bad byte, or a character cut short by the end of the message, is 1007.
+#[test]
+fn rfc6455_8_1_invalid_utf8_in_a_whole_buffered_frame_fails_with_1007() {
+    for text in [
+        &[b'o', b'k', 0xff][..],
+        &[b'a', 0xe2, 0x82][..],
+        &[0xed, 0xa0, 0x80][..],
+    ] {
+        let mut s = server();
+        s.handle_input(T0, &masked(0x81, text));
+        assert_failed(&mut s, ConnectionError::InvalidUtf8, Some(1007));
+    }
+}
+
+/// The limits hold for a whole message in one buffered frame: exactly at `max_frame_size`
+/// and `max_message_size` is a message, one byte over either is 1009.
+#[test]
+fn a_whole_buffered_frame_meets_the_frame_and_message_limits() {
+    let limits = |frame, message| config().max_frame_size(frame).max_message_size(message);
+    let mut ok = open(Role::Server, limits(100, 100));
+    ok.handle_input(T0, &masked(0x82, &[7; 100]));
+    assert_eq!(events(&mut ok), [Ev::Binary(vec![7; 100])]);
+    let mut over_frame = open(Role::Server, limits(100, 1000));
+    over_frame.handle_input(T0, &masked(0x82, &[7; 101]));
+    assert_failed(
+        &mut over_frame,
+        ConnectionError::FrameTooBig {
+            len: 101,
+            limit: 100,
+        },
+        Some(1009),
+    );
+    let mut over_message = open(Role::Server, limits(1000, 100));
+    over_message.handle_input(T0, &masked(0x82, &[7; 101]));
+    assert_failed(
+        &mut over_message,
+        ConnectionError::MessageTooBig { limit: 100 },
+        Some(1009),
+    );
+}
+
 #[test]
 fn rfc6455_8_1_invalid_utf8_fails_fast_inside_a_partial_frame() {
     let mut s = server();
