@@ -1,6 +1,6 @@
 //! A raw peer: a TCP connection that does the opening handshake by hand, sends hand-built
 //! frames ([`Frame`]) to a tether endpoint and reads back exactly what tether sends, frame by
-//! frame ([`RawPeer::next`]), checking the rules for tether's frames (masking by role, no RSV
+//! frame ([`RawPeer::read_frame`]), checking the rules for tether's frames (masking by role, no RSV
 //! bits). The conformance suite and the adapter scenarios use it to see every byte: each
 //! pong, the close frame's code and reason, the end of TCP.
 //!
