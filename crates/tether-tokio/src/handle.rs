@@ -157,6 +157,25 @@ impl Handle {
         step(&mut driver, &mut cx)
     }
 
+    /// As [`poll`](Self::poll), for a step that may finish without driving (it found what it
+    /// wanted already queued): it calls `driving` before it polls the transport, and a step
+    /// that does not leave the events since the last drive to the keeper.
+    pub(crate) fn poll_may_drive<T>(
+        &self,
+        cx: &mut Context<'_>,
+        slot: Slot,
+        step: impl FnOnce(&mut Driver, &mut Context<'_>, &dyn Fn()) -> Poll<T>,
+    ) -> Poll<T> {
+        let signal = &self.shared.signal;
+        match slot {
+            Slot::Recv => signal.recv.register(cx.waker()),
+            Slot::Send => signal.send.register(cx.waker()),
+        }
+        let mut driver = self.shared.lock();
+        let mut cx = Context::from_waker(&self.shared.waker);
+        step(&mut driver, &mut cx, &|| self.shared.mark_driven())
+    }
+
     /// Runs a synchronous step (queueing a command, reading a getter).
     pub(crate) fn with<T>(&self, step: impl FnOnce(&mut Driver) -> T) -> T {
         step(&mut self.shared.lock())

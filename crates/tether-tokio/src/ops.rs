@@ -15,22 +15,29 @@ const EAGER_WRITE: usize = 32 << 10;
 
 impl Handle {
     /// One poll of a receive, under one lock: what `take` finds in the session, or else what it
-    /// finds after reading what is ready (and writing what is queued). Honours the read timeout;
-    /// `fresh` (a receive's first poll) drops a deadline an earlier, cancelled receive left.
+    /// finds after queueing with `before_drive` and reading what is ready (and writing what is
+    /// queued). Honours the read timeout; `fresh` (a receive's first poll) drops a deadline an
+    /// earlier, cancelled receive left.
     pub(crate) fn poll_recv<T>(
         &self,
         cx: &mut Context<'_>,
         fresh: bool,
+        before_drive: impl FnOnce(&mut Session) -> Result<(), Error>,
         take: &mut impl FnMut(&mut Session) -> Option<Result<T, Error>>,
     ) -> Poll<Result<T, Error>> {
-        self.poll(cx, Slot::Recv, |d, cx| {
+        self.poll_may_drive(cx, Slot::Recv, |d, cx, driving| {
             if fresh {
                 d.read_deadline = None;
             }
-            // Something was decoded already (a burst of chunks from one read, say).
+            // Something decoded already (a burst of chunks from one read, say) is taken
+            // without driving.
             if let Some(found) = take(&mut d.session) {
                 d.read_deadline = None;
                 return Poll::Ready(found);
+            }
+            driving();
+            if let Err(e) = before_drive(&mut d.session) {
+                return Poll::Ready(Err(e));
             }
             d.arm_read_deadline();
             // A write failure is the session's too: the receive reports it from there.
@@ -53,7 +60,7 @@ impl Handle {
         mut take: impl FnMut(&mut Session) -> Option<Result<T, Error>>,
     ) -> Result<T, Error> {
         let mut fresh = true;
-        poll_fn(|cx| self.poll_recv(cx, std::mem::take(&mut fresh), &mut take)).await
+        poll_fn(|cx| self.poll_recv(cx, std::mem::take(&mut fresh), |_| Ok(()), &mut take)).await
     }
 
     /// One poll of waiting until a new message may be queued (the output is below the outbound

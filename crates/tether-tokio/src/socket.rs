@@ -101,13 +101,12 @@ impl MessageSocket {
         let mut fresh = true;
         poll_fn(|cx| {
             let batch = &mut read.batch;
-            let mut take = |s: &mut Session| match held.queue(s) {
-                Ok(()) => s.recv_batch(batch),
-                Err(e) => Some(Err(e)),
-            };
-            let polled = read
-                .handle
-                .poll_recv(cx, std::mem::take(&mut fresh), &mut take);
+            let polled = read.handle.poll_recv(
+                cx,
+                std::mem::take(&mut fresh),
+                |s| held.queue(s),
+                &mut |s: &mut Session| s.recv_batch(batch),
+            );
             if polled.is_pending() {
                 held.waiting();
             }
@@ -552,7 +551,7 @@ impl Stream for MessageReadHalf {
                 let batch = &mut this.batch;
                 std::task::ready!(
                     this.handle
-                        .poll_recv(cx, false, &mut |s| s.recv_batch(batch))
+                        .poll_recv(cx, false, |_| Ok(()), &mut |s| s.recv_batch(batch))
                 )
                 .transpose()
             }

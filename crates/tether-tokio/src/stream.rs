@@ -92,7 +92,7 @@ impl AsyncRead for StreamReadHalf {
         let into = buf.initialize_unfilled();
         let n = ready!(
             self.handle
-                .poll_recv(cx, false, &mut |s| s.read_stream(into))
+                .poll_recv(cx, false, |_| Ok(()), &mut |s| s.read_stream(into))
         )?;
         buf.advance(n);
         Poll::Ready(Ok(()))
