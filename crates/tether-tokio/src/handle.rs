@@ -69,13 +69,6 @@ impl Shared {
         self.driver.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Locks for a drive: every event so far counts as looked at.
-    fn lock_to_drive(&self) -> MutexGuard<'_, Driver> {
-        let driver = self.lock();
-        self.mark_driven();
-        driver
-    }
-
     /// A drive begins (under the lock): every event so far counts as looked at.
     fn mark_driven(&self) {
         let events = self.signal.events.load(Ordering::Acquire);
@@ -147,14 +140,10 @@ impl Handle {
         slot: Slot,
         step: impl FnOnce(&mut Driver, &mut Context<'_>) -> Poll<T>,
     ) -> Poll<T> {
-        let signal = &self.shared.signal;
-        match slot {
-            Slot::Recv => signal.recv.register(cx.waker()),
-            Slot::Send => signal.send.register(cx.waker()),
-        }
-        let mut driver = self.shared.lock_to_drive();
-        let mut cx = Context::from_waker(&self.shared.waker);
-        step(&mut driver, &mut cx)
+        self.poll_may_drive(cx, slot, |driver, cx, driving| {
+            driving();
+            step(driver, cx)
+        })
     }
 
     /// As [`poll`](Self::poll), for a step that may finish without driving (it found what it
