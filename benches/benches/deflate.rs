@@ -11,8 +11,11 @@
 //! - `deflate-l1-no-context`: the defaults without context takeover either way (each message
 //!   on its own, and the compressor and decompressor freed between messages);
 //! - `deflate-l1-server-defaults`: what two tether ends agree by default — 12-bit windows
-//!   both ways, the server's compressor at memory level 5 (the client's at 8);
-//! - `deflate-l1-server-defaults-compact`: the same with `compact_context` at both ends (the
+//!   both ways, the server's compressor at memory level 5 (the client's at 8) and without
+//!   context takeover (each server message compressed on its own), the client's with it;
+//! - `deflate-l1-server-context-kept`: the same with the server keeping its context
+//!   (`server_no_context_takeover(false)`, the server defaults before 1 December);
+//! - `deflate-l1-server-context-kept-compact`: that with `compact_context` at both ends (the
 //!   context kept between messages as its 4 KiB window, states pooled);
 //! - `plain`: tether without compression, the baseline.
 //!
@@ -164,8 +167,13 @@ fn variants() -> Vec<(&'static str, Option<ExtensionOffer>, Option<DeflateConfig
             Some(DeflateConfig::default()),
         ),
         (
-            "deflate-l1-server-defaults-compact",
-            Some(server_defaults()),
+            "deflate-l1-server-context-kept",
+            Some(server_context_kept()),
+            Some(DeflateConfig::default()),
+        ),
+        (
+            "deflate-l1-server-context-kept-compact",
+            Some(server_context_kept()),
             Some(DeflateConfig::default().compact_context(true)),
         ),
         ("plain", None, None),
@@ -174,8 +182,17 @@ fn variants() -> Vec<(&'static str, Option<ExtensionOffer>, Option<DeflateConfig
 
 /// What a tether server answers a tether client by default.
 fn server_defaults() -> ExtensionOffer {
+    answer(DeflateConfig::default())
+}
+
+/// What a tether server that keeps its context answers a tether client.
+fn server_context_kept() -> ExtensionOffer {
+    answer(DeflateConfig::default().server_no_context_takeover(false))
+}
+
+fn answer(server: DeflateConfig) -> ExtensionOffer {
     let offer = DeflateConfig::default().offer();
-    let (answer, _) = DeflateConfig::default().negotiate(&[offer]).unwrap();
+    let (answer, _) = server.negotiate(&[offer]).unwrap();
     answer
 }
 

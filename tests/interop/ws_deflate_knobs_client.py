@@ -3,16 +3,16 @@
 Usage: ws_deflate_knobs_client.py ws://127.0.0.1:PORT
 
 The server is a tether echo server with default settings (compression on, server defaults:
-12-bit windows, memory level 5). One connection per offer below; for each, one line per check,
+no context takeover for its own messages, 12-bit windows, memory level 5). One connection per offer below; for each, one line per check,
 `OK <name>` or `FAIL <name> <detail>`, plus `EXT <path> <response header>`; `DONE <n> failures`
 at the end, exit status 0 when every check passed.
 
 Offers (path: what is offered, what tether must answer):
 
 - `/default`: websockets' default client offer (`client_max_window_bits` bare, memLevel 5):
-  `server_max_window_bits=12; client_max_window_bits=12` (RFC 7692 §7.1.2.1: the server may
-  state its window unasked; §7.1.2.2: it may limit the client's because the offer has the
-  parameter);
+  `server_no_context_takeover; server_max_window_bits=12; client_max_window_bits=12` (RFC 7692
+  §7.1.1.1: the server may state its no context takeover unasked; §7.1.2.1: and its window;
+  §7.1.2.2: it may limit the client's because the offer has the parameter);
 - `/no-client-bits`: no `client_max_window_bits`: the answer must not include it (§7.1.2.2);
 - `/server-bits-10`: `server_max_window_bits=10`: answered with 10;
 - `/client-bits-9`: `client_max_window_bits=9`: answered with 9 (smaller than 12);
@@ -113,21 +113,21 @@ def exchange(path, want, **offer):
 def main():
     exchange(
         "/default",
-        "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12",
+        "permessage-deflate; server_no_context_takeover; server_max_window_bits=12; client_max_window_bits=12",
     )
     exchange(
         "/no-client-bits",
-        "permessage-deflate; server_max_window_bits=12",
+        "permessage-deflate; server_no_context_takeover; server_max_window_bits=12",
         client_max_window_bits=None,
     )
     exchange(
         "/server-bits-10",
-        "permessage-deflate; server_max_window_bits=10; client_max_window_bits=12",
+        "permessage-deflate; server_no_context_takeover; server_max_window_bits=10; client_max_window_bits=12",
         server_max_window_bits=10,
     )
     exchange(
         "/client-bits-9",
-        "permessage-deflate; server_max_window_bits=12; client_max_window_bits=9",
+        "permessage-deflate; server_no_context_takeover; server_max_window_bits=12; client_max_window_bits=9",
         client_max_window_bits=9,
     )
     exchange(

@@ -456,15 +456,18 @@ fn websocket_negotiates_deflate<A: Adapter>() {
             "binary-empty",
         ],
     );
-    // The server's defaults: 12-bit windows both ways (Chromium offers
-    // client_max_window_bits).
+    // The server's defaults: no context takeover for its own messages, 12-bit windows both
+    // ways (Chromium offers client_max_window_bits).
     assert_eq!(
         deflate.as_deref(),
-        Some("permessage-deflate; server_max_window_bits=12; client_max_window_bits=12")
+        Some(
+            "permessage-deflate; server_no_context_takeover; server_max_window_bits=12; \
+             client_max_window_bits=12"
+        )
     );
     assert!(
         checks.starts_with(
-            "extensions=permessage-deflate%3B%20server_max_window_bits%3D12%3B%20client_max_window_bits%3D12 "
+            "extensions=permessage-deflate%3B%20server_no_context_takeover%3B%20server_max_window_bits%3D12%3B%20client_max_window_bits%3D12 "
         ),
         "{checks}"
     );

@@ -203,7 +203,7 @@ fn chromium_opens_a_websocket_over_tls_http2_and_the_server_sees_an_http2_stream
                 for want in [
                     "page=h2",
                     "protocol=chat.v2",
-                    "extensions=permessage-deflate%3B%20server_max_window_bits%3D12%3B%20client_max_window_bits%3D12",
+                    "extensions=permessage-deflate%3B%20server_no_context_takeover%3B%20server_max_window_bits%3D12%3B%20client_max_window_bits%3D12",
                     "ok:text",
                     "ok:text-unicode",
                     "ok:text-70000",

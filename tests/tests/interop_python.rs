@@ -272,10 +272,12 @@ fn websockets_deflate_client_against_tether_server<A: Adapter>() {
         .filter_map(|l| l.strip_prefix("EXT "))
         .filter_map(|l| l.split_once(' '))
         .collect();
-    // The server's defaults: 12-bit windows both ways (the client's offer allows it).
+    // The server's defaults: no context takeover for its own messages, 12-bit windows both
+    // ways (the client's offer allows it).
     assert_eq!(
         ext["/default"],
-        "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"
+        "permessage-deflate; server_no_context_takeover; server_max_window_bits=12; \
+         client_max_window_bits=12"
     );
     assert_eq!(
         ext["/small"],
@@ -284,7 +286,8 @@ fn websockets_deflate_client_against_tether_server<A: Adapter>() {
     );
     assert_eq!(
         ext["/w12"],
-        "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"
+        "permessage-deflate; server_no_context_takeover; server_max_window_bits=12; \
+         client_max_window_bits=12"
     );
     let mut by_path = BTreeMap::new();
     for _ in 0..3 {

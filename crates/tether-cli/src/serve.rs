@@ -10,7 +10,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use tether_socket::tether_proto::deflate::DeflateConfig;
 use tether_tokio::{
     Accept, CloseCode, CloseFrame, Config, Error, FanoutLimits, HttpVersion, Hub, HubConfig,
     Message, MessageReadHalf, MessageSocket, MessageWriteHalf, ServerConfig, SlowPolicy,
@@ -179,17 +178,13 @@ pub async fn run(args: ServeArgs) -> Result<u8, CliError> {
     );
     info!(%addr, mode = args.mode.name(), tls = tls.is_some(), "listening");
 
-    let mut protocol = Config::default()
+    // permessage-deflate with the server defaults: no context takeover for our messages, so
+    // every compressing client of the same window shares one compressed copy of each
+    // broadcast message (see `PreparedMessage`).
+    let protocol = Config::default()
         .max_message_size(args.max_message_size)
         .ping_interval((!args.ping_interval.is_zero()).then_some(args.ping_interval))
         .handshake_timeout(Some(HANDSHAKE));
-    if args.mode == Mode::Broadcast {
-        // Without context takeover every compressing client of the same window shares one
-        // compressed copy of each message (see `PreparedMessage`).
-        protocol = protocol.deflate(Some(
-            DeflateConfig::default().server_no_context_takeover(true),
-        ));
-    }
     let room = Room::new(hub);
     // TLS and the request head are read here first (the page is served without WebSocket),
     // so the config has no TLS of its own. The subprotocol is chosen in our order of

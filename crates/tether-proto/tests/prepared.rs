@@ -19,19 +19,23 @@ fn cases() -> Vec<(&'static str, Config, Config)> {
             Config::default().deflate(None),
             Config::default().deflate(None),
         ),
-        // Context takeover both ways (the defaults): every connection compresses for itself.
-        ("context takeover", on(d()), on(d())),
+        // Context takeover both ways: every connection compresses for itself.
         (
-            "server no context takeover, imposed by the server",
+            "context takeover",
             on(d()),
-            on(d().server_no_context_takeover(true)),
+            on(d().server_no_context_takeover(false)),
+        ),
+        (
+            "server no context takeover, imposed by the server (its default)",
+            on(d()),
+            on(d()),
         ),
         (
             "server no context takeover, asked by the client, 10-bit window",
             on(d()
                 .server_no_context_takeover(true)
                 .server_max_window_bits(10)),
-            on(d()),
+            on(d().server_no_context_takeover(false)),
         ),
         (
             "both no context takeover, 9-bit windows, level 6",
@@ -52,7 +56,7 @@ fn cases() -> Vec<(&'static str, Config, Config)> {
         (
             "compact context",
             on(d().compact_context(true)),
-            on(d().compact_context(true)),
+            on(d().server_no_context_takeover(false).compact_context(true)),
         ),
     ]
 }
@@ -184,7 +188,8 @@ fn a_prepared_message_is_byte_identical_to_a_normal_send_for_servers_and_clients
 fn compression_runs_once_per_shareable_parameter_set() {
     let d = DeflateConfig::default;
     let on = |d: DeflateConfig| Config::default().deflate(Some(d));
-    let nct = on(d().server_no_context_takeover(true));
+    let nct = on(d());
+    let kept = on(d().server_no_context_takeover(false));
     let nct_10 = on(d()
         .server_no_context_takeover(true)
         .server_max_window_bits(10));
@@ -196,11 +201,11 @@ fn compression_runs_once_per_shareable_parameter_set() {
         pairs.push(pair(&on(d()), &nct));
         pairs.push(pair(&on(d()), &nct_10));
         pairs.push(pair(&on(d()), &nct_level_6));
-        pairs.push(pair(&on(d()), &on(d())));
+        pairs.push(pair(&on(d()), &kept));
         pairs.push(pair(&Config::default().deflate(None), &nct));
     }
     let mut clients: Vec<Pair> = (0..4)
-        .map(|_| pair(&on(d().client_no_context_takeover(true)), &on(d())))
+        .map(|_| pair(&on(d().client_no_context_takeover(true)), &kept))
         .collect();
     let message = Message::text(json(30));
     let news = PreparedMessage::new(message.clone());
@@ -248,7 +253,7 @@ fn compression_runs_once_per_shareable_parameter_set() {
     }
     // Connections with context takeover only: each compresses for itself.
     let prepared = PreparedMessage::new(message);
-    let mut takeover = pair(&on(d()), &on(d()));
+    let mut takeover = pair(&on(d()), &kept);
     takeover.server.conn.send_prepared(&prepared).unwrap();
     assert_eq!(prepared.compressions(), 0);
 }

@@ -143,8 +143,10 @@ fn rfc7692_negotiated_by_default_in_both_roles() {
         request.extensions(),
         [ExtensionOffer::new("permessage-deflate").with_param("client_max_window_bits")]
     );
-    // The server's defaults: a 12-bit window for itself and, as the offer allows, the client.
+    // The server's defaults: each of its messages compressed on its own, a 12-bit window for
+    // itself and, as the offer allows, the client.
     let answer = ExtensionOffer::new("permessage-deflate")
+        .with_param("server_no_context_takeover")
         .with_param_value("server_max_window_bits", "12")
         .with_param_value("client_max_window_bits", "12");
     let agreed = DeflateParams::from_response(&answer).unwrap();
@@ -259,8 +261,9 @@ fn round_trips(agreed: (u8, u8, bool, bool), sizes: &[usize], frame: usize) {
         .server_no_context_takeover(server_nct)
         .client_no_context_takeover(client_nct);
     // A server that takes whatever the client asks for (the defaults would lower both
-    // windows to 12 bits).
+    // windows to 12 bits and keep no context).
     let server = DeflateConfig::default()
+        .server_no_context_takeover(false)
         .server_max_window_bits(15)
         .client_max_window_bits(15);
     let (mut c, mut s) = pair(

@@ -33,11 +33,11 @@ use crate::{Message, MessageKind, Role, SendOptions};
 ///
 /// A *parameter set* is what decides the compressed bytes: the server's window bits (as
 /// negotiated), and the local compression level, memory level and
-/// [`threshold`](crate::deflate::DeflateConfig#structfield.threshold). A server offered
-/// `server_no_context_takeover` by the client, or configured with
-/// [`DeflateConfig::server_no_context_takeover`](crate::deflate::DeflateConfig#structfield.server_no_context_takeover),
-/// has no context takeover; so a server that wants every compressing client to share sets
-/// that. The first connection of each parameter set compresses (on the thread sending to
+/// [`threshold`](crate::deflate::DeflateConfig#structfield.threshold). A server has no
+/// context takeover by default (it says so in its answer), or when the client asks for
+/// `server_no_context_takeover`; one configured with
+/// [`DeflateConfig::server_no_context_takeover(false)`](crate::deflate::DeflateConfig#structfield.server_no_context_takeover)
+/// keeps its context unless asked, and compresses for itself. The first connection of each parameter set compresses (on the thread sending to
 /// it; the others of the set wait for it, then reuse its bytes); a message below the threshold,
 /// or that would not shrink, is sent uncompressed, decided once per set too.
 /// [`compressions`](Self::compressions) counts the compressor passes.

@@ -62,7 +62,49 @@ fn noise(len: usize, seed: u32) -> Vec<u8> {
         .collect()
 }
 
-// ---- negotiation: the server's defaults (RFC 7692 §7.1.2) ----
+// ---- negotiation: the server's defaults (RFC 7692 §7.1.1.1, §7.1.2) ----
+
+#[test]
+fn rfc7692_7_1_1_1_server_default_is_no_context_takeover_stated_unasked() {
+    // "A server MAY include the "server_no_context_takeover" extension parameter in an
+    // extension negotiation response even if the extension negotiation offer being accepted
+    // by the extension negotiation response didn't include" it.
+    let d = DeflateConfig::default();
+    assert_eq!(d.server_no_context_takeover, None);
+    let (response, agreed) = answer(d, "permessage-deflate; client_max_window_bits").unwrap();
+    assert!(
+        response.contains("server_no_context_takeover"),
+        "{response}"
+    );
+    assert!(agreed.server_no_context_takeover);
+    assert!(!agreed.client_no_context_takeover);
+    // A server set to keep its context keeps it, unless the client asks.
+    let keeps = d.server_no_context_takeover(false);
+    let (response, agreed) = answer(keeps, "permessage-deflate").unwrap();
+    assert!(!response.contains("no_context_takeover"), "{response}");
+    assert!(!agreed.server_no_context_takeover);
+    let (response, agreed) =
+        answer(keeps, "permessage-deflate; server_no_context_takeover").unwrap();
+    assert!(
+        response.contains("server_no_context_takeover"),
+        "{response}"
+    );
+    assert!(agreed.server_no_context_takeover);
+    // A client does not ask by default, asks when set, and accepts the server's statement
+    // either way (the server is the one bound by it).
+    assert!(!d.offer().to_header_value().contains("no_context_takeover"));
+    let asks = d.server_no_context_takeover(true);
+    assert_eq!(
+        asks.offer().to_header_value(),
+        "permessage-deflate; server_no_context_takeover; client_max_window_bits"
+    );
+    let (response, server_agreed) = d.negotiate(&d.offer().into_iter_one()).unwrap();
+    assert_eq!(d.accept_response(&response), Ok(server_agreed));
+    assert!(server_agreed.server_no_context_takeover);
+    // A client that asked fails a response that does not confirm it.
+    let (response, _) = keeps.negotiate(&d.offer().into_iter_one()).unwrap();
+    assert!(asks.accept_response(&response).is_err());
+}
 
 #[test]
 fn rfc7692_7_1_2_1_server_default_window_is_12_bits_and_stated_unasked() {
@@ -72,20 +114,22 @@ fn rfc7692_7_1_2_1_server_default_window_is_12_bits_and_stated_unasked() {
     assert_eq!(
         answer(d, "permessage-deflate"),
         Some((
-            "permessage-deflate; server_max_window_bits=12".into(),
-            params(false, false, 12, 15)
+            "permessage-deflate; server_no_context_takeover; server_max_window_bits=12".into(),
+            params(true, false, 12, 15)
         ))
     );
     // An offer asking for less gets less; asking for more gets our 12 ("same or smaller").
     for (asked, got) in [(8, 8), (9, 9), (11, 11), (12, 12), (13, 12), (15, 12)] {
         let (response, agreed) = answer(
             d,
-            &format!("permessage-deflate; server_max_window_bits={asked}"),
+            &format!(
+                "permessage-deflate; server_no_context_takeover; server_max_window_bits={asked}"
+            ),
         )
         .unwrap();
         assert_eq!(
             response,
-            format!("permessage-deflate; server_max_window_bits={got}")
+            format!("permessage-deflate; server_no_context_takeover; server_max_window_bits={got}")
         );
         assert_eq!(agreed.server_max_window_bits, got);
     }
@@ -94,22 +138,22 @@ fn rfc7692_7_1_2_1_server_default_window_is_12_bits_and_stated_unasked() {
         answer(d.server_max_window_bits(15), "permessage-deflate")
             .unwrap()
             .0,
-        "permessage-deflate"
+        "permessage-deflate; server_no_context_takeover"
     );
     assert_eq!(
         answer(
             d.server_max_window_bits(15),
-            "permessage-deflate; server_max_window_bits=15"
+            "permessage-deflate; server_no_context_takeover; server_max_window_bits=15"
         )
         .unwrap()
         .0,
-        "permessage-deflate; server_max_window_bits=15"
+        "permessage-deflate; server_no_context_takeover; server_max_window_bits=15"
     );
     assert_eq!(
         answer(d.server_max_window_bits(9), "permessage-deflate")
             .unwrap()
             .1,
-        params(false, false, 9, 15)
+        params(true, false, 9, 15)
     );
 }
 
@@ -120,8 +164,8 @@ fn rfc7692_7_1_2_2_server_asks_12_bit_client_window_only_where_the_offer_allows(
     assert_eq!(
         answer(d, "permessage-deflate; client_max_window_bits"),
         Some((
-            "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12".into(),
-            params(false, false, 12, 12)
+            "permessage-deflate; server_no_context_takeover; server_max_window_bits=12; client_max_window_bits=12".into(),
+            params(true, false, 12, 12)
         ))
     );
     // A value: the smaller of the client's and ours.
@@ -133,7 +177,9 @@ fn rfc7692_7_1_2_2_server_asks_12_bit_client_window_only_where_the_offer_allows(
         .unwrap();
         assert_eq!(
             response,
-            format!("permessage-deflate; server_max_window_bits=12; client_max_window_bits={got}")
+            format!(
+                "permessage-deflate; server_no_context_takeover; server_max_window_bits=12; client_max_window_bits={got}"
+            )
         );
         assert_eq!(agreed.client_max_window_bits, got);
     }
@@ -154,7 +200,7 @@ fn rfc7692_7_1_2_2_server_asks_12_bit_client_window_only_where_the_offer_allows(
         )
         .unwrap()
         .0,
-        "permessage-deflate; server_max_window_bits=12; client_max_window_bits=10"
+        "permessage-deflate; server_no_context_takeover; server_max_window_bits=12; client_max_window_bits=10"
     );
     // Requiring 15 bits requires nothing.
     assert!(
@@ -184,7 +230,7 @@ fn client_defaults_offer_as_before_and_accept_the_server_defaults() {
     // What our own server answers by default is accepted.
     let (response, server_agreed) = d.negotiate(&d.offer().into_iter_one()).unwrap();
     assert_eq!(d.accept_response(&response), Ok(server_agreed));
-    assert_eq!(server_agreed, params(false, false, 12, 12));
+    assert_eq!(server_agreed, params(true, false, 12, 12));
     // require_client_max_window_bits is a server setting: a client ignores it.
     assert_eq!(d.require_client_max_window_bits(true).offer(), d.offer());
 }
@@ -237,7 +283,7 @@ fn setters_clamp_and_the_role_decides_the_defaults() {
         answer(raw, "permessage-deflate; client_max_window_bits")
             .unwrap()
             .1,
-        params(false, false, 15, 8)
+        params(true, false, 15, 8)
     );
 }
 
@@ -502,14 +548,24 @@ fn moved(from: &mut Connection, to: &mut Connection) -> (u8, Vec<u8>) {
 
 #[test]
 fn connections_negotiate_the_server_defaults_and_skip_incompressible_messages() {
-    for (nct, compact) in [(false, false), (true, false), (false, true)] {
+    // (the client asks for no context takeover, the server keeps its context unless asked,
+    // compact contexts at both ends)
+    for (nct, keeps, compact) in [
+        (false, false, false),
+        (false, true, false),
+        (true, true, false),
+        (false, true, true),
+    ] {
         let client = DeflateConfig::default()
             .server_no_context_takeover(nct)
             .client_no_context_takeover(nct)
             .compact_context(compact);
-        let server = DeflateConfig::default().compact_context(compact);
+        let mut server = DeflateConfig::default().compact_context(compact);
+        if keeps {
+            server = server.server_no_context_takeover(false);
+        }
         let (mut c, mut s) = pair(client, server);
-        assert_eq!(agreed(&c), Some(params(nct, nct, 12, 12)));
+        assert_eq!(agreed(&c), Some(params(nct || !keeps, nct, 12, 12)));
         assert_eq!(agreed(&s), agreed(&c));
         for (data, compressed) in [
             (json(0, 1400), true),

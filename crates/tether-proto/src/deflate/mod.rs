@@ -40,12 +40,19 @@
 //! [`DeflateConfig::compact_context`] is set: then only the window (2<sup>bits</sup> bytes per
 //! direction) is kept between messages, and pooled states are primed with it.
 //!
+//! A server uses no context takeover for its own messages unless set otherwise
+//! ([`SERVER_DEFAULT_NO_CONTEXT_TAKEOVER`]): its compressor is the largest state and goes back
+//! to the pool after each message, so an active connection holds only the decompressor of the
+//! client's context.
+//!
 //! Measured (live heap from a counting allocator, `tests/deflate_memory.rs`: a server end
 //! after one 1.4 KB JSON message each way, what it holds over a connection without
-//! compression, 4.4 KiB): server defaults with context takeover 211 KiB (with 15-bit windows
-//! and memory level 8: 420 KiB); the same with `compact_context` 11 KiB; without context
-//! takeover 3.6 KiB (no codec state: the connection's buffers). Servers holding many mostly
-//! idle connections should turn on `compact_context` or `server_no_context_takeover`.
+//! compression, 4.1 KiB): server defaults 50 KiB (the decompressor; 54 KiB for the whole
+//! connection); no context takeover either way 3.6 KiB (no codec state: the connection's
+//! buffers); the server's context kept (`server_no_context_takeover(false)`) 211 KiB (with
+//! 15-bit windows and memory level 8: 420 KiB), or 11 KiB with `compact_context`. Servers
+//! holding many mostly idle connections can ask for `client_no_context_takeover` too, or turn
+//! on `compact_context`.
 //!
 //! # Incompressible messages
 //!
@@ -82,6 +89,11 @@ use crate::handshake::{ExtensionOffer, HandshakeError};
 /// A server's window, in bits, when [`DeflateConfig::server_max_window_bits`] is not set (and
 /// what it asks of the client where the offer allows): 4 KiB, as Python `websockets` does.
 pub const SERVER_DEFAULT_WINDOW_BITS: u8 = 12;
+/// Whether a server compresses each message on its own (RFC 7692 §7.1.1.1, stated in its
+/// response) when [`DeflateConfig::server_no_context_takeover`] is not set: yes, so an
+/// active connection holds no compressor between messages (see the module docs on memory)
+/// and a prepared message is compressed once for every connection.
+pub const SERVER_DEFAULT_NO_CONTEXT_TAKEOVER: bool = true;
 /// A server's memory level when [`DeflateConfig::mem_level`] is not set, as Python
 /// `websockets` does.
 pub const SERVER_DEFAULT_MEM_LEVEL: u8 = 5;
@@ -101,11 +113,13 @@ pub fn clear_pool() -> (usize, usize) {
 ///
 /// The `server_*` and `client_*` fields are named as in RFC 7692: for a client, `server_*`
 /// is what it asks of the server and `client_*` what it promises; for a server, `server_*`
-/// binds itself and `client_*` is what it asks of the client. The window sizes and the
-/// memory level are `Option`s: `None` (the default) means the role's default, so one
+/// binds itself and `client_*` is what it asks of the client. The window sizes, the memory
+/// level and `server_no_context_takeover` are `Option`s: `None` (the default) means the
+/// role's default, so one
 /// `DeflateConfig::default()` serves both roles — a server keeps its memory small (12-bit
-/// windows, memory level 5: about 210 KiB of codec state while context is kept, none while
-/// idle without it), a client compresses as zlib does by default (15 bits, level 8).
+/// windows, memory level 5, no context takeover for its own messages: about 50 KiB of codec
+/// state, the decompressor), a client compresses as zlib does by default (15 bits, memory
+/// level 8).
 ///
 /// ```
 /// use tether_proto::Config;
@@ -146,12 +160,26 @@ pub struct DeflateConfig {
     /// (see the module docs). Local: not negotiated.
     pub threshold: usize,
     /// The server must not keep its compression context between messages (RFC 7692
-    /// §7.1.1.1): a client asks for it, a server imposes it on itself. Default: `false` —
-    /// context takeover compresses a stream of similar messages far better (each refers back
-    /// to the ones before), at the cost of keeping the server's compressor (161 KiB with the
-    /// server defaults) for as long as the connection lives; with it set, an idle
-    /// connection holds no compressor.
-    pub server_no_context_takeover: bool,
+    /// §7.1.1.1): a client asks for it, a server imposes it on itself (§7.1.1.1 lets a server
+    /// include it in its response unasked). Default `None`: the role's default —
+    /// a server compresses each message on its own and says so in its response
+    /// ([`SERVER_DEFAULT_NO_CONTEXT_TAKEOVER`]), a client does not ask. `Some(on)`: a server
+    /// keeps its context unless the client asks (`false`) or never keeps it (`true`); a
+    /// client asks for it (`true`) or not (`false`).
+    ///
+    /// Trade-off: context takeover compresses a stream of similar small messages better (each
+    /// refers back to the ones before) and costs less CPU per message, at the cost of keeping
+    /// the server's compressor (161 KiB with the server defaults) for as long as the
+    /// connection lives. Without it, the compressor goes back to a shared pool after each
+    /// message (an active connection holds only its decompressor: 54 KiB of heap in all
+    /// instead of 215 KiB), and a [`PreparedMessage`](crate::PreparedMessage) sent to many
+    /// connections is compressed once for all of them; each message then starts from a reset
+    /// compressor, and zlib-rs clears its 128 KiB hash table to reset it, about 2 µs.
+    /// Measured with `benches/benches/deflate.rs` (a JSON echo through a tether client and
+    /// server with the server defaults, the server's context dropped → kept): 256 B 4.8 →
+    /// 2.9 µs with the round trip at 0.41 → 0.30 of the payload on the wire; 4 KiB 29.2 →
+    /// 25.9 µs at 0.31 both; 64 KiB within 4 %.
+    pub server_no_context_takeover: Option<bool>,
     /// The client must not keep its compression context between messages (§7.1.1.2): a
     /// client promises it, a server asks for it (and can then give its decompressor back
     /// between messages). Default: `false`, for the same trade-off the other way.
@@ -183,7 +211,8 @@ pub struct DeflateConfig {
     /// decompressor back to the pool, priming pooled ones with the window (a preset
     /// dictionary) at the start of the next message. Messages refer back as far as with the
     /// states kept (the window is the whole context: compression is as good, within a few
-    /// bytes); an idle connection holds about 8 KiB instead of about 210 KiB (server defaults).
+    /// bytes); an idle connection holds about 8 KiB instead of about 210 KiB (server defaults
+    /// with the server's context kept).
     /// The price is CPU: resetting a zlib-rs compressor clears its 128 KiB hash table and
     /// priming it hashes the whole window, about 7 µs more per message at 12-bit windows (a
     /// 1.4 KB JSON echo through both codecs: 14 µs → 29 µs) and 44 µs at 15 bits, so it suits
@@ -199,7 +228,7 @@ impl Default for DeflateConfig {
             level: 1,
             mem_level: None,
             threshold: 128,
-            server_no_context_takeover: false,
+            server_no_context_takeover: None,
             client_no_context_takeover: false,
             server_max_window_bits: None,
             client_max_window_bits: None,
@@ -270,7 +299,7 @@ impl DeflateConfig {
     /// Sets [`server_no_context_takeover`](Self#structfield.server_no_context_takeover).
     #[must_use]
     pub fn server_no_context_takeover(mut self, on: bool) -> Self {
-        self.server_no_context_takeover = on;
+        self.server_no_context_takeover = Some(on);
         self
     }
 

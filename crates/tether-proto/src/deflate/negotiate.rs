@@ -7,13 +7,21 @@ use super::params::{
     CLIENT_MAX_WINDOW_BITS, CLIENT_NO_CONTEXT_TAKEOVER, MAX_WINDOW_BITS, NAME, Params,
     SERVER_MAX_WINDOW_BITS, SERVER_NO_CONTEXT_TAKEOVER, Side,
 };
-use super::{DeflateConfig, DeflateParams, SERVER_DEFAULT_WINDOW_BITS, bits, invalid};
+use super::{
+    DeflateConfig, DeflateParams, SERVER_DEFAULT_NO_CONTEXT_TAKEOVER, SERVER_DEFAULT_WINDOW_BITS,
+    bits, invalid,
+};
 use crate::handshake::{ExtensionOffer, HandshakeError};
 
 impl DeflateConfig {
     /// Client: the window it asks the server for (15: it does not ask).
     fn ask_server_bits(&self) -> u8 {
         bits(self.server_max_window_bits, MAX_WINDOW_BITS)
+    }
+
+    /// Client: whether it asks the server for no context takeover (not unless set).
+    fn asks_server_no_context_takeover(&self) -> bool {
+        self.server_no_context_takeover == Some(true)
     }
 
     /// Client: the window it promises (15: any).
@@ -33,7 +41,7 @@ impl DeflateConfig {
     /// ```
     pub fn offer(&self) -> ExtensionOffer {
         let mut offer = ExtensionOffer::new(NAME);
-        if self.server_no_context_takeover {
+        if self.asks_server_no_context_takeover() {
             offer = offer.with_param(SERVER_NO_CONTEXT_TAKEOVER);
         }
         if self.client_no_context_takeover {
@@ -65,7 +73,7 @@ impl DeflateConfig {
         // §7.1.1.1: a server accepts an offer with server_no_context_takeover "by including
         // the "server_no_context_takeover" extension parameter in the extension negotiation
         // response".
-        if self.server_no_context_takeover && !p.server_no_context_takeover {
+        if self.asks_server_no_context_takeover() && !p.server_no_context_takeover {
             return Err(invalid(
                 "server_no_context_takeover was asked for and not confirmed",
             ));
@@ -117,8 +125,12 @@ impl DeflateConfig {
     ///     "permessage-deflate; foo, permessage-deflate; server_max_window_bits=10",
     /// ).unwrap();
     /// let (response, params) = DeflateConfig::default().negotiate(&offers).unwrap();
-    /// assert_eq!(response.to_header_value(), "permessage-deflate; server_max_window_bits=10");
+    /// assert_eq!(
+    ///     response.to_header_value(),
+    ///     "permessage-deflate; server_no_context_takeover; server_max_window_bits=10"
+    /// );
     /// assert_eq!(params.server_max_window_bits, 10);
+    /// assert!(params.server_no_context_takeover); // the server default, stated unasked
     /// ```
     pub fn negotiate(&self, offers: &[ExtensionOffer]) -> Option<(ExtensionOffer, DeflateParams)> {
         offers
@@ -148,8 +160,14 @@ impl DeflateConfig {
             Some(offered) => offered.map_or(client_max, |b| b.min(client_max)),
         };
         let params = DeflateParams {
+            // §7.1.1.1: "A server MAY include the "server_no_context_takeover" extension
+            // parameter in an extension negotiation response even if the extension
+            // negotiation offer being accepted by the extension negotiation response didn't
+            // include" it.
             server_no_context_takeover: p.server_no_context_takeover
-                || self.server_no_context_takeover,
+                || self
+                    .server_no_context_takeover
+                    .unwrap_or(SERVER_DEFAULT_NO_CONTEXT_TAKEOVER),
             // A client's hint is confirmed: knowing it, the server may free its decompressor
             // between messages.
             client_no_context_takeover: p.client_no_context_takeover

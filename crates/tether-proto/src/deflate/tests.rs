@@ -31,10 +31,12 @@ fn params(s: (bool, bool, u8, u8)) -> DeflateParams {
 
 const DEFAULT: (bool, bool, u8, u8) = (false, false, 15, 15);
 
-/// A server that neither limits its own window nor asks the client to (the settings before
-/// the 12-bit server defaults): its answers are the RFC's examples as written.
+/// A server that neither limits its own window nor asks the client to, and keeps its context
+/// unless asked (the settings before the server defaults): its answers are the RFC's
+/// examples as written.
 fn wide() -> DeflateConfig {
     DeflateConfig::default()
+        .server_no_context_takeover(false)
         .server_max_window_bits(15)
         .client_max_window_bits(15)
 }

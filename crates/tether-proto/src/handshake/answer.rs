@@ -189,7 +189,11 @@ mod tests {
             one.negotiated()
                 .deflate()
                 .map(ExtensionOffer::to_header_value),
-            Some("permessage-deflate; server_max_window_bits=12; client_max_window_bits=12".into())
+            Some(
+                "permessage-deflate; server_no_context_takeover; server_max_window_bits=12; \
+                 client_max_window_bits=12"
+                    .into()
+            )
         );
         fn names(a: &Answer) -> Vec<&str> {
             a.headers().iter().map(|(n, _)| n).collect()

@@ -90,7 +90,10 @@ async fn rfc8441_5_subprotocols_and_deflate_are_negotiated_as_over_http1() {
         assert_eq!(mine.protocol.as_deref(), Some("v1"));
         assert_eq!(
             mine.deflate().map(|d| d.to_header_value()).as_deref(),
-            Some("permessage-deflate; server_max_window_bits=12; client_max_window_bits=12")
+            Some(
+                "permessage-deflate; server_no_context_takeover; server_max_window_bits=12; \
+                 client_max_window_bits=12"
+            )
         );
         // Compressed both ways: a repetitive text costs far fewer bytes than its length.
         let text = "all work and no play makes jack a dull boy ".repeat(2000);
