@@ -26,7 +26,8 @@
 #   DEFLATE_ROW="1000x1kx16"   SLOW_ROW="1000x1kx16"   SLOW=10   (empty: skip that row)
 #   SERVERS="tether tether-one-by-one tokio-tungstenite tokio-tungstenite-batched"
 #     (tether: each connection publishes what it received with `Hub::publish_batch`, a burst
-#     at a time; tether-one-by-one: `Hub::publish` per message)
+#     at a time; tether-one-by-one: `Hub::publish` per message; tether-baseline: the
+#     hub_server binary in BASELINE_HUB, e.g. one built from an earlier commit)
 #   HUB_ARGS="" extra arguments for hub_server (e.g. "--queue-messages 256 --queue-bytes 1048576")
 #   SERVER_CPU=1 CLIENT_CPU=0   cores to pin to (taskset -c)
 #   CARGO_TARGET_DIR respected;  REPORT_ONLY=1: print the report of the last run again
@@ -88,6 +89,7 @@ server_cmd() {
         tether) echo "$BIN/examples/hub_server 127.0.0.1:0 $HUB_ARGS" ;;
         tether-one-by-one) echo "$BIN/examples/hub_server 127.0.0.1:0 --one-by-one $HUB_ARGS" ;;
         tether-per-connection) echo "$BIN/examples/hub_server 127.0.0.1:0 --per-connection" ;;
+        tether-baseline) echo "${BASELINE_HUB:?BASELINE_HUB must name a hub_server binary} 127.0.0.1:0 $HUB_ARGS" ;;
         tokio-tungstenite) echo "$BIN/tungstenite_broadcast 127.0.0.1:0" ;;
         tokio-tungstenite-batched) echo "$BIN/tungstenite_batched_broadcast 127.0.0.1:0" ;;
         *) echo "unknown server $1" >&2; exit 2 ;;
