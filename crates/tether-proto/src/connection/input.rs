@@ -201,26 +201,10 @@ impl Input {
 
     /// Moves the whole message handed out by the last poll out as an owned [`Message`]: the
     /// assembly buffer itself when it was assembled (no copy), a copy when it is in the input
-    /// buffer — into the idle assembly buffer when the message fills at least half of it (a
-    /// written payload's buffer is recycled there: an echo of large messages reuses one
-    /// buffer instead of allocating one per message). `None` when the last poll handed out no whole message.
+    /// buffer. `None` when the last poll handed out no whole message.
     pub(crate) fn take_message(&mut self) -> Option<Message> {
         match core::mem::take(&mut self.emitted) {
             Emitted::None => None,
-            // Only into a buffer the message fills at least half of: a message handed out
-            // does not hold much more memory than its size.
-            Emitted::Buf(kind, range)
-                if range.len() > Message::INLINE
-                    && self.assembly.is_empty()
-                    && (range.len()..=range.len().saturating_mul(2))
-                        .contains(&self.assembly.capacity()) =>
-            {
-                self.assembly.extend(&self.buf[range]);
-                Some(Message::from_checked(
-                    kind,
-                    Bytes::from(self.assembly.take()),
-                ))
-            }
             Emitted::Buf(kind, range) => Some(Message::from_received(kind, &self.buf, range)),
             Emitted::Assembly(kind) => Some(Message::from_checked(
                 kind,

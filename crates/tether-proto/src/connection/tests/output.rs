@@ -544,37 +544,6 @@ fn a_written_unique_payload_buffer_assembles_the_next_large_message() {
 }
 
 #[test]
-fn a_written_unique_payload_buffer_takes_the_next_whole_message_it_half_fills() {
-    let mut s = server();
-    let payload = Bytes::from(pattern(100_000));
-    let at = span(&payload).start;
-    send(&mut s, payload);
-    let _ = drain(&mut s);
-    // A message of one frame read whole is copied out of the input buffer when taken: into
-    // the recycled buffer (an echo of large messages allocates none).
-    let incoming = pattern(60_000);
-    s.handle_input(T0, &masked(0x82, &incoming));
-    assert!(matches!(s.poll_event(), Some(Event::Message { .. })));
-    let taken = s.take_message().unwrap();
-    assert!(taken.as_bytes() == &incoming[..]);
-    assert_eq!(
-        taken.as_bytes().as_ptr() as usize,
-        at,
-        "copied into the recycled buffer"
-    );
-    // Sent back, written, recycled again; a message under half its size gets a buffer of its
-    // own size instead (a taken message holds little more memory than it needs).
-    send(&mut s, taken.into_bytes());
-    let _ = drain(&mut s);
-    let small = pattern(30_000);
-    s.handle_input(T0, &masked(0x82, &small));
-    assert!(matches!(s.poll_event(), Some(Event::Message { .. })));
-    let taken = s.take_message().unwrap();
-    assert!(taken.as_bytes() == &small[..]);
-    assert_ne!(taken.as_bytes().as_ptr() as usize, at);
-}
-
-#[test]
 fn a_payload_the_caller_still_holds_is_not_recycled() {
     let mut s = server();
     let payload = Bytes::from(pattern(100_000));
