@@ -41,6 +41,7 @@ pub mod proxy;
 mod session;
 mod spare;
 pub mod tls;
+mod tls_layer;
 
 pub use config::{
     ClientConfig, Credentials, HttpMode, OnRequest, ProxySetting, RootCerts, ServerConfig,
@@ -51,6 +52,7 @@ pub use error::{Error, Http2Reset, TimeoutKind, TrySendError};
 pub use fanout::{FanoutLimits, Offer, SlowPolicy};
 pub use proxy::Proxy;
 pub use session::{Batch, Chunk, ConnectionInfo, Session};
+pub use tls_layer::{PlainRead, TlsLayer};
 
 /// The TLS crate, for its config and certificate types.
 pub use rustls;

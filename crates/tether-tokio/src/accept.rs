@@ -2,19 +2,20 @@
 //! decide, answer.
 
 use std::any::Any;
+use std::io;
 use std::net::SocketAddr;
 
 use tether_proto::connection::Negotiated;
 use tether_proto::{Instant, Role};
-use tether_socket::{Error, HttpVersion, ServerConfig, Session};
+use tether_socket::{Error, HttpVersion, ServerConfig, Session, TlsLayer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::Instant as TokioInstant;
-use tokio_rustls::TlsAcceptor;
 
 use crate::connect::{handshake, within};
 use crate::driver::Driver;
 use crate::handle::Handle;
+use crate::tls_stream::TlsStream;
 use crate::{MessageSocket, Transport};
 
 /// Accepts a WebSocket upgrade on `io` (a `TcpStream`, a Unix socket, an in-memory pipe, ...):
@@ -62,8 +63,9 @@ where
         let io: Box<dyn Transport> = match &config.tls {
             Some(tls) => {
                 let name = peer.map_or_else(|| "the client".to_owned(), |p| p.to_string());
-                let stream = TlsAcceptor::from(tls.clone())
-                    .accept(io)
+                let layer = TlsLayer::server(tls.clone())
+                    .map_err(|e| Error::from_io(io::Error::other(e), &name))?;
+                let stream = TlsStream::handshake(io, layer)
                     .await
                     .map_err(|e| Error::from_io(e, &name))?;
                 Box::new(stream)

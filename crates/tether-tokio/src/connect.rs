@@ -10,15 +10,15 @@ use std::time::Duration;
 
 use tether_proto::Instant;
 use tether_socket::{
-    ClientConfig, Dial, Error, HttpMode, MAX_ADDRESSES, Session, TimeoutKind, tls,
+    ClientConfig, Dial, Error, HttpMode, MAX_ADDRESSES, Session, TimeoutKind, TlsLayer, tls,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant as TokioInstant, timeout, timeout_at};
-use tokio_rustls::TlsConnector;
 
 use crate::driver::Driver;
 use crate::handle::Handle;
+use crate::tls_stream::TlsStream;
 use crate::{MessageSocket, Transport};
 
 /// Connects to a `ws://` or `wss://` URL and returns a message socket
@@ -252,12 +252,12 @@ pub(crate) async fn tunnel_and_tls(
     if !alpn.is_empty() {
         Arc::make_mut(&mut tls_config).alpn_protocols = alpn;
     }
-    let connector = TlsConnector::from(tls_config);
     let peer = dial.target.to_string();
-    let stream = connector
-        .connect(dial.server_name()?, tcp)
+    let layer = TlsLayer::client(tls_config, dial.server_name()?)
+        .map_err(|e| Error::from_io(io::Error::other(e), &peer))?;
+    let stream = TlsStream::handshake(tcp, layer)
         .await
         .map_err(|e| Error::from_io(e, &peer))?;
-    let agreed = stream.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
+    let agreed = stream.alpn_protocol().map(<[u8]>::to_vec);
     Ok((Box::new(stream), Vec::new(), agreed))
 }

@@ -89,6 +89,7 @@ pub mod redis;
 mod socket;
 mod stream;
 mod timer;
+mod tls_stream;
 mod transport;
 #[cfg(feature = "hyper")]
 mod web;
