@@ -66,6 +66,9 @@ pub struct TlsLayer {
     peer_closed: bool,
     /// close_notify was queued.
     closing: bool,
+    /// A TLS error ended the connection: rustls is not asked again (it would answer with a
+    /// second alert).
+    failed: bool,
 }
 
 enum Side {
@@ -149,6 +152,7 @@ impl TlsLayer {
             eof: false,
             peer_closed: false,
             closing: false,
+            failed: false,
         }
     }
 
@@ -297,7 +301,7 @@ impl TlsLayer {
     ///
     /// A TLS error.
     pub fn close_notify(&mut self) -> io::Result<()> {
-        if self.closing {
+        if self.closing || self.failed {
             return Ok(());
         }
         loop {
@@ -340,9 +344,17 @@ impl TlsLayer {
     /// One look at the connection's state: processes buffered ciphertext and does what the
     /// state asks (and what `intent` wants, when the state allows it).
     fn step(&mut self, intent: Intent<'_>) -> io::Result<Step> {
+        if self.failed {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the TLS connection failed earlier",
+            ));
+        }
         let result = self.step_once(intent);
         if result.is_err() {
-            // The alert rustls queued for the peer, if any, goes to `outgoing`.
+            self.failed = true;
+            // The alert rustls queued for the peer, if any, goes to `outgoing` (rustls hands
+            // out what it queued before it looks at the input again).
             let _ = self.step_once(Intent::Progress);
         }
         result

@@ -152,6 +152,9 @@ fn a_peer_that_is_not_tls_fails_the_handshake_with_an_alert() {
     let e = server.handshake().unwrap_err();
     assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{e}");
     assert!(!server.outgoing().is_empty(), "an alert goes back");
+    // Once failed, rustls is left alone (asked again, it would queue a second fatal alert).
+    server.close_notify().unwrap();
+    assert!(server.read_plain(&mut [0; 16]).is_err());
 }
 
 /// Issue 12's idle footprint: once a read would block, the layer holds no buffer.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant as StdInstant};
 
 use tether_proto::Instant;
 use tether_socket::{
-    ClientConfig, Dial, Error, HttpMode, MAX_ADDRESSES, Session, TimeoutKind, tls,
+    ClientConfig, Dial, Error, HttpMode, MAX_ADDRESSES, Session, TimeoutKind, TlsLayer, tls,
 };
 
 use crate::MessageSocket;
@@ -70,10 +70,9 @@ pub fn connect(url: &str, config: &ClientConfig) -> Result<MessageSocket, Error>
                 "the proxy sent data before the TLS handshake",
             )));
         }
-        let conn =
-            rustls::ClientConnection::new(tls::client_config(&config.tls)?, dial.server_name()?)
-                .map_err(|e| Error::InvalidInput(format!("TLS setup: {e}")))?;
-        Some(rustls::Connection::Client(conn))
+        let layer = TlsLayer::client(tls::client_config(&config.tls)?, dial.server_name()?)
+            .map_err(|e| Error::InvalidInput(format!("TLS setup: {e}")))?;
+        Some(layer)
     } else {
         None
     };
@@ -211,8 +210,6 @@ fn tunnel(
 }
 
 /// The TLS server side for [`accept`](crate::accept).
-pub(crate) fn server_tls(config: &Arc<rustls::ServerConfig>) -> Result<rustls::Connection, Error> {
-    let conn = rustls::ServerConnection::new(config.clone())
-        .map_err(|e| Error::InvalidInput(format!("TLS setup: {e}")))?;
-    Ok(rustls::Connection::Server(conn))
+pub(crate) fn server_tls(config: &Arc<rustls::ServerConfig>) -> Result<TlsLayer, Error> {
+    TlsLayer::server(config.clone()).map_err(|e| Error::InvalidInput(format!("TLS setup: {e}")))
 }

@@ -1,13 +1,12 @@
-//! [`Driver`]: a [`Session`], its transport and (for `wss://`) the rustls connection pumped by
-//! hand — fed bytes, flushed with blocking writes, its timers run. Every decision is the
-//! session's.
+//! [`Driver`]: a [`Session`], its transport and (for `wss://`) the socket layer's [`TlsLayer`]
+//! — fed bytes, flushed with blocking writes, its timers run. Every decision is the session's.
 
 use std::io::{self, IoSlice, Read, Write};
 use std::time::{Duration, Instant as StdInstant};
 
 use tether_proto::Instant;
 use tether_proto::connection::Transmit;
-use tether_socket::{Error, Session, TimeoutKind};
+use tether_socket::{Error, PlainRead, Session, TimeoutKind, TlsLayer};
 
 use crate::Transport;
 
@@ -18,7 +17,7 @@ const MAX_SLICES: usize = 16;
 pub(crate) struct Driver {
     pub(crate) session: Session,
     stream: Box<dyn Transport>,
-    tls: Option<rustls::Connection>,
+    tls: Option<TlsLayer>,
     /// The moment the session's `Instant::ZERO` stands for.
     origin: StdInstant,
     pub(crate) read_timeout: Option<Duration>,
@@ -30,7 +29,7 @@ impl Driver {
     pub(crate) fn new(
         session: Session,
         stream: Box<dyn Transport>,
-        tls: Option<rustls::Connection>,
+        tls: Option<TlsLayer>,
         origin: StdInstant,
         write_timeout: Option<Duration>,
     ) -> Result<Self, Error> {
@@ -93,26 +92,26 @@ impl Driver {
             return Ok(());
         };
         while !bytes.is_empty() {
-            tls.read_tls(&mut bytes)?;
-            if let Err(e) = tls.process_new_packets() {
-                // Send the alert rustls queued, then give up on the transport.
-                let _ = write_tls_all(tls, &mut self.stream);
-                self.session.commit_read(now, 0);
-                self.close_transport();
-                return Err(Error::Tls {
-                    peer: self.session.peer().to_owned(),
-                    source: e,
-                });
-            }
+            let space = tls.read_space();
+            let n = space.len().min(bytes.len());
+            space[..n].copy_from_slice(&bytes[..n]);
+            tls.commit_read(n);
+            bytes = &bytes[n..];
             loop {
-                match tls.reader().read(self.session.read_buffer()) {
-                    Ok(0) => {
+                match tls.read_plain(self.session.read_buffer()) {
+                    Ok(PlainRead::Data(n)) => self.session.commit_read(now, n),
+                    Ok(PlainRead::NeedInput) => break,
+                    Ok(PlainRead::End) => {
                         self.session.commit_read(now, 0);
                         break;
                     }
-                    Ok(n) => self.session.commit_read(now, n),
-                    // No plaintext ready (the space offered stays unused).
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                        // Send the alert, then give up on the transport.
+                        let _ = write_tls_all(tls, &mut self.stream);
+                        self.session.commit_read(now, 0);
+                        self.close_transport();
+                        return Err(Error::from_io(e, self.session.peer()));
+                    }
                     Err(_) => {
                         self.session.commit_read(now, 0);
                         break;
@@ -120,6 +119,8 @@ impl Driver {
                 }
             }
         }
+        // Nothing more until the next read: an idle connection holds no TLS buffer.
+        tls.read_would_block();
         write_tls_all(tls, &mut self.stream)
     }
 
@@ -153,7 +154,10 @@ impl Driver {
     /// Whether anything waits to be written: queued output, or TLS records.
     pub(crate) fn has_output(&self) -> bool {
         self.session.connection().buffered_output() > 0
-            || self.tls.as_ref().is_some_and(|tls| tls.wants_write())
+            || self
+                .tls
+                .as_ref()
+                .is_some_and(|tls| !tls.outgoing().is_empty())
     }
 
     /// Writes everything queued; with `pause_when_full`, a write timeout stops it with the rest
@@ -177,6 +181,8 @@ impl Driver {
                 Transmit::Idle => break,
             };
             match written {
+                // TLS is still in its handshake: the output waits for it.
+                Ok(0) => break,
                 Ok(n) => self.session.advance_transmit(n),
                 Err(Error::Timeout(TimeoutKind::Write)) if pause_when_full => return Ok(false),
                 Err(e) => {
@@ -205,8 +211,9 @@ impl Driver {
             return;
         }
         self.session.transport_shut_down();
-        if let Some(tls) = &mut self.tls {
-            tls.send_close_notify();
+        if let Some(tls) = &mut self.tls
+            && tls.close_notify().is_ok()
+        {
             let _ = write_tls_all(tls, &mut self.stream);
         }
         let _ = self.stream.shutdown();
@@ -226,25 +233,21 @@ impl Driver {
     }
 }
 
-/// Writes some of `bufs` (through TLS, when there is TLS); returns how much was taken.
+/// Writes some of `bufs` (through TLS, when there is TLS); returns how much was taken (0: TLS
+/// is still in its handshake).
 fn write_out(
-    tls: &mut Option<rustls::Connection>,
+    tls: &mut Option<TlsLayer>,
     stream: &mut Box<dyn Transport>,
     bufs: &[IoSlice<'_>],
 ) -> Result<usize, Error> {
     let Some(tls) = tls else {
         return write_some(stream, bufs);
     };
-    let mut n = tls.writer().write_vectored(bufs)?;
-    if n == 0 {
-        write_tls_all(tls, stream)?;
-        n = tls.writer().write_vectored(bufs)?;
-        if n == 0 {
-            return Err(Error::Io(io::ErrorKind::WriteZero.into()));
-        }
-    }
-    // rustls has taken `n` bytes: they count as written even when the transport is full now
-    // (their records wait in rustls, before any later ones).
+    // Earlier records first.
+    write_tls_all(tls, stream)?;
+    let n = tls.write_plain(bufs).map_err(Error::Io)?;
+    // The layer has taken `n` bytes: they count as written even when the transport is full now
+    // (their records wait in the layer, before any later ones).
     match write_tls_all(tls, stream) {
         Ok(()) | Err(Error::Timeout(TimeoutKind::Write)) => Ok(n),
         Err(e) => Err(e),
@@ -267,14 +270,12 @@ fn write_some(stream: &mut Box<dyn Transport>, bufs: &[IoSlice<'_>]) -> Result<u
     }
 }
 
-/// Writes all TLS records rustls has ready.
-fn write_tls_all(
-    tls: &mut rustls::Connection,
-    stream: &mut Box<dyn Transport>,
-) -> Result<(), Error> {
-    while tls.wants_write() {
-        match tls.write_tls(stream) {
-            Ok(_) => {}
+/// Writes all TLS records the layer has ready.
+fn write_tls_all(tls: &mut TlsLayer, stream: &mut Box<dyn Transport>) -> Result<(), Error> {
+    while !tls.outgoing().is_empty() {
+        match stream.write(tls.outgoing()) {
+            Ok(0) => return Err(Error::Io(io::ErrorKind::WriteZero.into())),
+            Ok(n) => tls.advance_outgoing(n),
             Err(e) => match e.kind() {
                 io::ErrorKind::Interrupted => {}
                 io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
