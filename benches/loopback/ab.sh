@@ -12,6 +12,8 @@
 # the median of its per-round ratios against the first server given.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=lib.sh
+source "$ROOT/benches/loopback/lib.sh"
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 LOADGEN=$TARGET/release/loadgen
 ROUNDS=$1
@@ -25,12 +27,7 @@ for ((i = 0; i < ROUNDS; i++)); do
         k=$(((i + j) % ${#BINS[@]}))
         taskset -c 1 "${BINS[$k]}" 127.0.0.1:0 --threads 1 >"$OUT/server.out" 2>&1 &
         pid=$!
-        addr=
-        for _ in $(seq 100); do
-            addr=$(grep -o '127\.0\.0\.1:[0-9]\+' "$OUT/server.out" | head -1 || true)
-            [[ -n "$addr" ]] && break
-            sleep 0.1
-        done
+        addr=$(server_addr "$OUT/server.out" || true)
         line=$(taskset -c 0 "$LOADGEN" --addr "$addr" --label "s$k" --conns "$CONNS" --depth "$DEPTH" \
             --size "$SIZE" --duration "${DUR:-2}" --warmup "${WARM:-0.5}" --server-pid "$pid" || true)
         kill "$pid" 2>/dev/null || true

@@ -38,6 +38,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=lib.sh
+source "$ROOT/benches/loopback/lib.sh"
 cd "$ROOT"
 
 DURATION=${DURATION:-3}
@@ -112,12 +114,7 @@ start_server() {
     # shellcheck disable=SC2046
     "${PIN_SERVER[@]}" $(server_cmd "$1") >"$log" 2>>"$OUT/fanout-server-$1.err" &
     SERVER_PID=$!
-    SERVER_ADDR=
-    for _ in $(seq 100); do
-        SERVER_ADDR=$(grep -o '127\.0\.0\.1:[0-9]\+' "$log" | head -1 || true)
-        [[ -n "$SERVER_ADDR" ]] && return 0
-        sleep 0.1
-    done
+    SERVER_ADDR=$(server_addr "$log") && return 0
     echo "server $1 did not start" >&2
     exit 1
 }

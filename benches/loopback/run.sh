@@ -25,6 +25,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=lib.sh
+source "$ROOT/benches/loopback/lib.sh"
 cd "$ROOT"
 
 DURATION=${DURATION:-3}
@@ -101,12 +103,7 @@ start_server() {
     # shellcheck disable=SC2046
     "${PIN_SERVER[@]}" $(server_cmd "$1") >"$log" 2>>"$OUT/server-$1.err" &
     SERVER_PID=$! # taskset execs the server, so this is the server's own pid
-    SERVER_ADDR=
-    for _ in $(seq 100); do
-        SERVER_ADDR=$(grep -o '127\.0\.0\.1:[0-9]\+' "$log" | head -1 || true)
-        [[ -n "$SERVER_ADDR" ]] && return 0
-        sleep 0.1
-    done
+    SERVER_ADDR=$(server_addr "$log") && return 0
     echo "server $1 did not start" >&2
     exit 1
 }

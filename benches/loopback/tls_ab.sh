@@ -11,6 +11,8 @@
 # server CPU-second from /proc), then the mean per server.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=lib.sh
+source "$ROOT/benches/loopback/lib.sh"
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 cargo build --release --quiet -p tether-cli --manifest-path "$ROOT/Cargo.toml"
 BENCH=$TARGET/release/tether
@@ -26,12 +28,7 @@ for ((i = 0; i < ROUNDS; i++)); do
     for bin in "$@"; do
         taskset -c 1 "$bin" 127.0.0.1:0 --threads 1 --tls "$OUT/cert.pem" "$OUT/key.pem" >"$OUT/server.out" 2>&1 &
         pid=$!
-        addr=
-        for _ in $(seq 100); do
-            addr=$(grep -o '127\.0\.0\.1:[0-9]\+' "$OUT/server.out" | head -1 || true)
-            [[ -n "$addr" ]] && break
-            sleep 0.1
-        done
+        addr=$(server_addr "$OUT/server.out" || true)
         read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$pid/stat")
         report=$(taskset -c 0 "$BENCH" bench -k "wss://$addr/" -c "$CONNS" -d "$DEPTH" -s "$SIZE" -t "${DUR:-3s}" 2>&1 || true)
         read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$pid/stat")

@@ -51,21 +51,14 @@ pub struct TlsLayer {
     /// Ciphertext: `incoming[..filled]` received and not yet processed.
     incoming: Vec<u8>,
     filled: usize,
-    /// Ciphertext to write: `outgoing[sent..end]`.
-    outgoing: Vec<u8>,
-    sent: usize,
-    end: usize,
-    /// Plaintext decrypted but not yet handed out: `plain[plain_at..]`.
-    plain: Vec<u8>,
+    /// What the connection's states produce: records to write, plaintext not yet handed out.
+    out: Out,
+    /// Where the plaintext not yet handed out starts in `out.plain`.
     plain_at: usize,
     /// Slices of a vectored write, gathered so they make full records.
     gather: Vec<u8>,
     /// The transport's read side ended.
     eof: bool,
-    /// The peer sent close_notify.
-    peer_closed: bool,
-    /// close_notify was queued.
-    closing: bool,
     /// A TLS error ended the connection: rustls is not asked again (it would answer with a
     /// second alert).
     failed: bool,
@@ -143,15 +136,10 @@ impl TlsLayer {
             side,
             incoming: Vec::new(),
             filled: 0,
-            outgoing: Vec::new(),
-            sent: 0,
-            end: 0,
-            plain: Vec::new(),
+            out: Out::default(),
             plain_at: 0,
             gather: Vec::new(),
             eof: false,
-            peer_closed: false,
-            closing: false,
             failed: false,
         }
     }
@@ -229,12 +217,13 @@ impl TlsLayer {
         if out.is_empty() {
             return Ok(PlainRead::Data(0));
         }
-        if self.plain_at < self.plain.len() {
-            let n = (self.plain.len() - self.plain_at).min(out.len());
-            out[..n].copy_from_slice(&self.plain[self.plain_at..self.plain_at + n]);
+        let plain = &mut self.out.plain;
+        if self.plain_at < plain.len() {
+            let n = (plain.len() - self.plain_at).min(out.len());
+            out[..n].copy_from_slice(&plain[self.plain_at..self.plain_at + n]);
             self.plain_at += n;
-            if self.plain_at == self.plain.len() {
-                self.plain = Vec::new();
+            if self.plain_at == plain.len() {
+                *plain = Vec::new();
                 self.plain_at = 0;
             }
             return Ok(PlainRead::Data(n));
@@ -244,7 +233,7 @@ impl TlsLayer {
                 Step::Again => {}
                 Step::Data(n) => return Ok(PlainRead::Data(n)),
                 Step::Closed => return Ok(PlainRead::End),
-                Step::Open | Step::NeedInput if self.peer_closed => return Ok(PlainRead::End),
+                Step::Open | Step::NeedInput if self.out.peer_closed => return Ok(PlainRead::End),
                 Step::Open | Step::NeedInput if self.eof => {
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
@@ -301,7 +290,7 @@ impl TlsLayer {
     ///
     /// A TLS error.
     pub fn close_notify(&mut self) -> io::Result<()> {
-        if self.closing || self.failed {
+        if self.out.closing || self.failed {
             return Ok(());
         }
         loop {
@@ -314,17 +303,19 @@ impl TlsLayer {
 
     /// Ciphertext to write.
     pub fn outgoing(&self) -> &[u8] {
-        &self.outgoing[self.sent..self.end]
+        let out = &self.out;
+        &out.records[out.sent..out.end]
     }
 
     /// `n` bytes of [`outgoing`](Self::outgoing) were written. Once all are, the buffer is let
     /// go.
     pub fn advance_outgoing(&mut self, n: usize) {
-        self.sent = (self.sent + n).min(self.end);
-        if self.sent == self.end {
-            self.sent = 0;
-            self.end = 0;
-            spare::put(std::mem::take(&mut self.outgoing));
+        let out = &mut self.out;
+        out.sent = (out.sent + n).min(out.end);
+        if out.sent == out.end {
+            out.sent = 0;
+            out.end = 0;
+            spare::put(std::mem::take(&mut out.records));
         }
     }
 
@@ -365,26 +356,13 @@ impl TlsLayer {
             side,
             incoming,
             filled,
-            outgoing,
-            sent,
-            end,
-            plain,
-            peer_closed,
-            closing,
+            out,
             ..
         } = self;
-        let mut out = Out {
-            outgoing,
-            sent,
-            end,
-            plain,
-            peer_closed,
-            closing,
-        };
         let records = &mut incoming[..*filled];
         let (discard, step) = match side {
-            Side::Client(c) => handle(c.process_tls_records(records), intent, &mut out),
-            Side::Server(s) => handle(s.process_tls_records(records), intent, &mut out),
+            Side::Client(c) => handle(c.process_tls_records(records), intent, out),
+            Side::Server(s) => handle(s.process_tls_records(records), intent, out),
         };
         if discard > 0 {
             incoming.copy_within(discard..*filled, 0);
@@ -394,32 +372,37 @@ impl TlsLayer {
     }
 }
 
-/// The parts of a [`TlsLayer`] a state writes to, apart from the connection and its input.
-struct Out<'a> {
-    outgoing: &'a mut Vec<u8>,
-    sent: &'a mut usize,
-    end: &'a mut usize,
-    plain: &'a mut Vec<u8>,
-    peer_closed: &'a mut bool,
-    closing: &'a mut bool,
+/// What the connection's states produce.
+#[derive(Default)]
+struct Out {
+    /// Ciphertext to write: `records[sent..end]`.
+    records: Vec<u8>,
+    sent: usize,
+    end: usize,
+    /// Plaintext decrypted but not yet handed out (from `TlsLayer::plain_at` on).
+    plain: Vec<u8>,
+    /// The peer sent close_notify.
+    peer_closed: bool,
+    /// close_notify was queued.
+    closing: bool,
 }
 
-impl Out<'_> {
+impl Out {
     /// Room for `n` more bytes of ciphertext to write.
     fn room(&mut self, n: usize) -> &mut [u8] {
-        if *self.end == *self.sent {
-            *self.sent = 0;
-            *self.end = 0;
+        if self.end == self.sent {
+            self.sent = 0;
+            self.end = 0;
         }
-        if self.outgoing.is_empty()
+        if self.records.is_empty()
             && let Some(buf) = spare::take()
         {
-            *self.outgoing = buf;
+            self.records = buf;
         }
-        if self.outgoing.len() - *self.end < n {
-            self.outgoing.resize(*self.end + n, 0);
+        if self.records.len() - self.end < n {
+            self.records.resize(self.end + n, 0);
         }
-        &mut self.outgoing[*self.end..]
+        &mut self.records[self.end..]
     }
 
     /// Encodes or encrypts into the room for the ciphertext to write, with as much room as the
@@ -434,7 +417,7 @@ impl Out<'_> {
         loop {
             match op(self.room(need)) {
                 Ok(n) => {
-                    *self.end += n;
+                    self.end += n;
                     return Ok(());
                 }
                 Err(e) => match required(&e) {
@@ -450,7 +433,7 @@ impl Out<'_> {
 fn handle<Data>(
     status: UnbufferedStatus<'_, '_, Data>,
     intent: Intent<'_>,
-    out: &mut Out<'_>,
+    out: &mut Out,
 ) -> (usize, io::Result<Step>) {
     let UnbufferedStatus { mut discard, state } = status;
     let state = match state {
@@ -516,7 +499,7 @@ fn handle<Data>(
                 .map(|()| Step::Open)
             }
             Intent::Close => {
-                *out.closing = true;
+                out.closing = true;
                 out.produce(
                     RECORD_OVERHEAD,
                     |room| traffic.queue_close_notify(room),
@@ -527,11 +510,11 @@ fn handle<Data>(
             Intent::Read(_) | Intent::Progress => Ok(Step::Open),
         },
         ConnectionState::PeerClosed => {
-            *out.peer_closed = true;
+            out.peer_closed = true;
             Ok(Step::Again)
         }
         ConnectionState::Closed => {
-            *out.peer_closed = true;
+            out.peer_closed = true;
             Ok(Step::Closed)
         }
         // Early data is never enabled, and later states are not known here.

@@ -169,7 +169,7 @@ fn an_idle_layer_holds_no_buffers() {
     assert_eq!(server.read_plain(&mut buf).unwrap(), PlainRead::NeedInput);
     server.read_would_block();
     assert_eq!(server.incoming.capacity(), 0);
-    assert_eq!(server.outgoing.capacity(), 0);
-    assert_eq!(server.plain.capacity(), 0);
+    assert_eq!(server.out.records.capacity(), 0);
+    assert_eq!(server.out.plain.capacity(), 0);
     assert_eq!(server.gather.capacity(), 0);
 }

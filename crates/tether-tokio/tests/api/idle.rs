@@ -65,6 +65,21 @@ fn idle_client(addr: SocketAddr, extensions: Option<&str>, len: usize) -> TcpStr
     tcp
 }
 
+/// The echo loop a user writes (`accept`, then `recv` + `feed`), for every connection.
+async fn serve_echo(listener: tokio::net::TcpListener, config: Arc<ServerConfig>) {
+    loop {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let config = config.clone();
+        tokio::spawn(async move {
+            let mut ws = tether_tokio::accept(tcp, &config).await?;
+            while let Some(message) = ws.recv().await? {
+                ws.feed(message).await?;
+            }
+            Ok::<_, tether_tokio::Error>(())
+        });
+    }
+}
+
 /// Opens [`CONNECTIONS`] idle connections to a server with `config`; returns the server's
 /// resident memory per connection, in bytes.
 fn bytes_per_idle_connection(
@@ -81,21 +96,7 @@ fn bytes_per_idle_connection(
         .unwrap();
     let addr = listener.local_addr().unwrap();
     let config = Arc::new(config);
-    std::thread::spawn(move || {
-        runtime.block_on(async move {
-            loop {
-                let (tcp, _) = listener.accept().await.unwrap();
-                let config = config.clone();
-                tokio::spawn(async move {
-                    let mut ws = tether_tokio::accept(tcp, &config).await?;
-                    while let Some(message) = ws.recv().await? {
-                        ws.feed(message).await?;
-                    }
-                    Ok::<_, tether_tokio::Error>(())
-                });
-            }
-        });
-    });
+    std::thread::spawn(move || runtime.block_on(serve_echo(listener, config)));
     // Warm up: the runtime's and the allocator's own first allocations are not per connection.
     let warm: Vec<_> = (0..50)
         .map(|_| idle_client(addr, extensions, message_len))
@@ -186,17 +187,7 @@ fn idle_tls_server_child() {
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         println!("ADDR={}", listener.local_addr().unwrap());
-        loop {
-            let (tcp, _) = listener.accept().await.unwrap();
-            let config = config.clone();
-            tokio::spawn(async move {
-                let mut ws = tether_tokio::accept(tcp, &config).await?;
-                while let Some(message) = ws.recv().await? {
-                    ws.feed(message).await?;
-                }
-                Ok::<_, tether_tokio::Error>(())
-            });
-        }
+        serve_echo(listener, config).await;
     });
 }
 
