@@ -13,13 +13,12 @@ use std::time::{Duration, Instant};
 use tether_tokio::{
     Accept, CloseCode, CloseFrame, Config, Error, FanoutLimits, HttpVersion, Hub, HubConfig,
     Message, MessageReadHalf, MessageSocket, MessageWriteHalf, ServerConfig, SlowPolicy,
-    TimeoutKind, Transport, tls,
+    TimeoutKind, TlsStream, Transport, rustls, tls,
 };
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::timeout;
-use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
 use crate::cli::{Mode, Rooms, ServeArgs, Slow};
@@ -46,7 +45,7 @@ struct Server {
     /// The broadcast rooms, on this process or across servers on Redis.
     room: Room,
     rooms: Rooms,
-    tls: Option<TlsAcceptor>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     /// Turns true on Ctrl-C: every connection then closes with 1001.
     stopping: watch::Sender<bool>,
 }
@@ -261,7 +260,7 @@ fn listen_error(addr: SocketAddr, e: &std::io::Error) -> CliError {
     )
 }
 
-fn load_tls(cert: &Path, key: &Path) -> Result<TlsAcceptor, CliError> {
+fn load_tls(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, CliError> {
     let read = |path: &Path, what: &str| {
         std::fs::read(path)
             .map_err(|e| CliError::usage(format!("cannot read {what} {}: {e}", path.display())))
@@ -277,14 +276,14 @@ fn load_tls(cert: &Path, key: &Path) -> Result<TlsAcceptor, CliError> {
     // HTTP/2 first, then HTTP/1.1: browsers and `tether connect --http2` get HTTP/2.
     let mut config = (*config).clone();
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(TlsAcceptor::from(Arc::new(config)))
+    Ok(Arc::new(config))
 }
 
 async fn handle(tcp: TcpStream, peer: SocketAddr, server: Arc<Server>) {
     let _ = tcp.set_nodelay(true);
     match &server.tls {
-        Some(acceptor) => match timeout(HANDSHAKE, acceptor.accept(tcp)).await {
-            Ok(Ok(stream)) if stream.get_ref().1.alpn_protocol() == Some(b"h2") => {
+        Some(tls) => match timeout(HANDSHAKE, TlsStream::accept(tcp, tls.clone())).await {
+            Ok(Ok(stream)) if stream.alpn_protocol() == Some(b"h2") => {
                 h2::serve(stream, peer, server.clone(), true).await;
             }
             Ok(Ok(stream)) => connection(stream, peer, &server).await,

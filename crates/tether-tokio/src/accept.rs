@@ -2,12 +2,11 @@
 //! decide, answer.
 
 use std::any::Any;
-use std::io;
 use std::net::SocketAddr;
 
 use tether_proto::connection::Negotiated;
 use tether_proto::{Instant, Role};
-use tether_socket::{Error, HttpVersion, ServerConfig, Session, TlsLayer};
+use tether_socket::{Error, HttpVersion, ServerConfig, Session};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::Instant as TokioInstant;
@@ -63,9 +62,7 @@ where
         let io: Box<dyn Transport> = match &config.tls {
             Some(tls) => {
                 let name = peer.map_or_else(|| "the client".to_owned(), |p| p.to_string());
-                let layer = TlsLayer::server(tls.clone())
-                    .map_err(|e| Error::from_io(io::Error::other(e), &name))?;
-                let stream = TlsStream::handshake(io, layer)
+                let stream = TlsStream::accept(io, tls.clone())
                     .await
                     .map_err(|e| Error::from_io(e, &name))?;
                 Box::new(stream)

@@ -110,6 +110,7 @@ pub use tether_socket::{
     Offer, PreparedMessage, Proxy, ProxySetting, ReceiveMode, Reject, Request, RootCerts,
     SendOptions, ServerConfig, SlowPolicy, TimeoutKind, TlsOptions, TrySendError, rustls, tls,
 };
+pub use tls_stream::TlsStream;
 pub use transport::Transport;
 #[cfg(feature = "hyper")]
 pub use web::client::Http2Connection;

@@ -4,18 +4,47 @@
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use tether_socket::{PlainRead, TlsLayer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// A transport whose bytes pass through TLS.
-pub(crate) struct TlsStream<S> {
+/// A server-side TLS stream over any transport, holding no TLS buffer while idle.
+///
+/// [`accept`](crate::accept) and [`connect`](crate::connect) use it for `wss` by themselves.
+/// Take it for a server that looks at the connection before it knows a WebSocket follows: one
+/// that serves pages as well, or hands HTTP/2 (ALPN `h2`) to hyper, then passes the stream to
+/// [`accept`](crate::accept) with a config without TLS.
+///
+/// ```no_run
+/// # async fn run(tls: std::sync::Arc<tether_tokio::rustls::ServerConfig>) -> std::io::Result<()> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let (tcp, _) = listener.accept().await?;
+/// let stream = tether_tokio::TlsStream::accept(tcp, tls).await?;
+/// if stream.alpn_protocol() == Some(b"h2") {
+///     // hand it to an HTTP/2 server
+/// }
+/// # Ok(()) }
+/// ```
+pub struct TlsStream<S> {
     io: S,
     tls: TlsLayer,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream<S> {
+    /// Runs the server side of the TLS handshake over `io`.
+    ///
+    /// # Errors
+    ///
+    /// The handshake failed (an `io::Error` of kind `InvalidData` wrapping the
+    /// [`rustls::Error`], as [`Error::from_io`](crate::Error::from_io) reads it) or the
+    /// transport did.
+    pub async fn accept(io: S, config: Arc<rustls::ServerConfig>) -> io::Result<Self> {
+        let tls = TlsLayer::server(config).map_err(io::Error::other)?;
+        Self::handshake(io, tls).await
+    }
+
     /// Runs the handshake of `tls` over `io`.
     pub(crate) async fn handshake(io: S, tls: TlsLayer) -> io::Result<Self> {
         let mut stream = Self { io, tls };
@@ -24,7 +53,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream<S> {
     }
 
     /// The protocol the handshake agreed through ALPN.
-    pub(crate) fn alpn_protocol(&self) -> Option<&[u8]> {
+    pub fn alpn_protocol(&self) -> Option<&[u8]> {
         self.tls.alpn_protocol()
     }
 
