@@ -142,12 +142,11 @@ fn chromium_opens_a_websocket_over_tls_http2_and_the_server_sees_an_http2_stream
     let addr = runtime().block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
         tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
-                let (acceptor, tx) = (acceptor.clone(), tx.clone());
+                let (tls, tx) = (tls.clone(), tx.clone());
                 tokio::spawn(async move {
-                    let Ok(stream) = acceptor.accept(tcp).await else {
+                    let Ok(stream) = tether_tokio::TlsStream::accept(tcp, tls).await else {
                         return;
                     };
                     let service = hyper::service::service_fn(move |req| route(req, tx.clone()));

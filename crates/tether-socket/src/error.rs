@@ -404,7 +404,7 @@ impl Error {
     }
 
     /// An I/O error from the transport as a socket reports it: a TLS failure carried inside it
-    /// (as tokio-rustls does) becomes [`Error::Tls`] naming `peer`, an [`Http2Reset`]
+    /// (as rustls-based transports do) becomes [`Error::Tls`] naming `peer`, an [`Http2Reset`]
     /// [`Error::Http2`].
     pub fn from_io(e: io::Error, peer: &str) -> Self {
         if let Some(reset) = e

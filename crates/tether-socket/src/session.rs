@@ -303,7 +303,7 @@ impl Session {
 
     /// The transport failed while reading or writing: no more input, and the next receive
     /// reports it (once). Returns the error as the socket reports it: a TLS failure carried in
-    /// the `io::Error` (as tokio-rustls does) comes out as [`Error::Tls`].
+    /// the `io::Error` (as rustls-based transports do) comes out as [`Error::Tls`].
     pub fn transport_failed(&mut self, now: Instant, e: io::Error) -> Error {
         if !self.eof {
             self.eof = true;

@@ -25,9 +25,8 @@ use axum::routing::{any, get};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tether_tokio::axum::{Message, WebSocket, WebSocketUpgrade};
-use tether_tokio::{HttpVersion, Hub, HubConfig, tls};
+use tether_tokio::{HttpVersion, Hub, HubConfig, TlsStream, rustls, tls};
 use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
 
 /// The page: a log, a box to type in, a WebSocket to `/chat` on the page's own origin.
 const PAGE: &str = r#"<!doctype html>
@@ -62,7 +61,7 @@ async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         .unwrap_or_else(|| "127.0.0.1:8080".into())
         .parse()?;
     let tls = match (args.next(), args.next()) {
-        (Some(cert), Some(key)) => Some(acceptor(&std::fs::read(cert)?, &std::fs::read(key)?)?),
+        (Some(cert), Some(key)) => Some(tls_config(&std::fs::read(cert)?, &std::fs::read(key)?)?),
         _ => None,
     };
     let listener = TcpListener::bind(addr).await?;
@@ -74,15 +73,18 @@ async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
     serve(listener, tls).await
 }
 
-/// A TLS acceptor offering HTTP/2 and HTTP/1.1 by ALPN, from PEM.
+/// A TLS server config offering HTTP/2 and HTTP/1.1 by ALPN, from PEM.
 ///
 /// # Errors
 ///
 /// Unreadable PEM.
-pub fn acceptor(cert_pem: &[u8], key_pem: &[u8]) -> Result<TlsAcceptor, tether_tokio::Error> {
+pub fn tls_config(
+    cert_pem: &[u8],
+    key_pem: &[u8],
+) -> Result<Arc<rustls::ServerConfig>, tether_tokio::Error> {
     let mut config = (*tls::server_config_pem(cert_pem, key_pem)?).clone();
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(TlsAcceptor::from(Arc::new(config)))
+    Ok(Arc::new(config))
 }
 
 /// The app's routes.
@@ -107,7 +109,7 @@ pub fn app() -> Router {
 /// The listener failed.
 pub async fn serve(
     listener: TcpListener,
-    tls: Option<TlsAcceptor>,
+    tls: Option<Arc<rustls::ServerConfig>>,
 ) -> Result<(), Box<dyn Error + Send + Sync>> {
     let service = TowerToHyperService::new(app());
     loop {
@@ -116,7 +118,7 @@ pub async fn serve(
         tokio::spawn(async move {
             let server = tether_tokio::http_server();
             let _ = match tls {
-                Some(tls) => match tls.accept(tcp).await {
+                Some(tls) => match TlsStream::accept(tcp, tls).await {
                     Ok(stream) => {
                         server
                             .serve_connection_with_upgrades(TokioIo::new(stream), service)

@@ -23,9 +23,8 @@ use tokio::net::{TcpListener, TcpStream};
 async fn start(tls: Option<&TestPki>) -> (String, std::net::SocketAddr) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let acceptor =
-        tls.map(|pki| tokio_rustls::TlsAcceptor::from(tether_tests::http2::alpn_h2(&pki.server)));
-    tokio::spawn(axum_chat::serve(listener, acceptor));
+    let config = tls.map(|pki| tether_tests::http2::alpn_h2(&pki.server));
+    tokio::spawn(axum_chat::serve(listener, config));
     let scheme = if tls.is_some() { "wss" } else { "ws" };
     (format!("{scheme}://{addr}"), addr)
 }

@@ -17,7 +17,6 @@ use tether_tokio::rustls;
 use tether_tokio::{Bytes, ClientConfig, HttpMode, MessageSocket, ServerConfig, TlsOptions};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-use tokio_rustls::TlsAcceptor;
 
 use crate::pki::TestPki;
 
@@ -88,7 +87,7 @@ impl Http2Server {
     ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
         let addr = listener.local_addr().expect("its address");
-        let acceptor = tls.map(|pki| TlsAcceptor::from(alpn_h2(&pki.server)));
+        let acceptor = tls.map(|pki| alpn_h2(&pki.server));
         let builder = Arc::new(builder);
         let config = Arc::new(config);
         let task = tokio::spawn(async move {
@@ -106,7 +105,8 @@ impl Http2Server {
                     });
                     match acceptor {
                         Some(acceptor) => {
-                            let Ok(stream) = acceptor.accept(tcp).await else {
+                            let Ok(stream) = tether_tokio::TlsStream::accept(tcp, acceptor).await
+                            else {
                                 return;
                             };
                             let _ = builder
