@@ -48,8 +48,9 @@ const KEEP_PENDING: usize = 1 << 10;
 /// A TLS connection, client or server, whose records pass through buffers it owns.
 pub struct TlsLayer {
     side: Side,
-    /// Ciphertext: `incoming[..filled]` received and not yet processed.
+    /// Ciphertext: `incoming[start..filled]` received and not yet processed.
     incoming: Vec<u8>,
+    start: usize,
     filled: usize,
     /// What the connection's states produce: records to write, plaintext not yet handed out.
     out: Out,
@@ -135,6 +136,7 @@ impl TlsLayer {
         Self {
             side,
             incoming: Vec::new(),
+            start: 0,
             filled: 0,
             out: Out::default(),
             plain_at: 0,
@@ -166,6 +168,12 @@ impl TlsLayer {
             && let Some(buf) = spare::take()
         {
             self.incoming = buf;
+        }
+        if self.start > 0 && self.incoming.len() - self.filled < READ_SIZE {
+            // Processed records are dropped from the front only when the room is needed.
+            self.incoming.copy_within(self.start..self.filled, 0);
+            self.filled -= self.start;
+            self.start = 0;
         }
         let want = self.filled + READ_SIZE;
         if self.incoming.len() < want {
@@ -324,10 +332,15 @@ impl TlsLayer {
     /// record. An adapter calls it whenever a read of ciphertext would block.
     pub fn read_would_block(&mut self) {
         self.gather = Vec::new();
-        if self.filled == 0 {
+        let pending = self.filled - self.start;
+        if pending == 0 {
+            self.start = 0;
+            self.filled = 0;
             spare::put(std::mem::take(&mut self.incoming));
-        } else if self.filled <= KEEP_PENDING && self.incoming.len() > KEEP_PENDING {
-            let rest = self.incoming[..self.filled].to_vec();
+        } else if pending <= KEEP_PENDING && self.incoming.len() > KEEP_PENDING {
+            let rest = self.incoming[self.start..self.filled].to_vec();
+            self.start = 0;
+            self.filled = pending;
             spare::put(std::mem::replace(&mut self.incoming, rest));
         }
     }
@@ -355,18 +368,22 @@ impl TlsLayer {
         let Self {
             side,
             incoming,
+            start,
             filled,
             out,
             ..
         } = self;
-        let records = &mut incoming[..*filled];
+        let records = &mut incoming[*start..*filled];
         let (discard, step) = match side {
             Side::Client(c) => handle(c.process_tls_records(records), intent, out),
             Side::Server(s) => handle(s.process_tls_records(records), intent, out),
         };
         if discard > 0 {
-            incoming.copy_within(discard..*filled, 0);
-            *filled -= discard;
+            *start += discard;
+            if *start == *filled {
+                *start = 0;
+                *filled = 0;
+            }
         }
         step
     }
