@@ -65,6 +65,15 @@ fn idle_client(addr: SocketAddr, extensions: Option<&str>, len: usize) -> TcpStr
     tcp
 }
 
+/// Raises this process's open-file limit to `count` descriptors and some to spare (within the
+/// hard limit).
+fn allow_descriptors(count: usize) {
+    let (_, hard) = rlimit::Resource::NOFILE.get().unwrap();
+    rlimit::Resource::NOFILE
+        .set((count as u64 + 1024).min(hard), hard)
+        .unwrap();
+}
+
 /// The echo loop a user writes (`accept`, then `recv` + `feed`), for every connection.
 async fn serve_echo(listener: tokio::net::TcpListener, config: Arc<ServerConfig>) {
     loop {
@@ -120,9 +129,7 @@ fn idle_child() {
         return;
     }
     // Two descriptors per connection (both ends are in this process).
-    let (_, hard) = rlimit::Resource::NOFILE.get().unwrap();
-    let want = (4 * CONNECTIONS as u64 + 1024).min(hard);
-    rlimit::Resource::NOFILE.set(want, hard).unwrap();
+    allow_descriptors(4 * CONNECTIONS);
     let plain = bytes_per_idle_connection(
         ServerConfig::default().config(Config::default().deflate(None)),
         None,
@@ -166,10 +173,7 @@ fn idle_tls_server_child() {
     if std::env::var_os(TLS_CHILD_ENV).is_none() {
         return;
     }
-    let (_, hard) = rlimit::Resource::NOFILE.get().unwrap();
-    rlimit::Resource::NOFILE
-        .set((2 * CONNECTIONS as u64 + 1024).min(hard), hard)
-        .unwrap();
+    allow_descriptors(2 * CONNECTIONS);
     let config = Arc::new(
         tether_tests::pki::pki()
             .server_config()
@@ -223,10 +227,7 @@ fn idle_tls_connections_stay_small() {
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
             .unwrap()
     };
-    let (_, hard) = rlimit::Resource::NOFILE.get().unwrap();
-    rlimit::Resource::NOFILE
-        .set((2 * CONNECTIONS as u64 + 1024).min(hard), hard)
-        .unwrap();
+    allow_descriptors(2 * CONNECTIONS);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
