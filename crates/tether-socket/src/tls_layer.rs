@@ -154,14 +154,6 @@ impl TlsLayer {
         }
     }
 
-    /// Whether the handshake is still running.
-    pub fn is_handshaking(&self) -> bool {
-        match &self.side {
-            Side::Client(c) => c.is_handshaking(),
-            Side::Server(s) => s.is_handshaking(),
-        }
-    }
-
     /// Space to read ciphertext into; then [`commit_read`](Self::commit_read).
     pub fn read_space(&mut self) -> &mut [u8] {
         if self.incoming.is_empty()
@@ -254,41 +246,42 @@ impl TlsLayer {
     }
 
     /// Encrypts `bufs`, in order, into records to write. Returns the plaintext bytes taken:
-    /// none before the handshake is done; then all of them, up to 60 KiB a call.
+    /// none before the handshake is done; then as much as one call takes — up to 60 KiB of the
+    /// first slice, or, when it is shorter than the rest, the slices gathered up to one full
+    /// record (so a frame header and the start of its payload share a record, and the rest of
+    /// a large payload is encrypted from where it is, not copied).
     ///
     /// # Errors
     ///
     /// A TLS error.
     pub fn write_plain(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        let total = bufs.iter().map(|b| b.len()).sum::<usize>().min(MAX_WRITE);
-        if total == 0 {
-            return Ok(0);
-        }
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
         let mut gather = std::mem::take(&mut self.gather);
         let data: &[u8] = match bufs.iter().find(|b| !b.is_empty()) {
-            Some(first) if first.len() >= total => &first[..total],
-            _ => {
+            None => return Ok(0),
+            Some(first) if first.len() >= total.min(MAX_WRITE) => &first[..total.min(MAX_WRITE)],
+            Some(_) => {
+                let take = total.min(MAX_FRAGMENT);
                 gather.clear();
                 for buf in bufs {
-                    let room = total - gather.len();
+                    let room = take - gather.len();
                     gather.extend_from_slice(&buf[..buf.len().min(room)]);
                 }
                 &gather
             }
         };
+        let taken = data.len();
         let result = loop {
             match self.step(Intent::Write(data)) {
-                Ok(Step::Open) => break Ok(total),
+                Ok(Step::Open) => break Ok(taken),
                 Ok(Step::Again | Step::Data(_)) => {}
                 Ok(Step::NeedInput) => break Ok(0),
                 Ok(Step::Closed) => break Err(io::ErrorKind::BrokenPipe.into()),
                 Err(e) => break Err(e),
             }
         };
-        gather.clear();
-        if gather.capacity() <= MAX_FRAGMENT {
-            self.gather = gather;
-        }
+        // At most one record's worth: kept until the connection is idle.
+        self.gather = gather;
         result
     }
 
