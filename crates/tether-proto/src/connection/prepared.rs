@@ -230,7 +230,7 @@ mod shared {
         fn compress(&self, key: SendKey, message: &Message) -> Outcome {
             let mut buf = Vec::with_capacity(MAX_HEADER_LEN + message.len() / 2 + 64);
             buf.resize(MAX_HEADER_LEN, 0);
-            let fresh = key.compress_fresh(message.as_bytes(), &mut buf)?;
+            let fresh = key.compress_fresh(message.kind(), message.as_bytes(), &mut buf)?;
             if fresh != Fresh::Skipped {
                 self.passes.fetch_add(1, Ordering::Relaxed);
             }

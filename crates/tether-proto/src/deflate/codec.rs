@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use zlib_rs::{DeflateConfig as ZConfig, DeflateFlush, InflateFlush, Status};
 
-use super::pool::{self, Key};
+use super::pool::{self, Given, Key};
 use super::sample::looks_incompressible;
 use super::window::Window;
 use super::{DeflateConfig, DeflateParams};
@@ -131,7 +131,7 @@ impl Deflate {
     /// Gives the compressor back to the pool (its context is not wanted any more).
     fn release_compressor(&mut self) {
         if let Some(c) = self.compressor.take() {
-            pool::put_deflate(self.send.key, c);
+            pool::put_deflate(self.send.key, c, Given::Used);
         }
     }
 
@@ -309,7 +309,7 @@ impl Extension for Deflate {
 
     fn encode(
         &mut self,
-        _kind: MessageKind,
+        kind: MessageKind,
         input: &[u8],
         first: bool,
         fin: bool,
@@ -319,14 +319,14 @@ impl Extension for Deflate {
         if whole && self.send_reset {
             // From fresh state: the one function a prepared message is compressed with too.
             self.release_compressor();
-            let fresh = self.send.compress_fresh(input, out)?;
+            let fresh = self.send.compress_fresh(kind, input, out)?;
             return Ok(if fresh == Fresh::Compressed {
                 Rsv::RSV1
             } else {
                 Rsv::NONE
             });
         }
-        if first && self.send.skips(input, whole) {
+        if first && self.send.skips(kind, input, whole) {
             // Too small to gain, or would not shrink (see `sample`): sent as it is, and the
             // compressor has seen none of it.
             return Ok(Rsv::NONE);
@@ -345,7 +345,7 @@ impl Extension for Deflate {
                 empty.insert(c)
             }
         };
-        if let Err(e) = compress(c, input, fin, out) {
+        if let Err(e) = compress(c, input, DeflateFlush::SyncFlush, fin, out) {
             // A failed compressor's state is unknown: start afresh next time.
             self.compressor = None;
             return Err(e);
@@ -418,10 +418,15 @@ pub(crate) enum Fresh {
 
 impl SendKey {
     /// Whether a message whose first piece is `input` goes out as it is without a compressor
-    /// pass: a whole message below the threshold, or one that looks incompressible.
-    fn skips(&self, input: &[u8], whole: bool) -> bool {
+    /// pass: a whole message below the threshold, or a binary one that looks incompressible.
+    /// Text is not sampled: UTF-8 text practically never spreads its bytes as evenly as the
+    /// sample asks (random bytes do; JSON, prose, base64 and hex all repeat a few dozen byte
+    /// values), and text that does not shrink is still caught by [`grew`](Self::grew).
+    fn skips(&self, kind: MessageKind, input: &[u8], whole: bool) -> bool {
         whole && input.len() < self.threshold
-            || self.skip_incompressible && looks_incompressible(input)
+            || self.skip_incompressible
+                && kind == MessageKind::Binary
+                && looks_incompressible(input)
     }
 
     /// Whether a whole message of `len` bytes that compressed to `compressed` goes out as it
@@ -437,17 +442,21 @@ impl SendKey {
     /// is byte for byte what each connection would send.
     pub(crate) fn compress_fresh(
         &self,
+        kind: MessageKind,
         input: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<Fresh, ExtensionError> {
-        if self.skips(input, true) {
+        if self.skips(kind, input, true) {
             return Ok(Fresh::Skipped);
         }
         let start = out.len();
-        // A pooled compressor is reset when taken: the same as a new one.
+        // A pooled compressor is reset when taken, or was left clean by the full flush that
+        // ended its last message: the same as a new one either way.
         let mut c = new_compressor(self.key);
-        compress(&mut c, input, true, out)?;
-        pool::put_deflate(self.key, c);
+        // A full flush ends the message with the same empty stored block a sync flush does,
+        // and forgets the history, so the state goes back clean (no reset when next taken).
+        compress(&mut c, input, DeflateFlush::FullFlush, true, out)?;
+        pool::put_deflate(self.key, c, Given::Clean);
         if self.grew(out.len() - start, input.len()) {
             out.truncate(start);
             return Ok(Fresh::Grew);
@@ -469,14 +478,16 @@ fn new_compressor(key: Key) -> zlib_rs::Deflate {
 
 /// Compresses the next piece of a message (§7.2.1: "Compress all the octets of the payload of
 /// the message using DEFLATE"), appending to `out`; `fin` ends the message. Each piece is
-/// sync-flushed so a streamed message's frames go out as they are given.
+/// flushed (`flush`: sync, or full to forget the history too) so a streamed message's frames go
+/// out as they are given.
 fn compress(
     c: &mut zlib_rs::Deflate,
     input: &[u8],
+    flush: DeflateFlush,
     fin: bool,
     out: &mut Vec<u8>,
 ) -> Result<(), ExtensionError> {
-    deflate(c, input, out)?;
+    deflate(c, input, flush, out)?;
     if fin {
         // "If the resulting data does not end with an empty DEFLATE block with no compression
         // (the "BTYPE" bits are set to 00), append an empty DEFLATE block with no compression
@@ -491,10 +502,11 @@ fn compress(
     Ok(())
 }
 
-/// Compresses `input` with a sync flush, appending to `out`.
+/// Compresses `input` with `flush`, appending to `out`.
 fn deflate(
     c: &mut zlib_rs::Deflate,
     input: &[u8],
+    flush: DeflateFlush,
     out: &mut Vec<u8>,
 ) -> Result<(), ExtensionError> {
     let mut used = 0;
@@ -504,7 +516,7 @@ fn deflate(
         let room = (input.len() - used) / 2 + 64;
         out.resize(len + room, 0);
         let (before_in, before_out) = (c.total_in(), c.total_out());
-        let result = c.compress(&input[used..], &mut out[len..], DeflateFlush::SyncFlush);
+        let result = c.compress(&input[used..], &mut out[len..], flush);
         let made = usize::try_from(c.total_out() - before_out).unwrap_or(usize::MAX);
         out.truncate(len + made.min(room));
         result.map_err(|_| ExtensionError::Invalid("compression failed"))?;

@@ -56,10 +56,11 @@
 //!
 //! # Incompressible messages
 //!
-//! A whole message that does not shrink is sent uncompressed (RSV1 clear): a byte histogram of
-//! up to 256 bytes sampled across the message catches most such data before any compression
-//! (see `sample.rs`), and a message that was compressed and did not shrink is sent as it is
-//! with the compressor reset (the peer never sees what it took in, so it must not refer back
+//! A whole message that does not shrink is sent uncompressed (RSV1 clear): for binary messages,
+//! a byte histogram of up to 256 bytes sampled across the message catches most such data
+//! before any compression (see `sample.rs`; text is not sampled, as UTF-8 text practically
+//! never looks random to it), and a message that was compressed and did not shrink is sent as
+//! it is with the compressor reset (the peer never sees what it took in, so it must not refer back
 //! to it; a fresh compressor refers to nothing earlier, valid under any peer window).
 //!
 //! # Window size 8
