@@ -139,15 +139,21 @@ run_one() {
 
 LOAD_BEFORE=$(uptime)
 START=$(date +%s)
+# The servers' order rotates from round to round, so none always runs first.
+read -r -a SERVER_LIST <<<"$SERVERS"
+rotated() {
+    local n=${#SERVER_LIST[@]} i
+    for ((i = 0; i < n; i++)); do echo "${SERVER_LIST[$(((i + $1) % n))]}"; done
+}
 for ((r = 0; r < REPEAT; r++)); do
     for row in $ROWS; do
-        for server in $SERVERS; do run_one plain "$server" "$row"; done
+        for server in $(rotated "$r"); do run_one plain "$server" "$row"; done
     done
     if [[ -n "$DEFLATE_ROW" ]]; then
         for server in tether tether-per-connection; do run_one deflate "$server" "$DEFLATE_ROW"; done
     fi
     if [[ -n "$SLOW_ROW" ]]; then
-        for server in $SERVERS; do run_one slow "$server" "$SLOW_ROW"; done
+        for server in $(rotated "$r"); do run_one slow "$server" "$SLOW_ROW"; done
     fi
 done
 LOAD_AFTER=$(uptime)
