@@ -14,6 +14,8 @@ use crate::testkit::drain;
 use crate::{Config, FixedEntropy, Instant, Message, MessageKind, Role, SendOptions};
 use crate::{Connection, Event};
 
+mod reuse;
+
 fn offers(header: &str) -> Vec<ExtensionOffer> {
     ExtensionOffer::parse_header(header).unwrap()
 }
@@ -336,70 +338,6 @@ fn round_trips_for_every_window_memory_level_level_and_context_setting() {
                         let (got, _, _) = through(&mut client, &mut server, data);
                         assert!(got == *data, "{case:?} back");
                     }
-                }
-            }
-        }
-    }
-}
-
-/// What a compressor never used before sends for `data` as a whole message (sync flush, the
-/// §7.2.1 tail removed).
-fn fresh_compression(data: &[u8], level: u8, mem_level: u8, bits: u8) -> Vec<u8> {
-    let mut config = zlib_rs::DeflateConfig::new(i32::from(level));
-    config.window_bits = -i32::from(bits);
-    config.mem_level = i32::from(mem_level);
-    let mut c = zlib_rs::Deflate::new_with_config(config);
-    let mut out = vec![0; data.len() * 2 + 1024];
-    let status = c.compress(data, &mut out, zlib_rs::DeflateFlush::SyncFlush);
-    assert_eq!(status, Ok(zlib_rs::Status::Ok));
-    out.truncate(usize::try_from(c.total_out()).unwrap());
-    match out.strip_suffix(&[0, 0, 0xff, 0xff]) {
-        Some(body) => body.to_vec(),
-        None => [out, vec![0]].concat(),
-    }
-}
-
-#[test]
-fn without_context_takeover_a_reused_compressor_sends_what_a_new_one_would() {
-    // Compressors go back to the pool ended by a full flush and are handed out again without a
-    // reset: each message must still compress to the bytes a compressor never used before
-    // makes, whatever the state compressed last (a prepared message's shared bytes are what
-    // every connection of its key would send).
-    let messages: Vec<Vec<u8>> = [
-        json(1, 1400),
-        Vec::new(),
-        b"a".to_vec(),
-        json(2, 70_000),
-        noise(3000, 5),
-        [json(3, 2000), noise(300, 7), json(3, 2000)].concat(),
-        json(1, 1400),
-    ]
-    .into();
-    for level in [1, 2, 4, 6, 9] {
-        for mem_level in [1, 5, 8, 9] {
-            for bits in [9, 12, 15] {
-                let config = DeflateConfig::default()
-                    .level(u32::from(level))
-                    .mem_level(mem_level)
-                    .threshold(0);
-                let (server, mut client) = ends(params(true, true, bits, bits), &config);
-                let mut server = server.always_compress();
-                for (i, data) in messages.iter().chain(&messages).enumerate() {
-                    let case = (level, mem_level, bits, i);
-                    let mut wire = Vec::new();
-                    let rsv = server
-                        .encode(MessageKind::Binary, data, true, true, &mut wire)
-                        .unwrap();
-                    assert_eq!(rsv, Rsv::RSV1, "{case:?}");
-                    assert!(
-                        wire == fresh_compression(data, level, mem_level, bits),
-                        "{case:?}"
-                    );
-                    let mut got = Vec::new();
-                    client
-                        .decode(rsv, &wire, true, &mut got, usize::MAX)
-                        .unwrap();
-                    assert!(got == *data, "{case:?}");
                 }
             }
         }
