@@ -8,7 +8,7 @@
 //! With the `std` feature on x86-64, payloads of 64 bytes or more run the same loop compiled for
 //! AVX2 when the CPU has it (detected at run time, once): 32 bytes per instruction instead of 16.
 //! That is the crate's one `unsafe` block, the call into the `#[target_feature]` function. It
-//! paid about 4 % on 64 KiB and 1 MiB frames in `decode_pair` and 9–12 % more echoed 64 KiB
+//! paid 4–8 % on 64 KiB and 1 MiB frames in `decode_pair`, and 9–12 % more echoed 64 KiB
 //! messages per server CPU-second in the loopback echo (`docs/performance.md`).
 
 /// XORs `buf` with the masking `key` in place, starting `phase` bytes into the key.
