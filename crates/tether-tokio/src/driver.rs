@@ -4,12 +4,14 @@
 //! Everything here moves bytes and keeps time; every decision is the session's. The step never
 //! waits: it registers the waker it is given with the transport and the timer, and returns.
 
+use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tether_proto::Instant;
+use tether_proto::connection::State;
 use tether_proto::connection::Transmit;
 use tether_socket::{Error, Session, TimeoutKind};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -120,6 +122,21 @@ impl Driver {
             }
         }
         false
+    }
+
+    /// Writes what is queued at once, outside a drive (a hub's publisher hands a subscriber its
+    /// message): `true` when all of it went out and the connection is open, so nothing is left
+    /// for the keeper. Otherwise the caller nudges the keeper; a write that would block has
+    /// registered `cx` (the shared waker) for the transport's readiness either way.
+    ///
+    /// The write runs outside tokio's cooperative budget: one publish writes to every
+    /// subscriber from the publisher's task, and the budget (128 operations per task poll)
+    /// would turn every write after the first 128 into a wake-up of that subscriber's keeper.
+    /// The publish is bounded work either way, one write per subscriber.
+    pub(crate) fn write_now(&mut self, cx: &mut Context<'_>) -> bool {
+        let write = std::future::poll_fn(|cx| self.poll_write(cx));
+        let written = std::pin::pin!(tokio::task::unconstrained(write)).poll(cx);
+        matches!(written, Poll::Ready(Ok(()))) && self.session.connection().state() == State::Open
     }
 
     /// Writes everything queued (vectored, large payloads from where they are), flushes, and

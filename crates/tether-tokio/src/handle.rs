@@ -88,13 +88,19 @@ pub struct WeakHandle {
 }
 
 impl WeakHandle {
-    /// Runs a queueing step on the connection and nudges its keeper to write what it
-    /// queued (a burst of offers nudges once, and wakes no task waiting to receive or send:
-    /// an offer brings them nothing); `None` when the connection is gone.
+    /// Runs a queueing step on the connection and writes what it queued at once
+    /// ([`Driver::write_now`]); only when something is left (the socket is full, the
+    /// connection is closing) is the keeper nudged to finish it. Wakes no task waiting to
+    /// receive or send: an offer brings them nothing. `None` when the connection is gone.
     pub(crate) fn offer<T>(&self, step: impl FnOnce(&mut Driver) -> T) -> Option<T> {
         let shared = self.shared.upgrade()?;
-        let out = step(&mut shared.lock());
-        shared.nudge();
+        let mut driver = shared.lock();
+        let out = step(&mut driver);
+        let written = driver.write_now(&mut Context::from_waker(&shared.waker));
+        drop(driver);
+        if !written {
+            shared.nudge();
+        }
         Some(out)
     }
 

@@ -101,7 +101,8 @@ impl Drop for Held {
         if self.messages.is_empty() {
             return;
         }
-        // Queued ahead of the close a dropped socket sends, and written by the keeper.
+        // Queued ahead of the close a dropped socket sends, and written at once (what the
+        // socket cannot take yet, by the keeper).
         let messages = std::mem::take(&mut self.messages);
         self.handle.offer(|d| {
             let _ = queue_all(messages.into_iter(), &mut d.session);

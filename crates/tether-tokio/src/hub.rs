@@ -3,8 +3,9 @@
 //! subscriber, and a policy for subscribers that cannot keep up.
 //!
 //! Delivery needs no task per subscriber: a publish queues the prepared message on each
-//! subscriber's connection (or, while its output is full, in its fan-out queue) and wakes
-//! whoever drives that connection — its own receiving task, or its keeper.
+//! subscriber's connection (or, while its output is full, in its fan-out queue) and writes it
+//! to the socket there and then, from the publisher's task; what the socket cannot take yet is
+//! written by the connection's keeper once the socket has room.
 //!
 //! With the `redis` feature, `Hub::with_redis` makes a hub whose topics span every process
 //! on one Redis (`crate::redis`).

@@ -336,3 +336,57 @@ async fn a_publish_racing_with_the_subscribers_own_sends_is_written_at_once() {
         }
     }
 }
+
+/// A publish has written to every subscriber by the time it returns: the publisher's task
+/// writes (no subscriber waits for its keeper to be scheduled), and tokio's cooperative budget
+/// (128 operations per task poll) does not turn the writes past the 128th into keeper
+/// wake-ups. The clients are raw sockets; nothing yields between the publish and their reads.
+#[tokio::test(flavor = "current_thread")]
+async fn a_publish_has_written_to_every_subscriber_when_it_returns() {
+    use std::io::{Read, Write};
+    const SUBSCRIBERS: usize = 300;
+    let hub = Hub::new(HubConfig::default());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (mut clients, mut sockets, mut members) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..SUBSCRIBERS {
+        let mut client = std::net::TcpStream::connect(addr).unwrap();
+        client
+            .write_all(
+                b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n\
+                  Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                  Sec-WebSocket-Version: 13\r\n\r\n",
+            )
+            .unwrap();
+        let (tcp, _) = listener.accept().await.unwrap();
+        let ws = tether_tokio::accept(tcp, &ServerConfig::default())
+            .await
+            .unwrap();
+        // The 101 may be written by the connection's keeper: let it run.
+        client.set_nonblocking(true).unwrap();
+        let mut answer = Vec::new();
+        while !answer.ends_with(b"\r\n\r\n") {
+            let mut byte = [0];
+            match client.read(&mut byte) {
+                Ok(1) => answer.push(byte[0]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                other => panic!("reading the answer: {other:?}"),
+            }
+        }
+        assert!(answer.starts_with(b"HTTP/1.1 101"), "{answer:?}");
+        members.push(hub.join("room", &ws));
+        sockets.push(ws);
+        clients.push(client);
+    }
+    let published = hub.publish("room", "hello");
+    assert_eq!(published.delivered, SUBSCRIBERS);
+    for (n, client) in clients.iter_mut().enumerate() {
+        let mut frame = [0; 7];
+        client
+            .read_exact(&mut frame)
+            .unwrap_or_else(|e| panic!("subscriber {n}: nothing written yet ({e})"));
+        assert_eq!(&frame, b"\x81\x05hello", "subscriber {n}");
+    }
+}
