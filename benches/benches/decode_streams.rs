@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use tether_proto::{Connection, Event, Role};
+use tether_proto::{Event, Role};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// A stream over borrowed bytes: reads hand out as much as the reader asks for, writes are
@@ -246,19 +246,9 @@ pub(crate) fn masked_header_len(len: usize) -> usize {
 /// tether as an adapter reads a socket: read into the space the connection offers
 /// (`input_buffer` / `commit_input`), drain the events. Returns how many messages came out.
 pub(crate) fn tether_copyin(feed: &mut SliceStream<'_>, mut f: impl FnMut(usize, &[u8])) -> usize {
-    use tether_proto::connection::Negotiated;
-    use tether_proto::{Config, FixedEntropy, Instant};
-    let config = Config::default()
-        .max_message_size(64 << 20)
-        .max_frame_size(64 << 20)
-        .ping_interval(None);
-    let mut conn = Connection::open(
-        Instant::ZERO,
-        Role::Server,
-        Negotiated::default(),
-        config,
-        FixedEntropy::new(1),
-    );
+    use tether_proto::{Config, Instant};
+    // The benches' limits, with the default read size.
+    let mut conn = tether_bench::tether_open(Role::Server, Config::default().read_size);
     let mut n = 0;
     loop {
         let got = feed.read(conn.input_buffer()).expect("in-memory read");
