@@ -9,6 +9,9 @@
 //! ```text
 //! cargo run --release -p tether-bench --example deflate_pair
 //! ```
+//!
+//! With arguments `tether N` or `sockudo-ws N` it runs only that codec, N echoes, and times
+//! nothing: a subject for a profiler (`valgrind --tool=callgrind`, `perf record`).
 
 #[path = "../benches/deflate_codecs.rs"]
 mod deflate_codecs;
@@ -30,6 +33,19 @@ fn main() {
         .with_param("client_no_context_takeover");
     let mut tether = TetherCodec::new(&agreement, DeflateConfig::default().level(1));
     let mut sockudo = SockudoCodec::new(1, true);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [which, count] = &args[..] {
+        let count: usize = count.parse().expect("N: a number of echoes");
+        for n in 0..count {
+            let m = messages[n % messages.len()].as_bytes();
+            black_box(match which.as_str() {
+                "tether" => tether.echo(m),
+                "sockudo-ws" => sockudo.echo(m),
+                other => panic!("{other}: expected tether or sockudo-ws"),
+            });
+        }
+        return;
+    }
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for pair in 0..PAIRS {
         // Each goes first in every other pair.
