@@ -438,6 +438,49 @@ fn decoding_stops_at_the_limit_and_resumes() {
 }
 
 #[test]
+fn rfc7692_7_2_2_a_small_last_piece_inflated_with_the_tail_gives_the_same_message() {
+    // Compressed to under a KiB, a last piece goes into the decompressor together with the
+    // appended tail: stopped at any limit, split anywhere, with the context kept or not, the
+    // message comes out the same, and the next one (which may refer back to it) too.
+    let data: Vec<u8> = (0..3000u32)
+        .map(|i| b"abcdefg"[(i % 7) as usize] ^ (i / 97) as u8)
+        .collect();
+    let next: Vec<u8> = data.iter().rev().copied().collect();
+    for agreed in [DEFAULT, (true, true, 15, 15)] {
+        let mut server = codec(Role::Server, agreed);
+        let (_, wire) = deflate(&mut server, &[&data]);
+        let (_, wire_next) = deflate(&mut server, &[&next]);
+        assert!(
+            wire.len() <= 1024 && wire_next.len() <= 1024,
+            "{}",
+            wire.len()
+        );
+        for limit in (1..=data.len())
+            .step_by(7)
+            .chain([data.len() - 1, data.len()])
+        {
+            let mut client = codec(Role::Client, agreed);
+            assert_eq!(inflate(&mut client, &[&wire], limit), data, "limit {limit}");
+            assert_eq!(
+                inflate(&mut client, &[&wire_next], limit),
+                next,
+                "limit {limit}"
+            );
+        }
+        for split in 0..=wire.len() {
+            let mut client = codec(Role::Client, agreed);
+            let pieces = [&wire[..split], &wire[split..]];
+            assert_eq!(inflate(&mut client, &pieces, 100), data, "split {split}");
+            assert_eq!(
+                inflate(&mut client, &[&wire_next], 100),
+                next,
+                "split {split}"
+            );
+        }
+    }
+}
+
+#[test]
 fn window_bits_8_compresses_with_distances_an_8_bit_window_accepts() {
     // Our compressor runs with 9 bits when 8 are agreed (see the module docs): zlib never
     // emits a match farther than 2^9 - 262 = 250 bytes, within a 256-byte window.
