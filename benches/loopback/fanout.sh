@@ -20,7 +20,8 @@
 #   the slow row (SLOW_ROW): SLOW of the subscribers never read; the three servers.
 #
 # Environment (all optional):
-#   DURATION=3 WARMUP=1 REPEAT=3 (median run by deliveries per server CPU-second reported)
+#   DURATION=3 WARMUP=1 REPEAT=3 (median run by deliveries per server CPU-second reported,
+#     and tether's ratio to each server round by round: median and range)
 #   PUBLISHERS=1
 #   ROWS="100x16x1 100x16x16 100x1kx1 100x1kx16 1000x16x1 ... 10000x1kx16" (the 12 of N x size x depth)
 #   DEFLATE_ROW="1000x1kx16"   SLOW_ROW="1000x1kx16"   SLOW=10   (empty: skip that row)
@@ -188,6 +189,16 @@ function eff(line,   c) {
     c = kv(line, "server_cpu")
     return (c ~ /^[0-9.]+$/ && c + 0 > 0) ? kv(line, "deliveries_per_s") / c : 0
 }
+# tether ÷ server ks, round by round (the k-th run of each was taken in the same round, within
+# seconds of each other): "median (lowest–highest)" of the per-round ratios of efficiency.
+function paired(kt, ks,   m, a, b, c, x, y, t, r, mid) {
+    m = (n[kt] < n[ks]) ? n[kt] : n[ks]; c = 0
+    for (a = 1; a <= m; a++) { x = eff(runs[kt, a]); y = eff(runs[ks, a]); if (x > 0 && y > 0) r[++c] = x / y }
+    if (c == 0) return "–"
+    for (a = 2; a <= c; a++) for (b = a; b > 1 && r[b] < r[b-1]; b--) { t = r[b]; r[b] = r[b-1]; r[b-1] = t }
+    mid = (c % 2) ? r[(c + 1) / 2] : (r[c / 2] + r[c / 2 + 1]) / 2
+    return sprintf("%.2f (%.2f–%.2f)", mid, r[1], r[c])
+}
 function fmt_int(x,   s, out) {
     s = sprintf("%.0f", x); out = ""
     while (length(s) > 3) { out = "," substr(s, length(s) - 2) out; s = substr(s, 1, length(s) - 3) }
@@ -206,8 +217,8 @@ END {
         for (a = 2; a <= m; a++) for (b = a; b > 1 && v[idx[b]] < v[idx[b-1]]; b--) { t = idx[b]; idx[b] = idx[b-1]; idx[b-1] = t }
         med[key] = runs[key, idx[int((m + 1) / 2)]]
     }
-    print "| Kind | Row | Server | deliveries/s | per subscriber/s | published/s | p50 ms | p99 ms | server CPU | client CPU | deliveries per server CPU-s | tether ÷ this | peak RSS MiB | lost | errors |"
-    print "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    print "| Kind | Row | Server | deliveries/s | per subscriber/s | published/s | p50 ms | p99 ms | server CPU | client CPU | deliveries per server CPU-s | tether ÷ this | tether ÷ this, per round | peak RSS MiB | lost | errors |"
+    print "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|"
     for (k = 1; k <= keys; k++) {
         key = order[k]; split(key, K, SUBSEP)
         if (K[3] != "tether") continue
@@ -219,13 +230,14 @@ END {
         label = K[1] " | " K[2]
         for (s = 1; s <= ns; s++) {
             line = med[K[1] SUBSEP K[2] SUBSEP S[s]]
-            if (kv(line, "FAILED") != "") { printf "| %s | %s | FAILED | | | | | | | | | | | | |\n", label, S[s]; label = " | "; continue }
+            if (kv(line, "FAILED") != "") { printf "| %s | %s | FAILED | | | | | | | | | | | | | |\n", label, S[s]; label = " | "; continue }
             e = eff(line)
             ratio = (S[s] == "tether") ? "–" : ((e > 0 && te > 0) ? sprintf("**%.2f×**", te / e) : "–")
-            printf "| %s | %s | %s | %s | %s | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s |\n", label, S[s],
+            per_round = (S[s] == "tether") ? "–" : paired(key, K[1] SUBSEP K[2] SUBSEP S[s])
+            printf "| %s | %s | %s | %s | %s | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s | %s |\n", label, S[s],
                 fmt_int(kv(line, "deliveries_per_s")), fmt_int(kv(line, "per_subscriber")), fmt_int(kv(line, "published_per_s")),
                 kv(line, "p50_us") / 1000, kv(line, "p99_us") / 1000, kv(line, "server_cpu"), kv(line, "client_cpu"),
-                (e > 0 ? fmt_int(e) : "na"), ratio, kv(line, "server_peak_rss_mib"), kv(line, "lost"), kv(line, "errors")
+                (e > 0 ? fmt_int(e) : "na"), ratio, per_round, kv(line, "server_peak_rss_mib"), kv(line, "lost"), kv(line, "errors")
             label = " | "
         }
     }
