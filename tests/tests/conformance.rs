@@ -1,6 +1,6 @@
 //! The conformance suite: every case of each family against tether-std and tether-tokio, each
 //! as an echo server and as an echo client, over loopback (cases in
-//! `tests/src/conformance/cases.rs`; the report is `docs/conformance.md`) — and against
+//! `tests/src/conformance/cases/`; the report is `docs/conformance.md`) — and against
 //! tether-tokio over an HTTP/2 stream (RFC 8441, h2c), as server and client.
 
 use tether_tests::conformance::{Endpoint, Family, Impl, Role, run_family};
