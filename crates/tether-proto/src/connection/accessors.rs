@@ -57,7 +57,7 @@ impl Connection {
 
     /// How the connection ended, once it has: the peer's close frame, or the failure.
     pub fn close_result(&self) -> Option<Result<&CloseFrame, &ConnectionError>> {
-        self.core.result.as_ref().map(Result::as_ref)
+        self.core.result.as_deref().map(Result::as_ref)
     }
 
     /// Traffic counters.

@@ -1,6 +1,8 @@
 //! How a connection ends: the close handshake (RFC 6455 §5.5.1, §7.1.2–§7.1.5) and failing the
 //! connection (§7.1.7).
 
+use alloc::boxed::Box;
+
 use super::timer::Timers;
 use super::{Core, State};
 use crate::close::{CloseFrame, CloseParseError};
@@ -89,7 +91,7 @@ impl Core {
     /// client waits for the server to do so, up to the close timeout (§7.1.1).
     pub(crate) fn finish_close(&mut self, result: Result<CloseFrame, ConnectionError>) {
         self.state = State::Closed;
-        self.result = Some(result);
+        self.result = Some(Box::new(result));
         self.timers = Timers {
             last_input: self.timers.last_input,
             ..Timers::default()
@@ -114,7 +116,7 @@ impl Core {
         }
         self.out.drop_held_pong();
         self.state = State::Closed;
-        self.result = Some(Err(error));
+        self.result = Some(Box::new(Err(error)));
         self.timers = Timers::default();
         self.shutdown = true;
         self.frame = None;
@@ -122,7 +124,7 @@ impl Core {
     }
 
     pub(crate) fn closed_event(&self) -> Option<Event<'_>> {
-        self.result.as_ref().map(|r| Event::Closed(r.as_ref()))
+        self.result.as_deref().map(|r| Event::Closed(r.as_ref()))
     }
 }
 

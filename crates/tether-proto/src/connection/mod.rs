@@ -197,8 +197,9 @@ pub(crate) struct Core {
     deflate_offered: bool,
     /// Whether a close frame went out.
     close_sent: bool,
-    /// How the connection ended, once it has.
-    result: Option<Result<CloseFrame, ConnectionError>>,
+    /// How the connection ended, once it has. Boxed: set once, at the end, so an open
+    /// connection does not carry its room.
+    result: Option<Box<Result<CloseFrame, ConnectionError>>>,
     result_reported: bool,
     open_pending: bool,
     /// The transport should be shut down once the output is written.
@@ -290,7 +291,7 @@ impl Connection {
     /// [`Event::Request`], and proceeds once [`accept`](Self::accept) or
     /// [`reject`](Self::reject) is called.
     pub fn server(now: Instant, config: Config, entropy: impl Entropy + 'static) -> Self {
-        let handshake = HandshakeState::Server(ServerHandshake::new());
+        let handshake = HandshakeState::Server(Box::new(ServerHandshake::new()));
         Self::new(
             now,
             Role::Server,

@@ -21,7 +21,8 @@ pub(crate) enum HandshakeState {
     ///
     /// [`Connection::handle_response`]: super::Connection::handle_response
     ClientHeaders(Box<ClientHandshake>),
-    Server(ServerHandshake),
+    /// Boxed, as the client's is: an open connection does not carry its room.
+    Server(Box<ServerHandshake>),
     /// Server: the request was reported, the application decides.
     AwaitingAccept,
     Done,
