@@ -102,18 +102,7 @@ pub(super) fn utf8() -> Vec<Case> {
         );
     }
     for (name, seq) in VALID_UTF8.iter().filter(|(_, s)| s.len() > 1) {
-        let frames: Vec<Frame> = seq
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
-                let f = if i == 0 {
-                    text(vec![*b])
-                } else {
-                    cont(vec![*b])
-                };
-                f.fin(i == seq.len() - 1)
-            })
-            .collect();
+        let frames = byte_per_fragment(seq);
         t.add(
             format!("valid: {name}, one byte per fragment"),
             cat(vec![vec![send(frames), echo_text(*seq)], close_normally()]),
@@ -142,18 +131,7 @@ pub(super) fn utf8() -> Vec<Case> {
         );
     }
     for (name, seq) in INVALID_UTF8.iter().filter(|(_, s)| s.len() > 1) {
-        let frames: Vec<Frame> = seq
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
-                let f = if i == 0 {
-                    text(vec![*b])
-                } else {
-                    cont(vec![*b])
-                };
-                f.fin(i == seq.len() - 1)
-            })
-            .collect();
+        let frames = byte_per_fragment(seq);
         t.add(
             format!("invalid: {name}, one byte per fragment"),
             cat(vec![vec![send(frames)], fails(1007)]),
@@ -230,4 +208,19 @@ pub(super) fn utf8() -> Vec<Case> {
         ],
     );
     t.cases
+}
+
+/// A text message of `seq`, one byte per fragment.
+fn byte_per_fragment(seq: &[u8]) -> Vec<Frame> {
+    seq.iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let f = if i == 0 {
+                text(vec![*b])
+            } else {
+                cont(vec![*b])
+            };
+            f.fin(i == seq.len() - 1)
+        })
+        .collect()
 }
