@@ -9,7 +9,8 @@
 # Each server binary takes `ADDR --threads 1` and prints its address (as the echo examples do);
 # it is pinned to core 1, `loadgen` (built by run.sh) to core 0. DUR (2) and WARM (0.5) set the
 # seconds of each run. Prints per server: the median msgs/s and msgs per server CPU-second, and
-# the median of its per-round ratios against the first server given.
+# the median of its per-round ratios against the first server given, with their quartiles and
+# the share of rounds it beat the first. RESULTS=FILE keeps the raw lines.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=lib.sh
@@ -35,6 +36,7 @@ for ((i = 0; i < ROUNDS; i++)); do
         echo "round=$i server=$k $line" >>"$OUT/results"
     done
 done
+if [[ -n "${RESULTS:-}" ]]; then cp "$OUT/results" "$RESULTS"; fi
 python3 - "$OUT/results" "${BINS[@]}" <<'PY'
 import statistics, sys
 path, bins = sys.argv[1], sys.argv[2:]
@@ -49,5 +51,10 @@ for k, name in enumerate(bins):
     ratios = [xs[r][1] / base[r][1] for r in xs if r in base and base[r][1] > 0]
     print(f"{name:45s} median {statistics.median(x[0] for x in xs.values()):>12,.0f} msgs/s  "
           f"per server CPU-s {statistics.median(x[1] for x in xs.values()):>12,.0f}  "
-          f"per-round ratio to the first: median {statistics.median(ratios):.3f}")
+          f"per-round ratio to the first: median {statistics.median(ratios):.3f}", end="")
+    if k and len(ratios) >= 4:
+        q = statistics.quantiles(ratios, n=4)
+        wins = sum(r > 1 for r in ratios)
+        print(f" (quartiles {q[0]:.3f}-{q[2]:.3f}, above 1 in {wins} of {len(ratios)})", end="")
+    print()
 PY
