@@ -514,6 +514,7 @@ impl Session {
     /// the connection when its output has room and nothing else waits; otherwise kept in order
     /// behind others, within `limits`, and past them handled by the slow-subscriber policy. The
     /// adapter must wake whoever drives the connection afterwards.
+    #[inline]
     pub fn offer(
         &mut self,
         now: Instant,
@@ -531,6 +532,16 @@ impl Session {
                 Err(_) => return Offer::Gone,
             }
         }
+        self.offer_queued(now, prepared, limits)
+    }
+
+    /// [`offer`](Self::offer) for a message that must wait in the fan-out queue.
+    fn offer_queued(
+        &mut self,
+        now: Instant,
+        prepared: &PreparedMessage,
+        limits: &FanoutLimits,
+    ) -> Offer {
         let len = prepared.frame().len();
         let mut dropped = 0;
         while self.fanout.over(limits, len) {

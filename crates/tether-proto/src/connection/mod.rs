@@ -539,6 +539,7 @@ impl Connection {
     /// # Errors
     ///
     /// As [`send`](Self::send).
+    #[inline]
     pub fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), SendError> {
         self.core.send_prepared(prepared)
     }

@@ -78,6 +78,7 @@ impl Output {
     }
 
     /// Appends raw bytes (the handshake's HTTP head, a small prepared frame).
+    #[inline]
     pub(crate) fn raw(&mut self, bytes: &[u8]) {
         self.reserve(bytes.len());
         self.buf.extend_from_slice(bytes);

@@ -10,6 +10,8 @@ use core::fmt;
 use bytes::Bytes;
 
 use super::Core;
+use super::State;
+use super::output::PREPARED_SHARE_MIN;
 use crate::error::SendError;
 use crate::frame::{FrameHeader, MAX_HEADER_LEN, OpCode, Rsv};
 use crate::{Message, MessageKind, Role, SendOptions};
@@ -243,7 +245,33 @@ impl Core {
     /// Sends a prepared message (see [`Connection::send_prepared`]).
     ///
     /// [`Connection::send_prepared`]: super::Connection::send_prepared
+    ///
+    /// The usual fan-out case is decided here, small enough to inline into the hub's loop over
+    /// a subscriber's messages: a server connection, open, with no extension and no message in
+    /// progress, and a frame small enough to copy, that needs no splitting.
+    #[inline]
     pub(crate) fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), SendError> {
+        let frame = &prepared.inner.frame;
+        #[cfg(feature = "deflate")]
+        let plain = self.extension.is_none() && self.shared_deflate.is_none();
+        #[cfg(not(feature = "deflate"))]
+        let plain = self.extension.is_none();
+        if plain
+            && self.role == Role::Server
+            && self.state == State::Open
+            && self.sending.is_none()
+            && frame.len() < PREPARED_SHARE_MIN
+            && frame.len() <= self.config.send_frame_size
+        {
+            self.out.raw(frame);
+            self.stats.messages_sent += 1;
+            return Ok(());
+        }
+        self.send_prepared_general(prepared)
+    }
+
+    /// [`send_prepared`](Self::send_prepared) for every other case.
+    fn send_prepared_general(&mut self, prepared: &PreparedMessage) -> Result<(), SendError> {
         self.ensure_open()?;
         // Never in the middle of another message's frames (§5.4); and nothing is compressed
         // for a connection that cannot send.

@@ -156,6 +156,12 @@ fn a_prepared_message_is_shared_by_servers_and_encoded_by_clients() {
     s.begin_message(MessageKind::Binary, SendOptions::default())
         .unwrap();
     assert_eq!(s.send_prepared(&news), Err(SendError::MessageInProgress));
+    // Nor after the close: nothing more is queued.
+    let mut s = server();
+    s.close(Instant::ZERO, CloseCode::NORMAL, "bye").unwrap();
+    let closing = s.buffered_output();
+    assert_eq!(s.send_prepared(&news), Err(SendError::Closed));
+    assert_eq!(s.buffered_output(), closing);
 }
 
 // ---- extension point ----
