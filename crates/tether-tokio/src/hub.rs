@@ -221,6 +221,8 @@ impl Inner {
                 self.interest_changed(topic);
             }
         }
+        drop(topics);
+        self.count(summary);
         summary
     }
 
@@ -243,7 +245,21 @@ impl Inner {
             }
             keep
         });
+        drop(topics);
+        self.count(summary);
         summary
+    }
+
+    /// Adds a publish's outcome to the hub's counters (once per publish, not per subscriber).
+    fn count(&self, summary: Published) {
+        let add = |counter: &AtomicU64, n: usize| {
+            if n > 0 {
+                counter.fetch_add(n as u64, Ordering::Relaxed);
+            }
+        };
+        add(&self.deliveries, summary.delivered);
+        add(&self.dropped, summary.dropped);
+        add(&self.closed_slow, summary.closed_slow);
     }
 
     /// Offers `prepared`, in order, to one subscriber; `false` when it is gone (forget it).
@@ -255,7 +271,6 @@ impl Inner {
         summary: &mut Published,
     ) -> bool {
         let limits = &self.config.limits;
-        let before = *summary;
         let kept = entry.socket.offer(|d| {
             let now = d.at(now);
             for p in prepared {
@@ -279,14 +294,6 @@ impl Inner {
             }
             true
         });
-        let add = |counter: &AtomicU64, now: usize, before: usize| {
-            if now > before {
-                counter.fetch_add((now - before) as u64, Ordering::Relaxed);
-            }
-        };
-        add(&self.deliveries, summary.delivered, before.delivered);
-        add(&self.dropped, summary.dropped, before.dropped);
-        add(&self.closed_slow, summary.closed_slow, before.closed_slow);
         kept == Some(true)
     }
 
