@@ -6,6 +6,7 @@ use alloc::vec::Vec;
 use zlib_rs::{DeflateConfig as ZConfig, DeflateFlush, InflateFlush, Status};
 
 use super::pool::{self, Given, Key};
+use super::quick;
 use super::sample::looks_incompressible;
 use super::window::Window;
 use super::{DeflateConfig, DeflateParams};
@@ -479,13 +480,19 @@ impl SendKey {
             return Ok(Fresh::Skipped);
         }
         let start = out.len();
-        // A pooled compressor is reset when taken, or was left clean by the full flush that
-        // ended its last message: the same as a new one either way.
-        let mut c = new_compressor(self.key);
-        // A full flush ends the message with the same empty stored block a sync flush does,
-        // and forgets the history, so the state goes back clean (no reset when next taken).
-        compress(&mut c, input, DeflateFlush::FullFlush, true, out)?;
-        pool::put_deflate(self.key, c, Given::Clean);
+        if self.key.level == 1 && input.len() <= quick::MAX_INPUT {
+            // Level 1 without zlib-rs's 128 KiB hash table to clear (see `quick`).
+            quick::compress(input, self.key.window_bits, out);
+        } else {
+            // A pooled compressor is reset when taken, or was left clean by the full flush
+            // that ended its last message: the same as a new one either way.
+            let mut c = new_compressor(self.key);
+            // A full flush ends the message with the same empty stored block a sync flush
+            // does, and forgets the history, so the state goes back clean (no reset when next
+            // taken).
+            compress(&mut c, input, DeflateFlush::FullFlush, true, out)?;
+            pool::put_deflate(self.key, c, Given::Clean);
+        }
         if self.grew(out.len() - start, input.len()) {
             out.truncate(start);
             return Ok(Fresh::Grew);

@@ -77,6 +77,7 @@ mod codec;
 mod negotiate;
 mod params;
 mod pool;
+mod quick;
 mod sample;
 mod window;
 

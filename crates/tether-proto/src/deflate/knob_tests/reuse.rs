@@ -7,8 +7,13 @@ use alloc::vec::Vec;
 use super::*;
 
 /// What a compressor never used before sends for `data` as a whole message (sync flush, the
-/// §7.2.1 tail removed).
+/// §7.2.1 tail removed); at level 1, a message small enough for `quick` is compressed there.
 fn fresh_compression(data: &[u8], level: u8, mem_level: u8, bits: u8) -> Vec<u8> {
+    if level == 1 && data.len() <= quick::MAX_INPUT {
+        let mut out = Vec::new();
+        quick::compress(data, bits, &mut out);
+        return out;
+    }
     let mut config = zlib_rs::DeflateConfig::new(i32::from(level));
     config.window_bits = -i32::from(bits);
     config.mem_level = i32::from(mem_level);
