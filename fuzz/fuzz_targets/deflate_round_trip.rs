@@ -36,7 +36,13 @@ fuzz_target!(|data: &[u8]| {
         Config::default().deflate(Some(DeflateConfig::default().level(level).threshold(0)));
     let open = |role| {
         let negotiated = Negotiated::new(None, vec![offer.clone()]);
-        Connection::open(Instant::ZERO, role, negotiated, config.clone(), FixedEntropy::new(7))
+        Connection::open(
+            Instant::ZERO,
+            role,
+            negotiated,
+            config.clone(),
+            FixedEntropy::new(7),
+        )
     };
     let (mut server, mut client) = (open(Role::Server), open(Role::Client));
     let message = if params & 64 == 64 {
