@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each target uses a part
 
 use tether_proto::connection::Transmit;
+use tether_proto::handshake::ExtensionOffer;
 use tether_proto::{Config, Connection, Event, Instant, SendOptions};
 
 /// Small limits, so "memory bounded by the limits" is checked cheaply; a small high-water
@@ -104,7 +105,11 @@ pub fn write_out(conn: &mut Connection) {
     // The opening handshake's answer (101 or a refusal) is at most a head.
     let head = config.handshake_limits.max_head_bytes;
     let bound = config.outbound_high_water + 2 * CONTROL + echo + head;
-    assert!(conn.buffered_output() <= bound, "output grew to {}", conn.buffered_output());
+    assert!(
+        conn.buffered_output() <= bound,
+        "output grew to {}",
+        conn.buffered_output()
+    );
     while let Transmit::Write(bufs) = conn.poll_transmit() {
         let total = bufs.len();
         let mut n = 0;
@@ -119,4 +124,20 @@ pub fn write_out(conn: &mut Connection) {
         conn.advance_transmit(n);
     }
     assert_eq!(conn.buffered_output(), 0);
+}
+
+/// A permessage-deflate agreement with `bits`-bit windows both ways and the no-context-takeover
+/// parameters asked for.
+pub fn deflate_offer(bits: u8, server_no_context: bool, client_no_context: bool) -> ExtensionOffer {
+    let bits = bits.to_string();
+    let mut offer = ExtensionOffer::new("permessage-deflate")
+        .with_param_value("server_max_window_bits", bits.as_str())
+        .with_param_value("client_max_window_bits", bits.as_str());
+    if server_no_context {
+        offer = offer.with_param("server_no_context_takeover");
+    }
+    if client_no_context {
+        offer = offer.with_param("client_no_context_takeover");
+    }
+    offer
 }

@@ -12,7 +12,6 @@ mod common;
 
 use libfuzzer_sys::fuzz_target;
 use tether_proto::connection::Negotiated;
-use tether_proto::handshake::ExtensionOffer;
 use tether_proto::{Connection, FixedEntropy, Instant, ReceiveMode, Role};
 
 fuzz_target!(|data: &[u8]| {
@@ -29,19 +28,16 @@ fuzz_target!(|data: &[u8]| {
     } else {
         ReceiveMode::Message
     };
-    let bits = (8 + ((params >> 4) & 7)).to_string();
-    let mut offer = ExtensionOffer::new("permessage-deflate")
-        .with_param_value("server_max_window_bits", bits.as_str())
-        .with_param_value("client_max_window_bits", bits.as_str());
-    if params & 4 == 4 {
-        offer = offer.with_param("server_no_context_takeover");
-    }
-    if params & 8 == 8 {
-        offer = offer.with_param("client_no_context_takeover");
-    }
+    let offer = common::deflate_offer(8 + ((params >> 4) & 7), params & 4 == 4, params & 8 == 8);
     let negotiated = Negotiated::new(None, vec![offer]);
     let config = common::config().receive_mode(mode);
-    let mut conn = Connection::open(Instant::ZERO, role, negotiated, config, FixedEntropy::new(1));
+    let mut conn = Connection::open(
+        Instant::ZERO,
+        role,
+        negotiated,
+        config,
+        FixedEntropy::new(1),
+    );
     assert!(conn.negotiated().deflate().is_some());
     common::drive(&mut conn, rest);
 });

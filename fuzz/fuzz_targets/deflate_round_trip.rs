@@ -9,10 +9,11 @@
 //! input made valid UTF-8 first).
 #![no_main]
 
+mod common;
+
 use libfuzzer_sys::fuzz_target;
 use tether_proto::connection::{Negotiated, Transmit};
 use tether_proto::deflate::DeflateConfig;
-use tether_proto::handshake::ExtensionOffer;
 use tether_proto::{
     Config, Connection, Event, FixedEntropy, Instant, Message, MessageKind, Role, SendOptions,
 };
@@ -21,16 +22,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&params, rest)) = data.split_first() else {
         return;
     };
-    let bits = (8 + ((params >> 2) & 7)).to_string();
-    let mut offer = ExtensionOffer::new("permessage-deflate")
-        .with_param_value("server_max_window_bits", bits.as_str())
-        .with_param_value("client_max_window_bits", bits.as_str());
-    if params & 1 == 1 {
-        offer = offer.with_param("server_no_context_takeover");
-    }
-    if params & 2 == 2 {
-        offer = offer.with_param("client_no_context_takeover");
-    }
+    let offer = common::deflate_offer(8 + ((params >> 2) & 7), params & 1 == 1, params & 2 == 2);
     let level = if params & 32 == 32 { 6 } else { 1 };
     let config =
         Config::default().deflate(Some(DeflateConfig::default().level(level).threshold(0)));
