@@ -244,11 +244,12 @@ mod shared {
 impl Core {
     /// Sends a prepared message (see [`Connection::send_prepared`]).
     ///
-    /// [`Connection::send_prepared`]: super::Connection::send_prepared
-    ///
     /// The usual fan-out case is decided here, small enough to inline into the hub's loop over
     /// a subscriber's messages: a server connection, open, with no extension and no message in
-    /// progress, and a frame small enough to copy, that needs no splitting.
+    /// progress, and a frame small enough to copy, that needs no splitting. Everything else,
+    /// these cases' errors included, is decided by the general path.
+    ///
+    /// [`Connection::send_prepared`]: super::Connection::send_prepared
     #[inline]
     pub(crate) fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), SendError> {
         let frame = &prepared.inner.frame;
