@@ -148,17 +148,24 @@ fn a_prepared_message_is_byte_identical_to_a_normal_send_for_servers_and_clients
         // Twins (same entropy, same handshake): one sends each message with `send`, the other
         // the prepared message; the wire must be the same, message after message (context
         // takeover carries state from one to the next).
+        // A third twin sends each prepared message after the second did, so it gets what the
+        // second's parameter set already compressed (the fast path), not a compression of its
+        // own.
         let mut sent = pair(&client, &server);
         let mut shared = pair(&client, &server);
+        let mut again = pair(&client, &server);
         for (m, p) in messages.iter().zip(&prepared) {
             sent.server
                 .conn
                 .send(m.clone(), SendOptions::default())
                 .unwrap();
             shared.server.conn.send_prepared(p).unwrap();
+            again.server.conn.send_prepared(p).unwrap();
             let a = drain(&mut sent.server.conn);
             let b = drain(&mut shared.server.conn);
             assert_eq!(a, b, "{name}: server, {} bytes", m.len());
+            let c = drain(&mut again.server.conn);
+            assert_eq!(a, c, "{name}: server, again, {} bytes", m.len());
             let got = received(&mut shared.client.conn, &b);
             assert_eq!(
                 got,

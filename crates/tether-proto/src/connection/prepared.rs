@@ -21,7 +21,7 @@ use crate::{Message, MessageKind, Role, SendOptions};
 /// [`new`](Self::new) encodes the message as a server sends it: one unmasked frame, header and
 /// payload in one buffer. [`Connection::send_prepared`](crate::Connection::send_prepared) then
 /// queues those bytes on each connection as they are (a reference count goes up, or, under
-/// 16 KiB, a copy into the connection's output buffer: cheaper than a slice of its own in the
+/// 512 bytes, a copy into the connection's output buffer: cheaper than a slice of its own in the
 /// write). Every connection sends exactly the bytes [`send`](crate::Connection::send) would
 /// have sent for the message; which encoding a connection gets:
 ///
@@ -199,6 +199,16 @@ mod shared {
             self.passes.load(Ordering::Relaxed)
         }
 
+        /// What connections with `key` send, when `key` is the first parameter set and its
+        /// compression is done; read without a lock.
+        #[inline]
+        pub(super) fn ready(&self, key: SendKey) -> Option<&Outcome> {
+            match self.first.get() {
+                Some((first, outcome)) if *first == key => Some(outcome),
+                _ => None,
+            }
+        }
+
         /// Runs `f` with what every connection with `key` sends for `message`, compressed by
         /// the first to ask (the others of its set wait for it, outside the list's lock).
         pub(super) fn with<R>(
@@ -245,22 +255,18 @@ impl Core {
     /// Sends a prepared message (see [`Connection::send_prepared`]).
     ///
     /// The usual fan-out case is decided here, small enough to inline into the hub's loop over
-    /// a subscriber's messages: a server connection, open, with no extension and no message in
-    /// progress, and a frame small enough to copy, that needs no splitting. Everything else,
-    /// these cases' errors included, is decided by the general path.
+    /// a subscriber's messages: a server connection, open, with no message in progress, whose
+    /// frame is already at hand ([`ready_frame`](Self::ready_frame)), small enough to copy and
+    /// needing no splitting. Everything else, these cases' errors included, is decided by the
+    /// general path.
     ///
     /// [`Connection::send_prepared`]: super::Connection::send_prepared
     #[inline]
     pub(crate) fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), SendError> {
-        let frame = &prepared.inner.frame;
-        #[cfg(feature = "deflate")]
-        let plain = self.extension.is_none() && self.shared_deflate.is_none();
-        #[cfg(not(feature = "deflate"))]
-        let plain = self.extension.is_none();
-        if plain
-            && self.role == Role::Server
+        if self.role == Role::Server
             && self.state == State::Open
             && self.sending.is_none()
+            && let Some(frame) = self.ready_frame(prepared)
             && frame.len() < PREPARED_SHARE_MIN
             && frame.len() <= self.config.send_frame_size
         {
@@ -269,6 +275,23 @@ impl Core {
             return Ok(());
         }
         self.send_prepared_general(prepared)
+    }
+
+    /// The bytes this (server) connection sends for `prepared`, when nothing is left to decide:
+    /// the shared frame without an extension; with shared compression, the compressed frame
+    /// its parameter set already made, if it was the first set to ask. `None` sends through
+    /// the general path (which compresses, or sends the plain frame of a message that did not
+    /// shrink).
+    #[inline]
+    fn ready_frame<'p>(&self, prepared: &'p PreparedMessage) -> Option<&'p Bytes> {
+        #[cfg(feature = "deflate")]
+        if let Some(key) = self.shared_deflate {
+            return match prepared.inner.compressed.ready(key) {
+                Some(Ok(Some(frame))) => Some(&frame.bytes),
+                _ => None,
+            };
+        }
+        self.extension.is_none().then_some(&prepared.inner.frame)
     }
 
     /// [`send_prepared`](Self::send_prepared) for every other case.
