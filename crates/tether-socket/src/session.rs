@@ -1,5 +1,6 @@
 //! [`Session`]: a connection as a socket drives it.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
@@ -107,8 +108,8 @@ pub struct ConnectionInfo {
 /// - reports how the connection ended: `Ok(None)` for a normal close, an [`Error`] otherwise.
 pub struct Session {
     conn: Connection,
-    /// The URL (client) or the client's address (server), for errors.
-    peer: String,
+    /// The URL a client dialled, for errors (which otherwise name the peer's address).
+    url: Option<Box<str>>,
     decide: Option<Decide>,
     /// Why the opening handshake failed on this side (a refusal, an unacceptable choice).
     refused: Option<Box<Error>>,
@@ -157,7 +158,7 @@ impl Session {
             LazyEntropy::default(),
         )
         .map_err(|e| Error::handshake(&target.to_string(), e))?;
-        Ok(Self::new(conn, target.to_string(), None))
+        Ok(Self::new(conn, Some(target.to_string()), None))
     }
 
     /// A client session over HTTP/2 (RFC 8441): the extended CONNECT for `target` is returned
@@ -181,7 +182,7 @@ impl Session {
             OsEntropy::new(),
         )
         .map_err(|e| Error::handshake(&target.to_string(), e))?;
-        let mut session = Self::new(conn, target.to_string(), None);
+        let mut session = Self::new(conn, Some(target.to_string()), None);
         session.http_version = HttpVersion::Http2;
         Ok((session, request))
     }
@@ -200,8 +201,7 @@ impl Session {
         let conn = Connection::server(now, config.config.clone(), LazyEntropy::default());
         let decider = config.clone();
         let decide: Decide = Box::new(move |request| decider.decide(request));
-        let peer = peer_addr.map_or_else(|| "the client".to_owned(), |a| a.to_string());
-        let mut session = Self::new(conn, peer, Some(decide));
+        let mut session = Self::new(conn, None, Some(decide));
         session.peer_addr = peer_addr;
         session
     }
@@ -211,15 +211,15 @@ impl Session {
     /// ([`ServerConfig::answer`] settles it for a server).
     pub fn open(now: Instant, role: Role, negotiated: Negotiated, config: Config) -> Self {
         let conn = Connection::open(now, role, negotiated, config, LazyEntropy::default());
-        let mut session = Self::new(conn, "the peer".to_owned(), None);
+        let mut session = Self::new(conn, None, None);
         session.opened = true;
         session
     }
 
-    fn new(conn: Connection, peer: String, decide: Option<Decide>) -> Self {
+    fn new(conn: Connection, url: Option<String>, decide: Option<Decide>) -> Self {
         Self {
             conn,
-            peer,
+            url: url.map(String::into_boxed_str),
             decide,
             refused: None,
             opened: false,
@@ -325,12 +325,18 @@ impl Session {
 
     /// `e` as the socket reports it (see [`Error::from_io`]).
     pub fn io_error(&self, e: io::Error) -> Error {
-        Error::from_io(e, &self.peer)
+        Error::from_io(e, &self.peer())
     }
 
-    /// The URL (client) or the client's address (server), as errors name the peer.
-    pub fn peer(&self) -> &str {
-        &self.peer
+    /// The peer as errors name it: the URL a client dialled, else the peer's address when the
+    /// transport has one (made into text only when an error needs it).
+    pub fn peer(&self) -> Cow<'_, str> {
+        match (&self.url, self.peer_addr) {
+            (Some(url), _) => Cow::Borrowed(url),
+            (None, Some(addr)) => Cow::Owned(addr.to_string()),
+            (None, None) if self.conn.role() == Role::Server => Cow::Borrowed("the client"),
+            (None, None) => Cow::Borrowed("the peer"),
+        }
     }
 
     /// Whether the adapter should read: the transport is open, and the queue of received
@@ -469,12 +475,12 @@ impl Session {
         }
         match self.conn.close_result() {
             Some(Err(tether_proto::ConnectionError::Handshake(e))) => {
-                Some(Err(Error::handshake(&self.peer, e.clone())))
+                Some(Err(Error::handshake(&self.peer(), e.clone())))
             }
             Some(Err(e)) => Some(Err(Error::from_failure(e))),
             Some(Ok(_)) => Some(Err(Error::abnormal())),
             None if self.eof => Some(Err(Error::handshake(
-                &self.peer,
+                &self.peer(),
                 tether_proto::handshake::HandshakeError::UnexpectedEof,
             ))),
             None => None,
@@ -680,11 +686,47 @@ impl Session {
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
-            .field("peer", &self.peer)
+            .field("peer", &self.peer())
             .field("conn", &self.conn)
             .field("queued", &self.queued)
             .field("eof", &self.eof)
             .field("shut_down", &self.shut_down)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use tether_proto::connection::Negotiated;
+    use tether_proto::handshake::Target;
+    use tether_proto::{Config, Instant, Role};
+
+    use crate::{ClientConfig, ServerConfig, Session};
+
+    #[test]
+    fn the_peer_is_the_url_a_client_dialled_or_the_address_a_server_was_reached_from() {
+        let target = Target::parse("ws://127.0.0.1:9001/chat").unwrap();
+        let client = Session::client(Instant::ZERO, &target, &ClientConfig::default()).unwrap();
+        assert_eq!(client.peer(), "ws://127.0.0.1:9001/chat");
+
+        let addr: SocketAddr = "127.0.0.1:54321".parse().unwrap();
+        let server = Session::server(Instant::ZERO, &ServerConfig::default(), Some(addr));
+        assert_eq!(server.peer(), "127.0.0.1:54321");
+        assert!(format!("{server:?}").contains("127.0.0.1:54321"));
+        let unknown = Session::server(Instant::ZERO, &ServerConfig::default(), None);
+        assert_eq!(unknown.peer(), "the client");
+
+        // A connection upgraded elsewhere: the address once the adapter records it.
+        let mut open = Session::open(
+            Instant::ZERO,
+            Role::Server,
+            Negotiated::default(),
+            Config::default(),
+        );
+        assert_eq!(open.peer(), "the client");
+        open.set_addrs(None, Some(addr), false);
+        assert_eq!(open.peer(), "127.0.0.1:54321");
     }
 }

@@ -110,7 +110,7 @@ impl Driver {
                         let _ = write_tls_all(tls, &mut self.stream);
                         self.session.commit_read(now, 0);
                         self.close_transport();
-                        return Err(Error::from_io(e, self.session.peer()));
+                        return Err(self.session.io_error(e));
                     }
                     Err(_) => {
                         self.session.commit_read(now, 0);
