@@ -207,6 +207,22 @@ fn opening_handshake_times_out() {
 }
 
 #[test]
+fn a_client_that_leaves_mid_request_is_a_handshake_error_with_nothing_answered() {
+    let mut s = server();
+    s.handle_input(T0, b"GET /chat HTTP/1.1\r\nHost: localhost\r\n");
+    assert_eq!(events(&mut s), []);
+    s.handle_eof(T0);
+    assert_eq!(
+        events(&mut s),
+        [Ev::Failed(ConnectionError::Handshake(
+            HandshakeError::UnexpectedEof
+        ))]
+    );
+    assert_eq!(drain(&mut s), b"", "no answer to a request that never came");
+    assert!(is_shutdown(&mut s));
+}
+
+#[test]
 fn client_gets_a_clear_error_when_the_server_is_not_websocket() {
     let mut c = client(&ClientOptions::default());
     let _ = drain(&mut c);

@@ -57,7 +57,7 @@ impl Core {
             HandshakeState::ClientHeaders(_) => Some(Step::Pending),
             HandshakeState::Server(hs) => match hs.poll_request(input.pending(), &limits) {
                 Ok(None) if self.eof => {
-                    self.fail(ConnectionError::Abnormal);
+                    self.fail(HandshakeError::UnexpectedEof.into());
                     None
                 }
                 Ok(None) => Some(Step::Pending),

@@ -45,8 +45,9 @@ pub enum HandshakeError {
     /// The HTTP head could not be parsed.
     #[error("malformed HTTP head: {0}")]
     Malformed(String),
-    /// Client: the transport closed before the server's response head was complete.
-    #[error("connection closed before the server's handshake response was complete")]
+    /// The transport closed before the peer's handshake head was complete: the server's
+    /// response (client), or the client's request (server; nothing is answered).
+    #[error("connection closed before the peer's handshake head was complete")]
     UnexpectedEof,
     /// The handshake already returned its result; it must not be polled again.
     #[error("handshake already finished: it must not be polled again")]
