@@ -86,17 +86,6 @@ impl Default for RedisConfig {
     }
 }
 
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty),* $(,)?) => {$(
-        $(#[$doc])*
-        #[must_use]
-        pub fn $name(mut self, $name: $ty) -> Self {
-            self.$name = $name;
-            self
-        }
-    )*};
-}
-
 impl RedisConfig {
     /// The default settings for Redis at `url`.
     pub fn new(url: impl Into<String>) -> Self {
@@ -113,21 +102,53 @@ impl RedisConfig {
         self
     }
 
-    setters! {
-        /// Sets [`connect_timeout`](Self#structfield.connect_timeout).
-        connect_timeout: Duration,
-        /// Sets [`response_timeout`](Self#structfield.response_timeout).
-        response_timeout: Duration,
-        /// Sets [`require_at_start`](Self#structfield.require_at_start).
-        require_at_start: bool,
-        /// Sets [`max_queue`](Self#structfield.max_queue).
-        max_queue: usize,
-        /// Sets [`max_queue_bytes`](Self#structfield.max_queue_bytes).
-        max_queue_bytes: usize,
-        /// Sets [`reconnect_delay`](Self#structfield.reconnect_delay).
-        reconnect_delay: Duration,
-        /// Sets [`reconnect_max`](Self#structfield.reconnect_max).
-        reconnect_max: Duration,
+    /// Sets [`connect_timeout`](Self#structfield.connect_timeout).
+    #[must_use]
+    pub fn connect_timeout(mut self, connect_timeout: Duration) -> Self {
+        self.connect_timeout = connect_timeout;
+        self
+    }
+
+    /// Sets [`response_timeout`](Self#structfield.response_timeout).
+    #[must_use]
+    pub fn response_timeout(mut self, response_timeout: Duration) -> Self {
+        self.response_timeout = response_timeout;
+        self
+    }
+
+    /// Sets [`require_at_start`](Self#structfield.require_at_start).
+    #[must_use]
+    pub fn require_at_start(mut self, require_at_start: bool) -> Self {
+        self.require_at_start = require_at_start;
+        self
+    }
+
+    /// Sets [`max_queue`](Self#structfield.max_queue).
+    #[must_use]
+    pub fn max_queue(mut self, max_queue: usize) -> Self {
+        self.max_queue = max_queue;
+        self
+    }
+
+    /// Sets [`max_queue_bytes`](Self#structfield.max_queue_bytes).
+    #[must_use]
+    pub fn max_queue_bytes(mut self, max_queue_bytes: usize) -> Self {
+        self.max_queue_bytes = max_queue_bytes;
+        self
+    }
+
+    /// Sets [`reconnect_delay`](Self#structfield.reconnect_delay).
+    #[must_use]
+    pub fn reconnect_delay(mut self, reconnect_delay: Duration) -> Self {
+        self.reconnect_delay = reconnect_delay;
+        self
+    }
+
+    /// Sets [`reconnect_max`](Self#structfield.reconnect_max).
+    #[must_use]
+    pub fn reconnect_max(mut self, reconnect_max: Duration) -> Self {
+        self.reconnect_max = reconnect_max;
+        self
     }
 }
 
