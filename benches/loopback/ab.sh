@@ -11,6 +11,8 @@
 # seconds of each run. Prints per server: the median msgs/s and msgs per server CPU-second, and
 # the median of its per-round ratios against the first server given, with their quartiles and
 # the share of rounds it beat the first. RESULTS=FILE keeps the raw lines.
+# Identical copies of one binary can differ by a few percent here: for a before/after, give
+# several copies of each build and pool the rounds with benches/loopback/pool.py.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=lib.sh
