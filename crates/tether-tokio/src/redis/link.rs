@@ -436,12 +436,14 @@ impl Reader {
                 let Some(hub) = self.hub.upgrade() else {
                     return;
                 };
+                // Counted before the delivery: a subscriber that has the message sees it
+                // counted.
+                shared.received.fetch_add(1, Ordering::Relaxed);
                 let prepared = PreparedMessage::new(incoming.message);
                 match incoming.topic {
                     Some(topic) => hub.publish_local(&topic, std::slice::from_ref(&prepared), None),
                     None => hub.publish_all_local(&prepared),
                 };
-                shared.received.fetch_add(1, Ordering::Relaxed);
             }
             Err(why) => {
                 shared.ignored.fetch_add(1, Ordering::Relaxed);
