@@ -1,7 +1,7 @@
 //! The Autobahn|Testsuite client driver.
 //!
 //! ```text
-//! cargo run --release -p tether-std --example autobahn_client -- ws://127.0.0.1:9001 tether-std
+//! cargo run --release -p tether-std --example blocking_autobahn_client -- ws://127.0.0.1:9001 tether-std
 //! ```
 //!
 //! Asks the fuzzing server for the number of cases (`/getCaseCount`), runs each case

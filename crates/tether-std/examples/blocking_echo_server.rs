@@ -1,7 +1,7 @@
 //! A blocking echo server, one thread per connection.
 //!
 //! ```text
-//! cargo run --release -p tether-std --example echo_server -- 127.0.0.1:9001
+//! cargo run --release -p tether-std --example blocking_echo_server -- 127.0.0.1:9001
 //! ```
 //!
 //! Echoes every text and binary message whole (however it was fragmented), answers pings,
