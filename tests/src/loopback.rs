@@ -77,7 +77,7 @@ where
     let task = Task::spawn(move || {
         let socket = listener
             .accept()
-            .map_err(Error::Io)
+            .map_err(Error::from)
             .and_then(|(tcp, _)| A::accept(tcp, &config));
         run(socket)
     });

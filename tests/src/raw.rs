@@ -298,6 +298,10 @@ pub trait RawIo: Read + Write + Send + fmt::Debug {
     fn set_read_timeout(&mut self, bound: Duration) -> io::Result<()>;
     /// Ends the sending side (a TCP FIN, or HTTP/2's END_STREAM).
     fn shutdown_write(&mut self);
+
+    /// Prepares an abortive end: once dropped, the transport is reset (TCP RST, or HTTP/2
+    /// RST_STREAM), not closed.
+    fn abort(&mut self);
 }
 
 impl RawIo for TcpStream {
@@ -307,6 +311,11 @@ impl RawIo for TcpStream {
 
     fn shutdown_write(&mut self) {
         let _ = self.shutdown(Shutdown::Write);
+    }
+
+    fn abort(&mut self) {
+        // A zero linger time makes the close that follows (the drop) send RST, not FIN.
+        let _ = socket2::SockRef::from(&*self).set_linger(Some(Duration::ZERO));
     }
 }
 
@@ -417,6 +426,11 @@ impl RawPeer {
     pub fn send(&mut self, frames: &[Frame]) -> io::Result<()> {
         let bytes: Vec<u8> = frames.iter().flat_map(|f| f.encode(self.role)).collect();
         self.write(&bytes)
+    }
+
+    /// Resets the connection (TCP RST, or HTTP/2 RST_STREAM), with no close frame and no FIN.
+    pub fn abort(mut self) {
+        self.stream.abort();
     }
 
     /// Ends the sending side (TCP FIN, or HTTP/2 END_STREAM).
@@ -634,7 +648,7 @@ where
             let task = Task::spawn(move || {
                 let socket = listener
                     .accept()
-                    .map_err(Error::Io)
+                    .map_err(Error::from)
                     .and_then(|(tcp, _)| A::accept(tcp, &server));
                 run(socket)
             });

@@ -312,8 +312,8 @@ fn browse<A: Adapter>(variant: Variant, done: impl Fn(&[Seen]) -> bool) -> Optio
                         Variant::Plain => plain_socket::<A>(stream, &tx),
                         Variant::Deflate => deflate_socket::<A>(stream, &tx),
                     },
-                    Ok(false) => http(stream, page, &tx).map_err(Error::Io),
-                    Err(e) => Err(Error::Io(e)),
+                    Ok(false) => http(stream, page, &tx).map_err(Error::from),
+                    Err(e) => Err(Error::from(e)),
                 };
                 if let Err(e) = result {
                     let _ = tx.send(Seen::Error(e.to_string()));

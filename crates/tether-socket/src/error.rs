@@ -191,9 +191,35 @@ pub enum Error {
     /// its connection went away (`GOAWAY`, or an HTTP/2 connection error).
     #[error("HTTP/2: {0}")]
     Http2(Http2Reset),
-    /// The transport failed.
-    #[error("I/O: {0}")]
-    Io(#[from] io::Error),
+    /// The transport failed while reading or writing.
+    #[error("I/O{} failed: {source}", with_peer(peer))]
+    Io {
+        /// The peer, as [`Handshake`](Self::Handshake) names it: the URL a client dialled or
+        /// the client's address. Empty when the failure came before there was one.
+        peer: String,
+        /// What the system said.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// `" with PEER"`, or nothing when the peer is not known.
+fn with_peer(peer: &str) -> String {
+    if peer.is_empty() {
+        String::new()
+    } else {
+        format!(" with {peer}")
+    }
+}
+
+/// An I/O error with no peer named (use [`Error::from_io`] when the peer is known).
+impl From<io::Error> for Error {
+    fn from(source: io::Error) -> Self {
+        Self::Io {
+            peer: String::new(),
+            source,
+        }
+    }
 }
 
 /// How the HTTP/2 layer ended a stream that carried a WebSocket (RFC 9113 §6.4, §6.8): an
@@ -274,7 +300,11 @@ impl fmt::Debug for Error {
                 .field("headers", headers)
                 .field("body", &String::from_utf8_lossy(body))
                 .finish(),
-            Self::Io(e) => f.debug_tuple("Io").field(e).finish(),
+            Self::Io { peer, source } => f
+                .debug_struct("Io")
+                .field("peer", peer)
+                .field("source", source)
+                .finish(),
             other => write!(f, "Error({other})"),
         }
     }
@@ -403,9 +433,9 @@ impl Error {
         }
     }
 
-    /// An I/O error from the transport as a socket reports it: a TLS failure carried inside it
-    /// (as rustls-based transports do) becomes [`Error::Tls`] naming `peer`, an [`Http2Reset`]
-    /// [`Error::Http2`].
+    /// An I/O error from the transport as a socket reports it, naming `peer`: a TLS failure
+    /// carried inside it (as rustls-based transports do) becomes [`Error::Tls`], an
+    /// [`Http2Reset`] [`Error::Http2`], anything else [`Error::Io`].
     pub fn from_io(e: io::Error, peer: &str) -> Self {
         if let Some(reset) = e
             .get_ref()
@@ -413,8 +443,12 @@ impl Error {
         {
             return Self::Http2(*reset);
         }
+        let io = |source| Self::Io {
+            peer: peer.to_owned(),
+            source,
+        };
         if !e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
-            return Self::Io(e);
+            return io(e);
         }
         let kind = e.kind();
         match e
@@ -425,8 +459,8 @@ impl Error {
                 peer: peer.to_owned(),
                 source: *tls,
             },
-            Some(Err(other)) => Self::Io(io::Error::new(kind, other)),
-            None => Self::Io(kind.into()),
+            Some(Err(other)) => io(io::Error::new(kind, other)),
+            None => io(kind.into()),
         }
     }
 
@@ -495,7 +529,7 @@ impl Error {
                 io::ErrorKind::InvalidInput
             }
             Self::HostNotResolved { .. } => io::ErrorKind::NotFound,
-            Self::CannotConnect { source: e, .. } | Self::Io(e) => e.kind(),
+            Self::CannotConnect { source: e, .. } | Self::Io { source: e, .. } => e.kind(),
             Self::Timeout(_) => io::ErrorKind::TimedOut,
             Self::ServerRefused { status: 401, .. }
             | Self::ServerRefused { status: 403, .. }
@@ -519,11 +553,11 @@ impl From<SendError> for Error {
 }
 
 /// For `Read`/`Write` and `AsyncRead`/`AsyncWrite`: the kind from [`Error::io_kind`], the error
-/// inside.
+/// inside. An [`Error::Io`] gives back the transport's own error (its `raw_os_error` intact).
 impl From<Error> for io::Error {
     fn from(e: Error) -> Self {
         match e {
-            Error::Io(e) => e,
+            Error::Io { source, .. } => source,
             e => Self::new(e.io_kind(), e),
         }
     }

@@ -316,7 +316,11 @@ impl Session {
                 source: source.clone(),
             },
             Error::Http2(reset) => Error::Http2(*reset),
-            other => Error::Io(io::Error::new(other.io_kind(), other.to_string())),
+            Error::Io { peer, source } => Error::Io {
+                peer: peer.clone(),
+                source: io::Error::new(source.kind(), source.to_string()),
+            },
+            other => io::Error::new(other.io_kind(), other.to_string()).into(),
         };
         self.io_error.get_or_insert_with(|| Box::new(reported));
         self.pump();

@@ -65,7 +65,7 @@ pub fn connect(url: &str, config: &ClientConfig) -> Result<MessageSocket, Error>
     };
     let tls = if dial.target.is_tls() {
         if !leftover.is_empty() {
-            return Err(Error::Io(io::Error::new(
+            return Err(Error::from(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "the proxy sent data before the TLS handshake",
             )));
@@ -186,7 +186,7 @@ fn tunnel(
         stream.set_read_timeout(wait)?;
         match stream.read(&mut chunk) {
             Ok(0) => {
-                return Err(Error::Io(io::Error::new(
+                return Err(Error::from(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "the proxy closed the connection before answering CONNECT",
                 )));
@@ -201,7 +201,7 @@ fn tunnel(
             {
                 return Err(Error::Timeout(TimeoutKind::Handshake));
             }
-            Err(e) => return Err(Error::Io(e)),
+            Err(e) => return Err(e.into()),
         }
         if let Some(len) = parser.poll(&buf)? {
             return Ok(buf.split_off(len));

@@ -189,7 +189,7 @@ impl Driver {
                     let now = self.now();
                     self.close_transport();
                     return Err(match e {
-                        Error::Io(e) => self.session.transport_failed(now, e),
+                        Error::Io { source, .. } => self.session.transport_failed(now, source),
                         e => e,
                     });
                 }
@@ -199,6 +199,7 @@ impl Driver {
             match write_tls_all(tls, &mut self.stream) {
                 Ok(()) => {}
                 Err(Error::Timeout(TimeoutKind::Write)) if pause_when_full => return Ok(false),
+                Err(Error::Io { source, .. }) => return Err(self.session.io_error(source)),
                 Err(e) => return Err(e),
             }
         }
@@ -245,7 +246,7 @@ fn write_out(
     };
     // Earlier records first.
     write_tls_all(tls, stream)?;
-    let n = tls.write_plain(bufs).map_err(Error::Io)?;
+    let n = tls.write_plain(bufs).map_err(Error::from)?;
     // The layer has taken `n` bytes: they count as written even when the transport is full now
     // (their records wait in the layer, before any later ones).
     match write_tls_all(tls, stream) {
@@ -257,14 +258,14 @@ fn write_out(
 fn write_some(stream: &mut Box<dyn Transport>, bufs: &[IoSlice<'_>]) -> Result<usize, Error> {
     loop {
         match stream.write_vectored(bufs) {
-            Ok(0) => return Err(Error::Io(io::ErrorKind::WriteZero.into())),
+            Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
             Ok(n) => return Ok(n),
             Err(e) => match e.kind() {
                 io::ErrorKind::Interrupted => {}
                 io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
                     return Err(Error::Timeout(TimeoutKind::Write));
                 }
-                _ => return Err(Error::Io(e)),
+                _ => return Err(e.into()),
             },
         }
     }
@@ -274,14 +275,14 @@ fn write_some(stream: &mut Box<dyn Transport>, bufs: &[IoSlice<'_>]) -> Result<u
 fn write_tls_all(tls: &mut TlsLayer, stream: &mut Box<dyn Transport>) -> Result<(), Error> {
     while !tls.outgoing().is_empty() {
         match stream.write(tls.outgoing()) {
-            Ok(0) => return Err(Error::Io(io::ErrorKind::WriteZero.into())),
+            Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
             Ok(n) => tls.advance_outgoing(n),
             Err(e) => match e.kind() {
                 io::ErrorKind::Interrupted => {}
                 io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
                     return Err(Error::Timeout(TimeoutKind::Write));
                 }
-                _ => return Err(Error::Io(e)),
+                _ => return Err(e.into()),
             },
         }
     }

@@ -227,7 +227,7 @@ pub(crate) async fn tunnel_and_tls(
         loop {
             let n = tcp.read(&mut chunk).await?;
             if n == 0 {
-                return Err(Error::Io(io::Error::new(
+                return Err(Error::from(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "the proxy closed the connection before answering CONNECT",
                 )));
@@ -243,7 +243,7 @@ pub(crate) async fn tunnel_and_tls(
         return Ok((Box::new(tcp), leftover, None));
     }
     if !leftover.is_empty() {
-        return Err(Error::Io(io::Error::new(
+        return Err(Error::from(io::Error::new(
             io::ErrorKind::InvalidData,
             "the proxy sent data before the TLS handshake",
         )));

@@ -1,6 +1,7 @@
 //! Failures: the peer's protocol errors get the right close code (RFC 6455 §7.4.1), deadlines
 //! give typed timeouts, and errors carry their context — the address, the URL, a hint.
 
+use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -120,7 +121,7 @@ pub fn connection_refused_names_the_address<A: Adapter>() {
         panic!("expected CannotConnect, got {e:?}")
     };
     assert_eq!(addr, &format!("127.0.0.1:{port}"));
-    assert_eq!(source.kind(), std::io::ErrorKind::ConnectionRefused);
+    assert_eq!(source.kind(), io::ErrorKind::ConnectionRefused);
     let text = e.to_string();
     assert!(
         text.starts_with(&format!("cannot connect to 127.0.0.1:{port}: ")),
@@ -142,7 +143,7 @@ pub fn a_read_timeout_leaves_the_socket_usable<A: Adapter>() {
     let mut ws = connect_with::<A>(addr, &config);
     let e = ws.recv().unwrap_err();
     assert_eq!(e.timeout_kind(), Some(TimeoutKind::Read), "{e:?}");
-    assert_eq!(std::io::Error::from(e).kind(), std::io::ErrorKind::TimedOut);
+    assert_eq!(io::Error::from(e).kind(), io::ErrorKind::TimedOut);
     tx.send(()).unwrap();
     assert_eq!(ws.recv().unwrap(), Some(Message::text("late")));
     ws.close(CloseCode::NORMAL, "").unwrap();
@@ -170,4 +171,38 @@ pub fn wss_to_a_plain_server_hints_at_ws<A: Adapter>() {
     let text = e.to_string();
     assert!(text.contains("for a plain server use ws://"), "{text}");
     assert!(server.join().is_err(), "the server got no upgrade");
+}
+
+/// A transport that fails under an open connection is an [`Error::Io`] that names the peer: the
+/// URL the client dialled, or the address the server was reached from.
+pub fn a_reset_connection_is_an_io_error_naming_the_peer<A: Adapter>() {
+    for role in [Role::Client, Role::Server] {
+        let (peer, tether) = raw::against::<A, _, _>(
+            role,
+            ServerConfig::default(),
+            ClientConfig::default(),
+            &[],
+            |ws| ws.unwrap().recv(),
+        )
+        .unwrap();
+        peer.abort();
+        let e = tether.join().unwrap_err();
+        let Error::Io { peer, source } = &e else {
+            panic!("{role:?}: expected Error::Io, got {e:?}");
+        };
+        assert_eq!(
+            source.kind(),
+            io::ErrorKind::ConnectionReset,
+            "{role:?}: {e:?}"
+        );
+        let text = e.to_string();
+        match role {
+            Role::Client => assert!(peer.starts_with("ws://127.0.0.1:"), "{peer}"),
+            Role::Server => assert!(peer.starts_with("127.0.0.1:"), "{peer}"),
+        }
+        assert!(
+            text.starts_with(&format!("I/O with {peer} failed: ")),
+            "{text}"
+        );
+    }
 }

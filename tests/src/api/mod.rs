@@ -76,6 +76,7 @@ macro_rules! api_tests {
                 a_read_timeout_leaves_the_socket_usable,
                 an_unresolvable_host_and_a_bad_url_are_typed,
                 wss_to_a_plain_server_hints_at_ws,
+                a_reset_connection_is_an_io_error_naming_the_peer,
             ];
             handshake: [
                 the_servers_most_preferred_offered_subprotocol_is_chosen,

@@ -28,6 +28,7 @@ enum In {
 enum Out {
     Data(Bytes),
     End,
+    Reset,
 }
 
 /// One HTTP/2 stream as a blocking byte stream: reads wait (up to the read bound) for DATA
@@ -93,6 +94,7 @@ impl H2Io {
                     Out::End => {
                         let _ = send.send_data(Bytes::new(), true);
                     }
+                    Out::Reset => send.send_reset(h2::Reason::CANCEL),
                 }
             }
         });
@@ -153,6 +155,10 @@ impl RawIo for H2Io {
     fn shutdown_write(&mut self) {
         let _ = self.outgoing.send(Out::End);
     }
+
+    fn abort(&mut self) {
+        let _ = self.outgoing.send(Out::Reset);
+    }
 }
 
 /// tether-tokio in `role` over HTTP/2 (h2c), set up with `server` or `client`, running `run`
@@ -192,7 +198,7 @@ where
             let task = Task::spawn(move || {
                 let socket = rx
                     .recv_timeout(Duration::from_secs(10))
-                    .map_err(|_| Error::Io(io::ErrorKind::TimedOut.into()));
+                    .map_err(|_| Error::from(io::Error::from(io::ErrorKind::TimedOut)));
                 run(socket)
             });
             let (client, stream) = block_on(async move {

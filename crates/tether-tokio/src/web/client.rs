@@ -296,7 +296,7 @@ fn stream_error(e: hyper::Error, url: &str, goaway: &GoAwaySeen) -> Error {
     let e = std::io::Error::other(e);
     match http2_reset(&e).or_else(|| goaway.get().copied()) {
         Some(reset) => Error::Http2(reset),
-        None => Error::Io(std::io::Error::new(
+        None => Error::from(std::io::Error::new(
             e.kind(),
             format!("HTTP/2 request to {url}: {e}"),
         )),

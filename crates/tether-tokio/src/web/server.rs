@@ -221,7 +221,7 @@ impl Future for Upgrading {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let upgraded = match Pin::new(&mut self.on_upgrade).poll(cx) {
             Poll::Pending => return Poll::Pending,
-            Poll::Ready(Err(e)) => return Poll::Ready(Err(Error::Io(std::io::Error::other(e)))),
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(Error::from(std::io::Error::other(e)))),
             Poll::Ready(Ok(upgraded)) => upgraded,
         };
         let negotiated = self.negotiated.take().unwrap_or_default();
